@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// Runs the whole vitest suite, then prints one plain closing line ("Tests: N passed, N failed, N skipped")
+// so CI logs state what ran. Extra arguments go to vitest (e.g. `npm test -- packages/sdk`).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const outDir = join(process.cwd(), '.test-tmp');
+mkdirSync(outDir, { recursive: true });
+const report = join(outDir, 'vitest-report.json');
+const vitest = join(process.cwd(), 'node_modules', 'vitest', 'vitest.mjs');
+const run = spawnSync(
+  process.execPath,
+  [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
+  { stdio: 'inherit' },
+);
+try {
+  const result = JSON.parse(readFileSync(report, 'utf8'));
+  const skipped = (result.numPendingTests ?? 0) + (result.numTodoTests ?? 0);
+  console.log(`Tests: ${result.numPassedTests} passed, ${result.numFailedTests} failed, ${skipped} skipped`);
+} catch {
+  console.log('Tests: no report was written');
+}
+process.exit(run.status ?? 1);
