@@ -43,9 +43,10 @@ export function decryptAeadAes256Gcm(input: AeadDecryptInput): string {
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(input.nonce, 'utf8'));
     decipher.setAAD(Buffer.from(input.associatedData, 'utf8'));
     decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
-    return Buffer.concat([decipher.update(raw.subarray(0, raw.length - TAG_BYTES)), decipher.final()]).toString(
-      'utf8',
-    );
+    return Buffer.concat([
+      decipher.update(raw.subarray(0, raw.length - TAG_BYTES)),
+      decipher.final(),
+    ]).toString('utf8');
   } catch {
     throw new DecryptionError(
       'AEAD_AES_256_GCM authentication failed: check the APIv3 key (32 characters, set in the merchant console) ' +

@@ -64,7 +64,9 @@ export function parseAuthorization(header: string | undefined): ParseAuthorizati
     if (found[wire] !== undefined) return { ok: false, reason: `parameter "${key}" appears more than once` };
     found[wire] = value;
   }
-  const missing = (Object.keys(WIRE_NAMES) as WireName[]).filter((k) => found[k] === undefined || found[k] === '');
+  const missing = (Object.keys(WIRE_NAMES) as WireName[]).filter(
+    (k) => found[k] === undefined || found[k] === '',
+  );
   if (missing.length > 0) return { ok: false, reason: `missing parameter(s): ${missing.join(', ')}` };
   return {
     ok: true,

@@ -8,7 +8,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  */
 
 /** Builds the string that is HMAC'd. */
-export function buildHmacSigningString(params: Record<string, string | number | undefined>, apiV2Key: string): string {
+export function buildHmacSigningString(
+  params: Record<string, string | number | undefined>,
+  apiV2Key: string,
+): string {
   const pairs = Object.keys(params)
     .filter((k) => k !== 'sign' && params[k] !== undefined && params[k] !== '')
     .sort()
@@ -17,7 +20,10 @@ export function buildHmacSigningString(params: Record<string, string | number | 
 }
 
 /** Signs parameters; returns upper-case hex. */
-export function signParamsHmacSha256(params: Record<string, string | number | undefined>, apiV2Key: string): string {
+export function signParamsHmacSha256(
+  params: Record<string, string | number | undefined>,
+  apiV2Key: string,
+): string {
   return createHmac('sha256', apiV2Key)
     .update(buildHmacSigningString(params, apiV2Key), 'utf8')
     .digest('hex')

@@ -3,6 +3,8 @@
  * AEAD_AES_256_GCM, RSA-OAEP, keys and certificates, the notification envelope, HMAC parameter signing.
  * No I/O, no clock, no randomness: time, nonces and keys are arguments.
  */
+
+export * from '../errors.js';
 export * from './aead.js';
 export * from './authorization.js';
 export * from './hmac-params.js';
@@ -13,4 +15,3 @@ export * from './response-signature.js';
 export * from './rsa-signature.js';
 export * from './signing-string.js';
 export * from './time.js';
-export * from '../errors.js';

@@ -62,7 +62,9 @@ export function buildNotification(input: BuildNotificationInput): NotificationEn
 }
 
 /** Result of parsing a raw notification body into an envelope. */
-export type ParseEnvelopeResult = { ok: true; envelope: NotificationEnvelope } | { ok: false; reason: string };
+export type ParseEnvelopeResult =
+  | { ok: true; envelope: NotificationEnvelope }
+  | { ok: false; reason: string };
 
 /** Parses and shape-checks a raw notification body (does not verify or decrypt). */
 export function parseNotificationEnvelope(rawBody: string): ParseEnvelopeResult {
@@ -74,7 +76,8 @@ export function parseNotificationEnvelope(rawBody: string): ParseEnvelopeResult 
   }
   if (!isRecord(value)) return { ok: false, reason: 'the notification body is not a JSON object' };
   for (const field of ['id', 'create_time', 'event_type', 'resource_type'] as const) {
-    if (typeof value[field] !== 'string') return { ok: false, reason: `the envelope field ${field} is missing` };
+    if (typeof value[field] !== 'string')
+      return { ok: false, reason: `the envelope field ${field} is missing` };
   }
   const resource = value.resource;
   if (!isRecord(resource)) return { ok: false, reason: 'the envelope has no resource object' };

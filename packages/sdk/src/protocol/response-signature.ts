@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import { buildResponseSigningString } from './signing-string.js';
 import { signMessage, verifyMessage } from './rsa-signature.js';
+import { buildResponseSigningString } from './signing-string.js';
 
 /**
  * Signatures WeChat puts on API responses and callbacks: the four `Wechatpay-*` headers over
@@ -39,7 +39,11 @@ export interface SignResponseInput {
 
 /** Produces the `Wechatpay-*` headers for a body. */
 export function signResponse(input: SignResponseInput): WechatpaySignatureHeaders {
-  const message = buildResponseSigningString({ timestamp: input.timestamp, nonce: input.nonce, body: input.body });
+  const message = buildResponseSigningString({
+    timestamp: input.timestamp,
+    nonce: input.nonce,
+    body: input.body,
+  });
   return {
     'Wechatpay-Timestamp': String(input.timestamp),
     'Wechatpay-Nonce': input.nonce,

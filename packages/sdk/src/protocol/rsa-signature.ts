@@ -22,4 +22,3 @@ export function verifyMessage(message: string, signatureBase64: string, publicKe
 export function isBase64(value: string): boolean {
   return value.length > 0 && value.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(value);
 }
-

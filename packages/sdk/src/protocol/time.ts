@@ -14,7 +14,9 @@ export function formatBeijingTime(instant: Date | number): string {
 
 /** Parses an RFC 3339 time with an explicit offset (`Z` or ±hh:mm, optional fraction); undefined if invalid. */
 export function parseRfc3339(value: string): Date | undefined {
-  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.exec(value);
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.exec(
+    value,
+  );
   if (!match) return undefined;
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date;

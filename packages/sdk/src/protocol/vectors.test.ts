@@ -76,7 +76,11 @@ describe('protocol.md vectors', () => {
   it('reproduces the §9.3 AEAD_AES_256_GCM ciphertext and decrypts it', () => {
     const plaintext =
       '{"event_type":"EVENT_TYPE_BUSICOUPON_SEND","coupon_code":"CODE0001","stock_id":"1212000000000001","send_time":"2025-01-01T08:00:00+08:00","openid":"oTest_openid_0001","unionid":"","send_channel":"BUSICOUPON_SEND_CHANNEL_API","send_merchant":"1900000001"}';
-    const input = { apiV3Key: 'TestApiV3Key0123456789abcdefABCD', nonce: 'k9x2LmQ7pR4s', associatedData: 'coupon' };
+    const input = {
+      apiV3Key: 'TestApiV3Key0123456789abcdefABCD',
+      nonce: 'k9x2LmQ7pR4s',
+      associatedData: 'coupon',
+    };
     const ciphertext = encryptAeadAes256Gcm({ ...input, plaintext });
     expect(ciphertext).toBe(
       'x8t63VbkFJZgjkjKGMyyvNn1GwYAoMtoeju0tDS9pQ6Qi1eQEWfnGgB9bd1MhAwXvdlBnN1s089hWuuLNCFCg3Y29uYIn+h9io2KfC1buMk42BO4v1j7ECbt2AIYUSNNB6m0yu57qyBu6pM7nBMitamFHq3NDc84NJFRewGY5LpkYa/jMOlGt0oA9+yVfGZAww5UX0ZYbcR11xWnu2ttEkuoXvVWsoLauMiXLDG2ta/ag+tebgq9Bv3N1gpdHIoNroI9KsFQJBdwA8VHYf959jBszQ5sKx+HOVa8ooplxyKnCvVvF1uoAKuDYbU90+ZM/3VSn6BQZgBVmG4JcGwxYQt4vzTXEH0sV8VTGP5R',

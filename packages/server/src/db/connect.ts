@@ -1,0 +1,73 @@
+import Database from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { DatabaseSchema } from './schema.js';
+
+/**
+ * Opens the database named by a URL: `sqlite:PATH` (or a bare path, or `:memory:`) with better-sqlite3
+ * in WAL mode, or `postgres://…` with a pg pool. Differences between the two are capability flags,
+ * never `if (dialect === …)` in business code.
+ */
+
+/** What a dialect can do, for the few queries that differ. */
+export interface DialectCapabilities {
+  /** `FOR UPDATE SKIP LOCKED` for claiming rows across processes. */
+  skipLocked: boolean;
+  /** Row locks (`FOR UPDATE`); SQLite serialises writers instead. */
+  rowLocks: boolean;
+}
+
+/** An open database. */
+export interface DatabaseHandle {
+  db: Kysely<DatabaseSchema>;
+  dialect: 'sqlite' | 'postgres';
+  capabilities: DialectCapabilities;
+  /** The URL with any password removed, safe to print. */
+  displayUrl: string;
+  close(): Promise<void>;
+}
+
+/** Options of openDatabase. */
+export interface OpenDatabaseOptions {
+  /** Max pool size for PostgreSQL. @default 10 */
+  poolSize?: number;
+}
+
+/** Opens a database from its URL. */
+export function openDatabase(url: string, options: OpenDatabaseOptions = {}): DatabaseHandle {
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      // int8 (epoch milliseconds, counters) as JS numbers; every value we store fits in 2^53.
+      types: {
+        getTypeParser: ((oid: number, format?: string) =>
+          oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as never,
+      },
+    });
+    // An idle client losing its connection must not crash the process.
+    pool.on('error', () => {});
+    const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      dialect: 'postgres',
+      capabilities: { skipLocked: true, rowLocks: true },
+      displayUrl: url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'),
+      close: () => db.destroy(),
+    };
+  }
+  const path = url.replace(/^sqlite:(\/\/)?/, '');
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    capabilities: { skipLocked: false, rowLocks: false },
+    displayUrl: `sqlite:${path}`,
+    close: () => db.destroy(),
+  };
+}

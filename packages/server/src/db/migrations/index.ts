@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as gateway from './0001-gateway.js';
+
+/**
+ * Every migration, by name. Names sort in the order they run; a landed migration is never edited.
+ * Reserved: 0002-busifavor, 0003-outbox, 0004-sim.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001-gateway': gateway,
+};
