@@ -18,3 +18,26 @@ export interface IdGen {
   /** A numeric id of `digits` digits (stock ids, coupon codes). */
   digits(digits: number): string;
 }
+
+/** The API families that have notify URLs. */
+export type NotifyFamily = 'busifavor' | 'product-coupon' | 'delivery-plan';
+
+/**
+ * A business event to be delivered as a signed, encrypted callback. It is written in the same
+ * transaction as the change that causes it (transactional outbox); the dispatcher delivers it later.
+ */
+export interface NotificationEvent {
+  /** The merchant whose notify URL receives it (and whose APIv3 key encrypts it). */
+  mchid: string;
+  family: NotifyFamily;
+  /** Envelope event_type, e.g. COUPON.SEND, DELIVERY_PLAN.CHANGE. */
+  eventType: string;
+  /** Envelope summary, e.g. 商家券领券通知. */
+  summary: string;
+  /** resource.original_type, e.g. coupon. */
+  originalType: string;
+  /** resource.associated_data, e.g. coupon. */
+  associatedData: string;
+  /** The business object that is encrypted into resource.ciphertext. */
+  plaintext: Record<string, unknown>;
+}
