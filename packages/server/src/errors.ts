@@ -52,12 +52,12 @@ export const ERROR_CATALOG = {
   },
   INVALID_REQUEST: {
     status: 400,
-    message: '无效请求',
+    message: 'HTTP 请求不符合微信支付 APIv3 接口规则',
     meaning: 'The request breaks APIv3 rules or a business rule (e.g. code upload to a non-upload stock).',
   },
   APPID_MCHID_NOT_MATCH: {
     status: 400,
-    message: 'AppID与请求商户号无绑定关系',
+    message: 'AppID与请求方商户无关联关系',
     meaning: 'The appid is not bound to the merchant.',
   },
   MCH_NOT_EXISTS: { status: 400, message: '商户号不存在', meaning: 'The merchant number does not exist.' },
@@ -71,7 +71,7 @@ export const ERROR_CATALOG = {
     message: '系统错误，请使用相同参数稍后重新调用',
     meaning: 'Busifavor variant of SYSTEM_ERROR: retry later with the same parameters.',
   },
-  SIGN_ERROR: { status: 401, message: '签名错误', meaning: 'The request signature could not be verified.' },
+  SIGN_ERROR: { status: 401, message: '验证不通过', meaning: 'The request signature could not be verified.' },
   NO_AUTH: { status: 403, message: '无权限', meaning: 'The caller may not act on this resource or product.' },
   RULE_LIMIT: {
     status: 403,
@@ -80,8 +80,8 @@ export const ERROR_CATALOG = {
   },
   NOT_ENOUGH: { status: 403, message: '余额不足', meaning: 'Budget or quota is exhausted.' },
   RESOURCE_NOT_EXISTS: { status: 404, message: '查询的资源不存在', meaning: 'The resource does not exist.' },
-  USER_NOT_EXISTS: { status: 404, message: 'openid不正确', meaning: 'The openid is unknown for the appid.' },
-  FREQUENCY_LIMITED: { status: 429, message: '频率超限', meaning: 'Busifavor rate limit: slow down.' },
+  USER_NOT_EXISTS: { status: 404, message: 'OpenID不正确', meaning: 'The openid is unknown for the appid.' },
+  FREQUENCY_LIMITED: { status: 429, message: '频率限制', meaning: 'Busifavor rate limit: slow down.' },
   RATELIMIT_EXCEEDED: {
     status: 429,
     message: '请求超过接口频率限制',

@@ -2,7 +2,7 @@ import { paramError } from '../errors.js';
 
 /**
  * Validation of merchant notify URLs as the seeds state it: absolute https URL, at most 256 characters,
- * a non-empty path, no query string and no fragment.
+ * no query string and no fragment.
  * @see ../../../../shared/docs/protocol.md §6.7
  */
 
@@ -32,12 +32,11 @@ export function assertNotifyUrl(value: unknown, rules: NotifyUrlRules = {}): str
     throw paramError(field, '必须为合法的URL', 'body', value);
   }
   if (url.protocol !== 'https:') throw paramError(field, '必须以https://开头', 'body', value);
-  if (!/^https:\/\/[^/?#]+\/[^?#]*$/i.test(value) || url.pathname === '/' || url.pathname === '') {
-    // The raw string must have a path and must carry neither a query (even an empty "?") nor a fragment.
-    if (value.includes('?')) throw paramError(field, '不能携带查询参数', 'body', value);
-    if (value.includes('#')) throw paramError(field, '不能携带锚点', 'body', value);
-    throw paramError(field, '必须包含路径，不能只有域名', 'body', value);
-  }
+  // Neither a query (even an empty "?") nor a fragment. A bare domain is accepted: the seeds' own examples
+  // use one (docs/fidelity.md).
+  if (value.includes('?')) throw paramError(field, '不能携带查询参数', 'body', value);
+  if (value.includes('#')) throw paramError(field, '不能携带锚点', 'body', value);
+  if (!url.hostname) throw paramError(field, '必须包含域名', 'body', value);
   if (url.username || url.password) throw paramError(field, '不能包含用户名或密码', 'body', value);
   return value;
 }

@@ -1,0 +1,57 @@
+/**
+ * Server configuration: parsed once, unknown keys rejected, then frozen.
+ */
+
+/** Which notify targets are allowed. `local` allows loopback/private hosts (the default for `npm start`). */
+export type TargetPolicy = 'local' | 'strict';
+
+/** A token bucket: `perSecond` sustained, `burst` at once. */
+export interface RateLimitRule {
+  perSecond: number;
+  burst: number;
+}
+
+/** Resolved configuration of one server. */
+export interface AppConfig {
+  /** Notify target policy. @default 'local' */
+  targetPolicy: TargetPolicy;
+  /** Seconds a request timestamp may differ from the wall clock. @default 300 */
+  signatureWindowSeconds: number;
+  /** Per-merchant limit over all /v3 endpoints. @default { perSecond: 1000, burst: 2000 } */
+  rateLimit: RateLimitRule;
+  /** Per-endpoint limits, keyed `METHOD /route/pattern`, per merchant. */
+  endpointRateLimits: Record<string, RateLimitRule>;
+  /** Largest accepted request body in bytes (the image upload allows 2 MB plus multipart framing). @default 3 MiB */
+  bodyLimitBytes: number;
+  /** Put the expected signing string into SIGN_ERROR details (sandbox diagnostics). @default true */
+  signatureDiagnostics: boolean;
+  /** Log level for pino. @default 'warn' */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** Documented endpoint limits (product-coupon GET notify-configs: 20/s). */
+export const DEFAULT_ENDPOINT_RATE_LIMITS: Record<string, RateLimitRule> = {
+  'GET /v3/marketing/partner/product-coupon/notify-configs': { perSecond: 20, burst: 20 },
+};
+
+const DEFAULTS: AppConfig = {
+  targetPolicy: 'local',
+  signatureWindowSeconds: 300,
+  rateLimit: { perSecond: 1000, burst: 2000 },
+  endpointRateLimits: DEFAULT_ENDPOINT_RATE_LIMITS,
+  bodyLimitBytes: 3 * 1024 * 1024,
+  signatureDiagnostics: true,
+  logLevel: 'warn',
+};
+
+/** Merges overrides over the defaults, refusing unknown keys, and freezes the result. */
+export function resolveConfig(overrides: Partial<AppConfig> = {}): Readonly<AppConfig> {
+  for (const key of Object.keys(overrides)) {
+    if (!(key in DEFAULTS)) throw new Error(`unknown configuration key "${key}"`);
+  }
+  const config: AppConfig = { ...DEFAULTS, ...overrides };
+  if (config.targetPolicy !== 'local' && config.targetPolicy !== 'strict') {
+    throw new Error(`targetPolicy must be "local" or "strict", got "${String(config.targetPolicy)}"`);
+  }
+  return Object.freeze(config);
+}

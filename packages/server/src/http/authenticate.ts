@@ -1,0 +1,147 @@
+import type { KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import {
+  buildRequestSigningString,
+  loadPublicKey,
+  normalizeSerial,
+  parseAuthorization,
+  verifyMessage,
+} from '@wechatpay-sandbox/sdk/protocol';
+import type { FastifyRequest } from 'fastify';
+import type { SigningMode } from '../credentials/types.js';
+import { errors, type WechatError } from '../errors.js';
+import type { AuthenticatedMerchant } from './context.js';
+import { multipartBoundary, parseMultipart } from './multipart.js';
+
+/** What authentication needs to know about merchants. */
+export interface MerchantDirectory {
+  findMerchant(mchid: string): Promise<
+    | {
+        mchid: string;
+        name: string;
+        apiV3Key: string;
+        apiV2Key: string | null;
+        signingMode: SigningMode;
+        parentMchid: string | null;
+      }
+    | undefined
+  >;
+  /** The PEM (public key or certificate) registered for a merchant's API key serial. */
+  findMerchantKeyPem(mchid: string, serialNo: string): Promise<string | undefined>;
+}
+
+/** Dependencies of the request authenticator. */
+export interface AuthenticatorDeps {
+  merchants: MerchantDirectory;
+  /** Records a nonce; false on replay. */
+  rememberNonce(mchid: string, nonce: string, nowMs: number): Promise<boolean>;
+  wallClock: () => number;
+  windowSeconds: number;
+  diagnostics: boolean;
+}
+
+const NONCE_PATTERN = /^[0-9A-Za-z]{1,32}$/;
+
+/**
+ * Verifies a request's APIv3 signature from the raw request-target and raw body, before any JSON
+ * parsing, and returns the merchant. Every failure is 401 SIGN_ERROR; `detail` says why, so a merchant
+ * can fix a signature that does not verify (the most common integration failure).
+ * @see ../../../../shared/docs/protocol.md §1
+ */
+export class RequestAuthenticator {
+  private readonly keyCache = new Map<string, KeyObject>();
+
+  constructor(private readonly deps: AuthenticatorDeps) {}
+
+  async authenticate(request: FastifyRequest): Promise<AuthenticatedMerchant> {
+    const parsed = parseAuthorization(headerValue(request.headers.authorization));
+    if (!parsed.ok) throw signError(parsed.reason);
+    const { mchid, serialNo, timestamp, nonce, signature } = parsed.params;
+
+    if (!/^\d{1,12}$/.test(timestamp)) throw signError(`timestamp "${timestamp}" must be Unix seconds`);
+    const nowSeconds = Math.floor(this.deps.wallClock() / 1000);
+    const skew = Number(timestamp) - nowSeconds;
+    if (Math.abs(skew) > this.deps.windowSeconds) {
+      const hint = timestamp.length >= 13 ? ' (it looks like milliseconds; send seconds)' : '';
+      throw signError(
+        `Authorization 中的时间戳与发起请求的时间不得超过5分钟: timestamp ${timestamp} is ${skew}s from server time ${nowSeconds}${hint}`,
+      );
+    }
+    if (!NONCE_PATTERN.test(nonce)) throw signError('nonce_str must be 1-32 characters of [0-9A-Za-z]');
+    if (!/^\d{1,32}$/.test(mchid)) throw signError(`mchid "${mchid}" must be digits`);
+
+    const merchant = await this.deps.merchants.findMerchant(mchid);
+    if (!merchant) throw signError(`mchid ${mchid} is not registered with this sandbox`);
+    const serial = normalizeSerial(serialNo);
+    const key = await this.merchantKey(mchid, serial);
+    if (!key) {
+      throw signError(`serial_no ${serialNo} is not an API certificate registered for mchid ${mchid}`);
+    }
+
+    const body = signedBody(request);
+    const canonicalUrl = request.raw.url ?? request.url;
+    const message = buildRequestSigningString({
+      method: request.method,
+      canonicalUrl,
+      timestamp,
+      nonce,
+      body,
+    });
+    if (!verifyMessage(message, signature, key)) {
+      const detail: Record<string, unknown> = {
+        issue:
+          'the signature does not verify: sign METHOD\\nURL-with-query\\nTIMESTAMP\\nNONCE\\nBODY\\n with the private key of serial_no, using the exact body bytes sent',
+      };
+      if (this.deps.diagnostics) detail.expected_signing_string = message;
+      throw errors.SIGN_ERROR(undefined, { location: 'header', field: 'Authorization', ...detail });
+    }
+    if (!(await this.deps.rememberNonce(mchid, nonce, this.deps.wallClock()))) {
+      throw signError(
+        `nonce_str ${nonce} was already used by mchid ${mchid}; every request needs a fresh nonce`,
+      );
+    }
+    return { ...merchant, serialNo: serial };
+  }
+
+  private async merchantKey(mchid: string, serial: string): Promise<KeyObject | undefined> {
+    const cacheKey = `${mchid}|${serial}`;
+    const cached = this.keyCache.get(cacheKey);
+    if (cached) return cached;
+    const pem = await this.deps.merchants.findMerchantKeyPem(mchid, serial);
+    if (!pem) return undefined;
+    const key = loadPublicKey(pem);
+    this.keyCache.set(cacheKey, key);
+    return key;
+  }
+}
+
+/**
+ * The BODY line of the signing string: the raw entity, or for multipart uploads the exact bytes of the
+ * `meta` part (protocol.md §7.2). Also stores the parsed parts on the request.
+ */
+function signedBody(request: FastifyRequest): string {
+  const raw = request.rawBody;
+  if (!raw || raw.length === 0) return '';
+  const boundary = multipartBoundary(headerValue(request.headers['content-type']));
+  if (boundary) {
+    const parts = parseMultipart(raw, boundary);
+    if (!parts) throw errors.INVALID_REQUEST('multipart/form-data 格式错误', { location: 'body' });
+    request.multipartParts = parts;
+    return parts.find((p) => p.name === 'meta')?.data.toString('utf8') ?? '';
+  }
+  return raw.toString('utf8');
+}
+
+function signError(issue: string): WechatError {
+  return errors.SIGN_ERROR(undefined, { location: 'header', field: 'Authorization', issue });
+}
+
+/** First value of a header. */
+export function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A Request-ID in the style of WeChat's (hex, 40+ characters). */
+export function newRequestId(): string {
+  return randomBytes(24).toString('hex').toUpperCase();
+}

@@ -1,0 +1,51 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { type ErrorDetail, errors, WechatError } from '../errors.js';
+
+const LOCATIONS: Record<string, ErrorDetail['location']> = {
+  body: 'body',
+  querystring: 'query',
+  params: 'path',
+  headers: 'header',
+};
+
+/**
+ * Renders every failure as WeChat's `{"code","message","detail"?}`. Validation and other client errors
+ * become 4xx; only real faults are 500 SYSTEM_ERROR, and never with a stack trace.
+ */
+export function toWechatError(error: unknown): WechatError {
+  if (error instanceof WechatError) return error;
+  const err = error as FastifyError & { validationContext?: string };
+  if (err.validation && err.validation.length > 0) {
+    const first = err.validation[0] as {
+      instancePath?: string;
+      message?: string;
+      params?: { missingProperty?: string };
+    };
+    const location = LOCATIONS[err.validationContext ?? 'body'] ?? 'body';
+    let pointer = first.instancePath ?? '';
+    if (first.params?.missingProperty) pointer = `${pointer}/${first.params.missingProperty}`;
+    // JSON Pointer in the body; a bare name for path and query parameters.
+    const field = location === 'body' ? pointer || '/' : pointer.replace(/^\//, '');
+    const issue = first.message ?? 'is invalid';
+    return errors.PARAM_ERROR(`参数错误：${field || location} ${issue}`, { field, issue, location });
+  }
+  const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+  if (status === 413) {
+    return errors.PARAM_ERROR('请求体过大', { location: 'body', issue: 'the request body is too large' });
+  }
+  if (status >= 400 && status < 500) {
+    return new WechatError('INVALID_REQUEST', 400, errors.INVALID_REQUEST().message, {
+      issue: err.message,
+    });
+  }
+  return errors.SYSTEM_ERROR();
+}
+
+/** Fastify error handler. */
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const wechat = toWechatError(error);
+  if (wechat.status >= 500 && !(error instanceof WechatError)) {
+    request.log.error({ err: error }, 'unhandled error');
+  }
+  void reply.code(wechat.status).type('application/json').send(wechat.toBody());
+}
