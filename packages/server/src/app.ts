@@ -15,6 +15,7 @@ import {
 } from './http/authenticate.js';
 import type { ServerContext } from './http/context.js';
 import { handleError } from './http/error-handler.js';
+import { registerMetrics } from './http/metrics.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { registerCertificateRoutes } from './http/routes/certificates.js';
 import { registerNotifySettingRoutes } from './http/routes/notify-settings.js';
@@ -134,6 +135,7 @@ export async function buildApp(
     return payload;
   });
 
+  registerMetrics(app);
   await registerNotifySettingRoutes(app, ctx);
   await registerCertificateRoutes(app, ctx);
   return { app, ctx };

@@ -43,6 +43,8 @@ declare module 'fastify' {
     rawBody?: Buffer;
     /** Parts of a multipart/form-data body, when it was one. */
     multipartParts?: MultipartPart[];
+    /** The WeChat error code answered, for metrics and the request log. */
+    errorCode?: string;
   }
 }
 

@@ -44,6 +44,7 @@ export function toWechatError(error: unknown): WechatError {
 /** Fastify error handler. */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const wechat = toWechatError(error);
+  request.errorCode = wechat.code;
   if (wechat.status >= 500 && !(error instanceof WechatError)) {
     request.log.error({ err: error }, 'unhandled error');
   }
