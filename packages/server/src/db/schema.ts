@@ -1,3 +1,5 @@
+import type { OutboxTables } from '../outbox/tables.js';
+
 /**
  * Kysely table types. Each feature declares its tables in its own file and they are merged here.
  * Times are epoch milliseconds; JSON is stored as text.
@@ -44,7 +46,7 @@ export interface RequestNoncesTable {
 }
 
 /** Every table. */
-export interface DatabaseSchema {
+export interface DatabaseSchema extends OutboxTables {
   merchants: MerchantsTable;
   merchant_keys: MerchantKeysTable;
   notify_settings: NotifySettingsTable;

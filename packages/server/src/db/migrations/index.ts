@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as gateway from './0001-gateway.js';
+import * as outbox from './0003-outbox.js';
 
 /**
  * Every migration, by name. Names sort in the order they run; a landed migration is never edited.
@@ -7,4 +8,5 @@ import * as gateway from './0001-gateway.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001-gateway': gateway,
+  '0003-outbox': outbox,
 };
