@@ -1,4 +1,6 @@
 import type { OutboxTables } from '../outbox/tables.js';
+import type { SimClocksTable } from '../sim/clock-repo.js';
+import type { SimFaultRulesTable } from '../sim/faults-repo.js';
 
 /**
  * Kysely table types. Each feature declares its tables in its own file and they are merged here.
@@ -51,4 +53,6 @@ export interface DatabaseSchema extends OutboxTables {
   merchant_keys: MerchantKeysTable;
   notify_settings: NotifySettingsTable;
   request_nonces: RequestNoncesTable;
+  sim_clocks: SimClocksTable;
+  sim_fault_rules: SimFaultRulesTable;
 }

@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as gateway from './0001-gateway.js';
 import * as outbox from './0003-outbox.js';
+import * as sim from './0004-sim.js';
 
 /**
  * Every migration, by name. Names sort in the order they run; a landed migration is never edited.
@@ -9,4 +10,5 @@ import * as outbox from './0003-outbox.js';
 export const migrations: Record<string, Migration> = {
   '0001-gateway': gateway,
   '0003-outbox': outbox,
+  '0004-sim': sim,
 };

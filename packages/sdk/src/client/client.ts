@@ -1,0 +1,249 @@
+import {
+  type CallOptions,
+  encodePathSegment as seg,
+  type WechatPayClientOptions,
+  WechatPayCore,
+} from './core.js';
+import { buildImageUploadBody } from './multipart.js';
+import { decryptCertificateList, type PlatformCertificateEntry } from './platform-keys.js';
+import type {
+  AssociateCouponRequest,
+  AssociateCouponResponse,
+  CreateStockRequest,
+  CreateStockResponse,
+  CreateSubsidyPayReceiptRequest,
+  DeactivateCouponRequest,
+  DeactivateCouponResponse,
+  DisassociateCouponResponse,
+  GetUserCouponParams,
+  ListUserCouponsQuery,
+  ListUserCouponsResponse,
+  ModifyBudgetRequest,
+  ModifyBudgetResponse,
+  ModifyStockRequest,
+  ReturnCouponRequest,
+  ReturnCouponResponse,
+  Stock,
+  SubsidyPayReceipt,
+  UploadCouponCodesRequest,
+  UploadCouponCodesResponse,
+  UseCouponRequest,
+  UseCouponResponse,
+  UserCoupon,
+} from './types/busifavor.js';
+import type { CertificatesQuery, CertificatesResponse } from './types/certificates.js';
+import type { ImageUploadResponse } from './types/media.js';
+import type {
+  GetBusifavorCallbackQuery,
+  GetBusifavorCallbackResponse,
+  ProductCouponNotifyConfigResponse,
+  SetBusifavorCallbackRequest,
+  SetBusifavorCallbackResponse,
+  SetDeliveryPlanNotifyUrlRequest,
+  SetDeliveryPlanNotifyUrlResponse,
+  SetProductCouponNotifyConfigRequest,
+} from './types/notify-settings.js';
+
+const BF = '/v3/marketing/busifavor';
+
+/** Merchant-coupon (商家券) endpoints. @see ../../../../shared/docs/busifavor.md §3–§5, §7.1–7.2 */
+export interface BusifavorApi {
+  /** POST /stocks — create a stock. Retried safely: carries `out_request_no`. */
+  createStock(body: CreateStockRequest, options?: CallOptions): Promise<CreateStockResponse>;
+  /** GET /stocks/{stock_id}. */
+  getStock(stockId: string, options?: CallOptions): Promise<Stock>;
+  /** PATCH /stocks/{stock_id} — answers 204 (verified), resolves to undefined. */
+  modifyStock(stockId: string, body: ModifyStockRequest, options?: CallOptions): Promise<void>;
+  /** PATCH /stocks/{stock_id}/budget. */
+  modifyBudget(
+    stockId: string,
+    body: ModifyBudgetRequest,
+    options?: CallOptions,
+  ): Promise<ModifyBudgetResponse>;
+  /** POST /stocks/{stock_id}/couponcodes — upload codes to a MERCHANT_UPLOAD stock. */
+  uploadCouponCodes(
+    stockId: string,
+    body: UploadCouponCodesRequest,
+    options?: CallOptions,
+  ): Promise<UploadCouponCodesResponse>;
+  /** POST /coupons/use — redeem. */
+  useCoupon(body: UseCouponRequest, options?: CallOptions): Promise<UseCouponResponse>;
+  /** GET /users/{openid}/coupons — list a user's coupons. */
+  listUserCoupons(
+    openid: string,
+    query: ListUserCouponsQuery,
+    options?: CallOptions,
+  ): Promise<ListUserCouponsResponse>;
+  /** GET /users/{openid}/coupons/{coupon_code}/appids/{appid}. */
+  getUserCoupon(params: GetUserCouponParams, options?: CallOptions): Promise<UserCoupon>;
+  /** POST /coupons/associate — link an unredeemed coupon to an order. */
+  associateCoupon(body: AssociateCouponRequest, options?: CallOptions): Promise<AssociateCouponResponse>;
+  /** POST /coupons/disassociate. */
+  disassociateCoupon(
+    body: AssociateCouponRequest,
+    options?: CallOptions,
+  ): Promise<DisassociateCouponResponse>;
+  /** POST /coupons/return — un-redeem after a refund. */
+  returnCoupon(body: ReturnCouponRequest, options?: CallOptions): Promise<ReturnCouponResponse>;
+  /** POST /coupons/deactivate. */
+  deactivateCoupon(body: DeactivateCouponRequest, options?: CallOptions): Promise<DeactivateCouponResponse>;
+  /** POST /subsidy/pay-receipts. */
+  createSubsidyPayReceipt(
+    body: CreateSubsidyPayReceiptRequest,
+    options?: CallOptions,
+  ): Promise<SubsidyPayReceipt>;
+  /** GET /subsidy/pay-receipts/{subsidy_receipt_id}. */
+  getSubsidyPayReceipt(subsidyReceiptId: string, options?: CallOptions): Promise<SubsidyPayReceipt>;
+  /** POST /callbacks — set the COUPON.SEND notify URL. */
+  setCallback(
+    body: SetBusifavorCallbackRequest,
+    options?: CallOptions,
+  ): Promise<SetBusifavorCallbackResponse>;
+  /** GET /callbacks. */
+  getCallback(
+    query?: GetBusifavorCallbackQuery,
+    options?: CallOptions,
+  ): Promise<GetBusifavorCallbackResponse>;
+}
+
+/** Product-coupon (商品券) notify config. */
+export interface ProductCouponApi {
+  /** POST /v3/marketing/partner/product-coupon/notify-configs. */
+  setNotifyConfig(
+    body: SetProductCouponNotifyConfigRequest,
+    options?: CallOptions,
+  ): Promise<ProductCouponNotifyConfigResponse>;
+  /** GET /v3/marketing/partner/product-coupon/notify-configs. */
+  getNotifyConfig(options?: CallOptions): Promise<ProductCouponNotifyConfigResponse>;
+}
+
+/** Delivery-plan (投放计划) notify URL. */
+export interface DeliveryPlanApi {
+  /** POST /v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url. */
+  setNotifyUrl(
+    spMchid: string,
+    body: SetDeliveryPlanNotifyUrlRequest,
+    options?: CallOptions,
+  ): Promise<SetDeliveryPlanNotifyUrlResponse>;
+}
+
+/** A downloaded, decrypted platform certificate. */
+export interface DownloadedCertificate extends PlatformCertificateEntry {}
+
+/** GET /v3/certificates. */
+export interface CertificatesApi {
+  /** Downloads the list as sent (still encrypted), verified. */
+  list(query?: CertificatesQuery, options?: CallOptions): Promise<CertificatesResponse>;
+  /** Downloads and decrypts with the APIv3 key. */
+  download(options?: CallOptions): Promise<DownloadedCertificate[]>;
+}
+
+/** Marketing image upload. */
+export interface MediaApi {
+  /**
+   * POST /v3/marketing/favor/media/image-upload: multipart, signed over the meta JSON. The URL is what
+   * `merchant_logo_url` / `coupon_image_url` accept.
+   */
+  uploadImage(
+    input: { filename: string; file: Uint8Array; contentType?: string },
+    options?: CallOptions,
+  ): Promise<ImageUploadResponse>;
+}
+
+/** The client: a generic signed `request` plus typed families. */
+export interface WechatPayClient {
+  /** The merchant number the client signs as. */
+  readonly mchid: string;
+  /** Generic signed request with verification, retries and typed errors. */
+  request: WechatPayCore['request'];
+  /** RSA-OAEP encryption of a sensitive field with the active platform key (its serial goes in `Wechatpay-Serial`). */
+  encryptSensitive(plaintext: string): Promise<string>;
+  /** The verification keys (refresh, active key, resolve by serial); pass to `parseNotification`. */
+  readonly platformKeys: WechatPayCore['keys'];
+  readonly busifavor: BusifavorApi;
+  readonly productCoupon: ProductCouponApi;
+  readonly deliveryPlan: DeliveryPlanApi;
+  readonly certificates: CertificatesApi;
+  readonly media: MediaApi;
+}
+
+/**
+ * Creates a WeChat Pay APIv3 client (fetch-based, zero dependencies). Keys are parsed once; every 2xx is
+ * verified; safe requests are retried with fresh signatures.
+ * @example
+ * const client = createWechatPayClient({
+ *   mchid: '1900000001', serialNo: '5E3F…', privateKey: fs.readFileSync('apiclient_key.pem', 'utf8'),
+ *   apiV3Key, verification: { publicKey: { keyId: 'PUB_KEY_ID_…', key: fs.readFileSync('pub_key.pem') } },
+ * });
+ * const { stock_id } = await client.busifavor.createStock({ … });
+ */
+export function createWechatPayClient(options: WechatPayClientOptions): WechatPayClient {
+  const core = new WechatPayCore(options);
+  const get = async <T>(path: string, query?: Record<string, string | number | undefined>, o?: CallOptions) =>
+    (await core.request<T>({ ...o, method: 'GET', path, ...(query ? { query } : {}) })).data;
+  const send = async <T>(method: 'POST' | 'PATCH', path: string, body: unknown, o?: CallOptions) =>
+    (await core.request<T>({ ...o, method, path, body })).data;
+
+  const busifavor: BusifavorApi = {
+    createStock: (body, o) => send('POST', `${BF}/stocks`, body, o),
+    getStock: (stockId, o) => get(`${BF}/stocks/${seg(stockId)}`, undefined, o),
+    modifyStock: async (stockId, body, o) => {
+      await send<undefined>('PATCH', `${BF}/stocks/${seg(stockId)}`, body, o);
+    },
+    modifyBudget: (stockId, body, o) => send('PATCH', `${BF}/stocks/${seg(stockId)}/budget`, body, o),
+    uploadCouponCodes: (stockId, body, o) =>
+      send('POST', `${BF}/stocks/${seg(stockId)}/couponcodes`, body, o),
+    useCoupon: (body, o) => send('POST', `${BF}/coupons/use`, body, o),
+    listUserCoupons: (openid, query, o) => get(`${BF}/users/${seg(openid)}/coupons`, { ...query }, o),
+    getUserCoupon: (p, o) =>
+      get(`${BF}/users/${seg(p.openid)}/coupons/${seg(p.coupon_code)}/appids/${seg(p.appid)}`, undefined, o),
+    associateCoupon: (body, o) => send('POST', `${BF}/coupons/associate`, body, o),
+    disassociateCoupon: (body, o) => send('POST', `${BF}/coupons/disassociate`, body, o),
+    returnCoupon: (body, o) => send('POST', `${BF}/coupons/return`, body, o),
+    deactivateCoupon: (body, o) => send('POST', `${BF}/coupons/deactivate`, body, o),
+    createSubsidyPayReceipt: (body, o) => send('POST', `${BF}/subsidy/pay-receipts`, body, o),
+    getSubsidyPayReceipt: (id, o) => get(`${BF}/subsidy/pay-receipts/${seg(id)}`, undefined, o),
+    setCallback: (body, o) => send('POST', `${BF}/callbacks`, body, { idempotent: true, ...o }),
+    getCallback: (query, o) => get(`${BF}/callbacks`, { ...query }, o),
+  };
+  const productCoupon: ProductCouponApi = {
+    setNotifyConfig: (body, o) =>
+      send('POST', '/v3/marketing/partner/product-coupon/notify-configs', body, { idempotent: true, ...o }),
+    getNotifyConfig: (o) => get('/v3/marketing/partner/product-coupon/notify-configs', undefined, o),
+  };
+  const deliveryPlan: DeliveryPlanApi = {
+    setNotifyUrl: (spMchid, body, o) =>
+      send('POST', `/v3/marketing/partner/delivery-plan/${seg(spMchid)}/notify-url`, body, {
+        idempotent: true,
+        ...o,
+      }),
+  };
+  const certificates: CertificatesApi = {
+    list: (query, o) => get('/v3/certificates', { ...query }, o),
+    download: async (o) => {
+      if (!options.apiV3Key) throw new TypeError('certificates.download needs apiV3Key');
+      return decryptCertificateList(await certificates.list(undefined, o), options.apiV3Key);
+    },
+  };
+  const media: MediaApi = {
+    uploadImage: async (input, o) => {
+      const built = buildImageUploadBody(input.filename, input.file, input.contentType);
+      const res = await core.requestRaw<ImageUploadResponse>(
+        { ...o, method: 'POST', path: '/v3/marketing/favor/media/image-upload' },
+        { bytes: built.body, signed: built.meta, contentType: built.contentType },
+      );
+      return res.data;
+    },
+  };
+  return {
+    mchid: core.mchid,
+    request: (input) => core.request(input),
+    encryptSensitive: (plaintext) => core.encryptSensitive(plaintext),
+    platformKeys: core.keys,
+    busifavor,
+    productCoupon,
+    deliveryPlan,
+    certificates,
+    media,
+  };
+}
