@@ -1,0 +1,111 @@
+import { type Kysely, sql } from 'kysely';
+import type { DialectCapabilities } from '../db/connect.js';
+import type { DatabaseSchema } from '../db/schema.js';
+import type { NotificationRow } from './deliver.js';
+
+/**
+ * Claiming due notifications: one UPDATE that takes a lease (`locked_until`, `locked_by`) on up to `limit`
+ * rows of one merchant whose next attempt is due in that merchant's business time. On PostgreSQL the
+ * inner SELECT uses `FOR UPDATE SKIP LOCKED`, so several dispatchers never take the same row; on SQLite
+ * the statement runs under the database's single writer lock, which serialises claims the same way.
+ * A lease that expires (the claimer crashed) makes the row claimable again: at-least-once, same id.
+ */
+
+/** The earliest due time per merchant with claimable work (paused merchants excluded). */
+export interface MerchantDue {
+  mchid: string;
+  nextAttemptAt: number;
+}
+
+/** Merchants with pending, unleased work and the earliest business time one of their rows is due. */
+export async function findMerchantsWithWork(
+  db: Kysely<DatabaseSchema>,
+  wallMs: number,
+): Promise<MerchantDue[]> {
+  const rows = await db
+    .selectFrom('notification_outbox as o')
+    .select(['o.mchid', (eb) => eb.fn.min<number>('o.next_attempt_at').as('next')])
+    .where('o.state', '=', 'pending')
+    .where((eb) => eb.or([eb('o.locked_until', 'is', null), eb('o.locked_until', '<', wallMs)]))
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb.selectFrom('notification_pauses as p').select('p.mchid').whereRef('p.mchid', '=', 'o.mchid'),
+        ),
+      ),
+    )
+    .groupBy('o.mchid')
+    .execute();
+  return rows.map((r) => ({ mchid: r.mchid, nextAttemptAt: Number(r.next) }));
+}
+
+/** Inputs of {@link claimDueNotifications}. */
+export interface ClaimInput {
+  mchid: string;
+  /** The merchant's business time: rows with next_attempt_at ≤ this are due. */
+  businessNowMs: number;
+  wallMs: number;
+  leaseMs: number;
+  instanceId: string;
+  limit: number;
+}
+
+/** Leases up to `limit` due rows of one merchant and returns them. */
+export async function claimDueNotifications(
+  db: Kysely<DatabaseSchema>,
+  capabilities: DialectCapabilities,
+  input: ClaimInput,
+): Promise<NotificationRow[]> {
+  let due = db
+    .selectFrom('notification_outbox')
+    .select('id')
+    .where('state', '=', 'pending')
+    .where('mchid', '=', input.mchid)
+    .where('next_attempt_at', '<=', input.businessNowMs)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', input.wallMs)]))
+    .orderBy('next_attempt_at')
+    .orderBy('created_at')
+    .limit(input.limit);
+  if (capabilities.skipLocked) due = due.forUpdate().skipLocked();
+  const rows = await db
+    .updateTable('notification_outbox')
+    .set({ locked_until: input.wallMs + input.leaseMs, locked_by: input.instanceId })
+    .where('id', 'in', due)
+    // Re-checked on the row version PostgreSQL locks, so a row leased meanwhile is not taken twice.
+    .where('state', '=', 'pending')
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', input.wallMs)]))
+    .returningAll()
+    .execute();
+  return rows.map((r) => ({
+    ...r,
+    create_time: Number(r.create_time),
+    next_attempt_at: Number(r.next_attempt_at),
+    created_at: Number(r.created_at),
+    updated_at: Number(r.updated_at),
+  }));
+}
+
+/**
+ * Rows that waited for a notify URL become pending again once their merchant has set one for the
+ * family. Returns how many were released.
+ */
+export async function releaseNoTargetNotifications(
+  db: Kysely<DatabaseSchema>,
+  wallMs: number,
+): Promise<number> {
+  const result = await db
+    .updateTable('notification_outbox')
+    .set({ state: 'pending', updated_at: wallMs })
+    .where('state', '=', 'no-target')
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('notify_settings as ns')
+          .select(sql<number>`1`.as('one'))
+          .whereRef('ns.mchid', '=', 'notification_outbox.mchid')
+          .whereRef('ns.family', '=', 'notification_outbox.family'),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -1,0 +1,346 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
+import {
+  buildNotification,
+  formatBeijingTime,
+  type NotificationEnvelope,
+  signResponse,
+  type WechatpaySignatureHeaders,
+} from '@wechatpay-sandbox/sdk/protocol';
+import type { TargetPolicy } from '../config.js';
+import type { PlatformIdentity, SigningMode } from '../credentials/types.js';
+import type { IdGen } from '../domain/ports.js';
+import { newRequestId } from '../http/authenticate.js';
+import { type SigningKey, selectSigningKey } from '../http/signing-keys.js';
+import type { AttemptOutcome } from './complete.js';
+import { applyForwarding } from './forwarding.js';
+import type { DeliveryContext } from './lookup.js';
+import { nextRetryAt, type RetrySchedule } from './retry-schedules.js';
+import type { NotificationAttemptsTable, NotificationOutboxTable } from './tables.js';
+import { type HostResolver, type ResolvedTarget, resolveTarget } from './target-policy.js';
+
+/**
+ * One delivery attempt: build WeChat's envelope from the stored plaintext (fresh resource nonce, fresh
+ * timestamp and signature, same notification id), POST it, and classify the answer. Success is only
+ * 200 or 204 within the total timeout; every other answer (3xx included) or error is a failure.
+ * @see ../../../../shared/docs/protocol.md §6
+ */
+
+/** The stored row a delivery is built from. */
+export type NotificationRow = NotificationOutboxTable;
+
+/** Success statuses (protocol.md §6.4). */
+export const SUCCESS_STATUSES: ReadonlySet<number> = new Set([200, 204]);
+
+/** Per-attempt total timeout (connect + response), WeChat's 5 s budget. */
+export const DELIVERY_TIMEOUT_MS = 5000;
+
+/** Longest response excerpt kept in the delivery log. */
+export const RESPONSE_EXCERPT_CHARS = 256;
+
+/**
+ * The platform key that signs a callback for a merchant.
+ * - `pubkey`: the WeChat Pay public key identity (PUB_KEY_ID_…).
+ * - `certificate`: the newest usable platform certificate.
+ * - `migrating`: alternates per attempt (odd attempts the public key, even ones the newest certificate),
+ *   because during WeChat's switch-over callbacks may come signed either way and a receiver must accept
+ *   both; a retried notification therefore exercises both keys (docs/fidelity.md "Notifications").
+ */
+export function callbackSigningKey(
+  platform: PlatformIdentity,
+  mode: SigningMode,
+  attemptNo: number,
+  wallMs: number,
+): SigningKey {
+  if (mode === 'migrating') {
+    return attemptNo % 2 === 1
+      ? selectSigningKey(platform, 'pubkey', undefined, wallMs)
+      : selectSigningKey(platform, 'certificate', undefined, wallMs);
+  }
+  return selectSigningKey(platform, mode, undefined, wallMs);
+}
+
+/** A notification ready to send: the exact body bytes and headers. */
+export interface ComposedNotification {
+  envelope: NotificationEnvelope;
+  body: string;
+  headers: Readonly<Record<string, string>> & WechatpaySignatureHeaders & { 'Request-ID': string };
+}
+
+/** Inputs of {@link composeNotification}. */
+export interface ComposeInput {
+  row: Pick<
+    NotificationRow,
+    'id' | 'event_type' | 'summary' | 'original_type' | 'associated_data' | 'plaintext' | 'create_time'
+  >;
+  apiV3Key: string;
+  key: SigningKey;
+  /** Wall-clock ms for Wechatpay-Timestamp (signature windows are never virtual). */
+  wallMs: number;
+  ids: IdGen;
+}
+
+/** Builds, encrypts and signs one delivery of a notification. */
+export function composeNotification(input: ComposeInput): ComposedNotification {
+  const envelope = buildNotification({
+    id: input.row.id,
+    createTime: formatBeijingTime(Number(input.row.create_time)),
+    eventType: input.row.event_type,
+    summary: input.row.summary,
+    originalType: input.row.original_type,
+    associatedData: input.row.associated_data,
+    // A fresh IV for every encryption: GCM under one key must never reuse one.
+    resourceNonce: input.ids.token(12),
+    apiV3Key: input.apiV3Key,
+    plaintext: input.row.plaintext,
+  });
+  const body = JSON.stringify(envelope);
+  const headers = signResponse({
+    body,
+    timestamp: Math.floor(input.wallMs / 1000),
+    nonce: input.ids.token(32),
+    serial: input.key.serial,
+    privateKey: input.key.privateKey,
+  });
+  return { envelope, body, headers: { ...headers, 'Request-ID': newRequestId() } };
+}
+
+/** What one HTTP POST produced. */
+export interface HttpAttempt {
+  /** The HTTP status, if a response arrived. */
+  status: number | undefined;
+  latencyMs: number;
+  /** Start of the response body, control characters removed. */
+  excerpt: string | undefined;
+  /** Transport error or timeout, if any. */
+  error: string | undefined;
+  /** Whether this counts as received (200/204 in time). */
+  ok: boolean;
+}
+
+/** Connection settings shared by every attempt of a dispatcher. */
+export interface TransportOptions {
+  /** Extra trusted CA certificates (PEM), for self-signed local receivers. */
+  caPem?: string | undefined;
+  /** Skip TLS verification entirely (explicit opt-in for self-signed receivers). @default false */
+  insecureTls?: boolean | undefined;
+  /** @default DELIVERY_TIMEOUT_MS */
+  timeoutMs?: number | undefined;
+  /** Keep-alive sockets per host. @default 32 */
+  maxSockets?: number | undefined;
+}
+
+/** Keep-alive agents for one dispatcher (TLS handshakes would otherwise dominate a burst). */
+export class Transport {
+  readonly timeoutMs: number;
+  private readonly httpsAgent: https.Agent;
+  private readonly httpAgent: http.Agent;
+
+  constructor(options: TransportOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS;
+    const maxSockets = options.maxSockets ?? 32;
+    this.httpsAgent = new https.Agent({
+      keepAlive: true,
+      maxSockets,
+      rejectUnauthorized: options.insecureTls !== true,
+      // Setting `ca` replaces Node's roots; keep them so public receivers still verify.
+      ...(options.caPem ? { ca: [...tls.rootCertificates, options.caPem] } : {}),
+    });
+    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets });
+  }
+
+  /** POSTs a body to a checked target, connecting to the checked address only. */
+  post(
+    target: ResolvedTarget,
+    body: string,
+    headers: Readonly<Record<string, string>>,
+  ): Promise<HttpAttempt> {
+    const started = performance.now();
+    const secure = target.url.protocol === 'https:';
+    const port = target.url.port ? Number(target.url.port) : secure ? 443 : 80;
+    return new Promise<HttpAttempt>((resolve) => {
+      let settled = false;
+      const finish = (result: Omit<HttpAttempt, 'latencyMs' | 'ok'>) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        const ok =
+          result.error === undefined && result.status !== undefined && SUCCESS_STATUSES.has(result.status);
+        resolve({ ...result, ok, latencyMs: Math.round(performance.now() - started) });
+      };
+      const options: https.RequestOptions = {
+        // The checked IP, never the name: a second DNS lookup could return another address.
+        host: target.address,
+        family: target.family,
+        port,
+        path: `${target.url.pathname}${target.url.search}`,
+        method: 'POST',
+        agent: secure ? this.httpsAgent : this.httpAgent,
+        headers: {
+          ...headers,
+          Host: target.url.host,
+          'Content-Type': 'application/json',
+          'Content-Length': String(Buffer.byteLength(body)),
+          Accept: '*/*',
+          'User-Agent': 'Mozilla/4.0 (compatible; wechatpay-sandbox notify)',
+        },
+        ...(secure && target.servername ? { servername: target.servername } : {}),
+      };
+      const request = (secure ? https : http).request(options, (response) => {
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        response.on('data', (chunk: Buffer) => {
+          if (kept < RESPONSE_EXCERPT_CHARS * 4) {
+            chunks.push(chunk);
+            kept += chunk.length;
+          }
+        });
+        response.on('end', () =>
+          finish({
+            status: response.statusCode,
+            excerpt: excerptOf(Buffer.concat(chunks)),
+            error: undefined,
+          }),
+        );
+        response.on('error', (err) =>
+          finish({ status: response.statusCode, excerpt: undefined, error: err.message }),
+        );
+      });
+      const timer = setTimeout(() => {
+        finish({
+          status: undefined,
+          excerpt: undefined,
+          error: `no complete answer within ${this.timeoutMs} ms`,
+        });
+        request.destroy();
+      }, this.timeoutMs);
+      request.on('error', (err) => finish({ status: undefined, excerpt: undefined, error: err.message }));
+      request.end(body);
+    });
+  }
+
+  /** Closes idle keep-alive sockets. */
+  close(): void {
+    this.httpsAgent.destroy();
+    this.httpAgent.destroy();
+  }
+}
+
+function excerptOf(bytes: Buffer): string | undefined {
+  if (bytes.length === 0) return undefined;
+  // Control characters would garble logs; the excerpt is for humans, not replay.
+  return bytes
+    .toString('utf8')
+    .slice(0, RESPONSE_EXCERPT_CHARS)
+    .replace(/\p{Cc}/gu, ' ');
+}
+
+/** A random hex id for attempt rows. */
+export function attemptId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** What a dispatcher passes to every attempt. */
+export interface DeliveryEnv {
+  platform: PlatformIdentity;
+  ids: IdGen;
+  transport: Transport;
+  policy: TargetPolicy;
+  resolver?: HostResolver | undefined;
+  /** Business time of a merchant (virtual clock), for the retry schedule. */
+  businessNow: (mchid: string) => number;
+  wallClock: () => number;
+  schedule: (family: string) => RetrySchedule;
+  instanceId: string;
+}
+
+/** The result of one attempt, ready to persist with completeAttempt. */
+export interface DeliveryResult {
+  outcome: AttemptOutcome;
+  attempt: NotificationAttemptsTable | undefined;
+  lastStatus: number | null;
+  lastError: string | null;
+}
+
+/**
+ * Makes one attempt for a claimed row and decides what happens next. Never throws: every failure,
+ * including a bug while composing, becomes a logged failed attempt on the family's schedule.
+ */
+export async function deliverNotification(
+  row: NotificationRow,
+  context: DeliveryContext,
+  env: DeliveryEnv,
+): Promise<DeliveryResult> {
+  const attemptNo = row.attempts + 1;
+  const startedWall = env.wallClock();
+  if (context.notifyUrl === undefined) {
+    return {
+      outcome: { kind: 'no-target' },
+      attempt: undefined,
+      lastStatus: null,
+      lastError: 'no notify URL set',
+    };
+  }
+  const url = applyForwarding(context.notifyUrl, context.forwards);
+  let http: HttpAttempt;
+  let targetAddress: string | null = null;
+  let requestId: string | null = null;
+  let refused = false;
+  try {
+    if (!context.merchant) throw new Error(`merchant ${row.mchid} does not exist`);
+    const target = await resolveTarget(url, env.policy, env.resolver);
+    if ('refused' in target) {
+      refused = true;
+      http = { status: undefined, latencyMs: 0, excerpt: undefined, error: target.reason, ok: false };
+    } else {
+      targetAddress = target.address;
+      const composed = composeNotification({
+        row,
+        apiV3Key: context.merchant.apiV3Key,
+        key: callbackSigningKey(env.platform, context.merchant.signingMode, attemptNo, env.wallClock()),
+        wallMs: env.wallClock(),
+        ids: env.ids,
+      });
+      requestId = composed.headers['Request-ID'];
+      http = await env.transport.post(target, composed.body, composed.headers);
+    }
+  } catch (err) {
+    http = {
+      status: undefined,
+      latencyMs: 0,
+      excerpt: undefined,
+      error: `internal: ${(err as Error).message}`,
+      ok: false,
+    };
+  }
+  const error = http.error ?? (http.ok ? null : `HTTP ${http.status}: only 200 or 204 count as received`);
+  let outcome: AttemptOutcome;
+  if (http.ok) outcome = { kind: 'delivered' };
+  else {
+    const at = nextRetryAt(env.schedule(row.family), row.round_attempts + 1, env.businessNow(row.mchid));
+    outcome = at === undefined ? { kind: 'dead' } : { kind: 'retry-at', atMs: at };
+  }
+  return {
+    outcome,
+    attempt: {
+      id: attemptId(),
+      notification_id: row.id,
+      attempt_no: attemptNo,
+      outcome: http.ok ? 'delivered' : refused ? 'refused' : 'failed',
+      url: url.slice(0, 512),
+      target_address: targetAddress,
+      status: http.status ?? null,
+      error: error === null ? null : error.slice(0, 512),
+      latency_ms: http.latencyMs,
+      response_excerpt: http.excerpt ?? null,
+      request_id: requestId,
+      instance_id: env.instanceId,
+      business_at: env.businessNow(row.mchid),
+      started_at: startedWall,
+    },
+    lastStatus: http.status ?? null,
+    lastError: error === null ? null : error.slice(0, 512),
+  };
+}

@@ -1,0 +1,240 @@
+import { randomBytes } from 'node:crypto';
+import type { TargetPolicy } from '../config.js';
+import type { PlatformIdentity } from '../credentials/types.js';
+import type { DatabaseHandle } from '../db/connect.js';
+import type { Clock, IdGen, NotifyFamily } from '../domain/ports.js';
+import { claimDueNotifications, findMerchantsWithWork, releaseNoTargetNotifications } from './claim.js';
+import { completeAttempt } from './complete.js';
+import {
+  type DeliveryEnv,
+  type DeliveryResult,
+  deliverNotification,
+  type NotificationRow,
+  Transport,
+  type TransportOptions,
+} from './deliver.js';
+import { loadDeliveryContext } from './lookup.js';
+import { DEFAULT_RETRY_SCHEDULES, type RetrySchedule } from './retry-schedules.js';
+import type { HostResolver } from './target-policy.js';
+
+/**
+ * The notification dispatcher: a loop that claims due outbox rows (per merchant, by that merchant's
+ * virtual clock), delivers them with bounded concurrency and records every attempt. It never throws out
+ * of the loop; database errors are reported through `onError` and retried after the poll interval.
+ * Time jumps of a virtual clock wake it at once, so fast-forwarding a merchant's clock runs its retries.
+ */
+
+/** Options of {@link NotificationDispatcher}. */
+export interface DispatcherOptions {
+  db: DatabaseHandle;
+  /** Business time per merchant (the retry schedule follows it). */
+  clock: Clock;
+  /** Wall clock for leases and signatures. @default Date.now */
+  wallClock?: () => number;
+  platform: PlatformIdentity;
+  ids: IdGen;
+  /** @default 'local' */
+  policy?: TargetPolicy;
+  /** TLS trust and timeout of the outgoing requests. */
+  transport?: TransportOptions;
+  /** Per-family schedule overrides. @default DEFAULT_RETRY_SCHEDULES */
+  schedules?: Partial<Record<NotifyFamily, RetrySchedule>>;
+  /** Deliveries in flight at once. @default 16 */
+  concurrency?: number;
+  /** Wall-clock lease of a claimed row; a crashed holder's rows are retaken after it. @default 30000 */
+  leaseMs?: number;
+  /** Longest sleep between looks at the outbox (other instances' work is only seen by polling). @default 250 */
+  pollIntervalMs?: number;
+  /** Identifies this process in leases and the attempt log. @default random */
+  instanceId?: string;
+  /** DNS resolver (tests simulate rebinding with it). @default system resolver */
+  resolver?: HostResolver;
+  /** Called after every persisted attempt (metrics, tests). Must not throw. */
+  onAttempt?: (row: NotificationRow, result: DeliveryResult) => void;
+  /**
+   * Subscribes to virtual-clock jumps (e.g. `(l) => subscribeClockChanges(clock, l)` from sim/clock.ts);
+   * a jump wakes the dispatcher so retries made due by fast-forwarding run at once.
+   */
+  subscribeClockChanges?: (listener: () => void) => () => void;
+  /** Called with loop errors (database unavailable…). @default ignore */
+  onError?: (err: unknown) => void;
+}
+
+/** Delivers outbox notifications. */
+export class NotificationDispatcher {
+  readonly instanceId: string;
+  private readonly options: DispatcherOptions;
+  private readonly env: DeliveryEnv;
+  private readonly transport: Transport;
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly wallClock: () => number;
+  private readonly inflight = new Set<Promise<void>>();
+  private running = false;
+  private loopDone: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+  private lastReleaseWall = Number.NEGATIVE_INFINITY;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(options: DispatcherOptions) {
+    this.options = options;
+    this.instanceId = options.instanceId ?? `dispatcher-${randomBytes(6).toString('hex')}`;
+    this.concurrency = options.concurrency ?? 16;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.wallClock = options.wallClock ?? Date.now;
+    this.transport = new Transport(options.transport);
+    const schedules = { ...DEFAULT_RETRY_SCHEDULES, ...options.schedules };
+    this.env = {
+      platform: options.platform,
+      ids: options.ids,
+      transport: this.transport,
+      policy: options.policy ?? 'local',
+      resolver: options.resolver,
+      businessNow: (mchid) => options.clock.now(mchid),
+      wallClock: this.wallClock,
+      schedule: (family) => schedules[family as NotifyFamily] ?? DEFAULT_RETRY_SCHEDULES.busifavor,
+      instanceId: this.instanceId,
+    };
+  }
+
+  /** Starts the background loop. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.unsubscribe = this.options.subscribeClockChanges?.(() => this.wake());
+    this.loopDone = this.loop();
+  }
+
+  /** Stops claiming, waits for deliveries in flight, closes idle sockets. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.unsubscribe?.();
+    this.wake();
+    await this.loopDone;
+    await Promise.allSettled([...this.inflight]);
+    this.transport.close();
+  }
+
+  /** Looks at the outbox now instead of at the next poll (after an enqueue, replay or clock change). */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /**
+   * Delivers everything due now and waits for it, including retries that fall due meanwhile (with a
+   * frozen virtual clock, only what is due at the frozen instant). Returns the number of attempts.
+   * For tests and the simulation API; safe alongside the loop.
+   */
+  async drain(): Promise<number> {
+    let attempts = 0;
+    for (;;) {
+      const { claimed } = await this.fill();
+      attempts += claimed;
+      if (claimed === 0 && this.inflight.size === 0) return attempts;
+      if (this.inflight.size > 0) await Promise.race([...this.inflight]);
+    }
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let sleepMs = this.pollIntervalMs;
+      try {
+        const { claimed, free, nextDueMs } = await this.fill();
+        // A full batch suggests more is due: go again at once.
+        if (free > 0 && claimed === free) continue;
+        sleepMs = Math.max(0, Math.min(this.pollIntervalMs, nextDueMs));
+      } catch (err) {
+        this.options.onError?.(err);
+      }
+      await this.sleep(sleepMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken || !this.running) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        // Cleared on every exit, so a later wake() is never swallowed by a stale callback.
+        this.wakeUp = undefined;
+        this.woken = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+    });
+  }
+
+  /** Claims as many due rows as there are free slots and starts their deliveries. */
+  private async fill(): Promise<{ claimed: number; free: number; nextDueMs: number }> {
+    const db = this.options.db;
+    const wallMs = this.wallClock();
+    if (wallMs - this.lastReleaseWall >= this.pollIntervalMs) {
+      this.lastReleaseWall = wallMs;
+      await releaseNoTargetNotifications(db.db, wallMs);
+    }
+    const free = this.concurrency - this.inflight.size;
+    let nextDueMs = Number.POSITIVE_INFINITY;
+    if (free <= 0) return { claimed: 0, free, nextDueMs };
+    let claimed = 0;
+    for (const merchant of await findMerchantsWithWork(db.db, wallMs)) {
+      if (claimed >= free) break;
+      const businessNowMs = this.options.clock.now(merchant.mchid);
+      if (merchant.nextAttemptAt > businessNowMs) {
+        // Virtual time runs at wall speed unless frozen (then a clock change wakes us).
+        nextDueMs = Math.min(nextDueMs, merchant.nextAttemptAt - businessNowMs);
+        continue;
+      }
+      const rows = await claimDueNotifications(db.db, db.capabilities, {
+        mchid: merchant.mchid,
+        businessNowMs,
+        wallMs,
+        leaseMs: this.leaseMs,
+        instanceId: this.instanceId,
+        limit: free - claimed,
+      });
+      claimed += rows.length;
+      for (const row of rows) this.track(this.process(row));
+    }
+    return { claimed, free, nextDueMs };
+  }
+
+  private track(work: Promise<void>): void {
+    this.inflight.add(work);
+    void work.finally(() => {
+      this.inflight.delete(work);
+      this.wake();
+    });
+  }
+
+  private async process(row: NotificationRow): Promise<void> {
+    try {
+      const context = await loadDeliveryContext(this.options.db.db, row.mchid, row.family);
+      const result = await deliverNotification(row, context, this.env);
+      await completeAttempt(this.options.db.db, {
+        id: row.id,
+        instanceId: this.instanceId,
+        outcome: result.outcome,
+        attempt: result.attempt,
+        lastStatus: result.lastStatus,
+        lastError: result.lastError,
+        wallMs: this.wallClock(),
+      });
+      try {
+        this.options.onAttempt?.(row, result);
+      } catch {
+        // An observer must not stop deliveries.
+      }
+    } catch (err) {
+      // The lease expires and the row is retried (at-least-once); nothing is lost.
+      this.options.onError?.(err);
+    }
+  }
+}

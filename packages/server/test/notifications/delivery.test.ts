@@ -1,0 +1,406 @@
+import { createPublicKey } from 'node:crypto';
+import { createRequire } from 'node:module';
+import {
+  decryptNotificationResource,
+  parseNotificationEnvelope,
+  verifyResponseSignature,
+} from '@wechatpay-sandbox/sdk/protocol';
+import { DIALECTS } from '@wechatpay-sandbox/test-kit';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type DatabaseHandle, openDatabase } from '../../src/db/connect.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { NotificationDispatcher } from '../../src/outbox/dispatcher.js';
+import { enqueueNotification } from '../../src/outbox/enqueue.js';
+import {
+  couponSendEvent,
+  makeCertificate,
+  makePlatform,
+  type ReceivedRequest,
+  scratchDir,
+  seedMerchant,
+  setNotifyUrl,
+  startReceiver,
+  type TestCertificate,
+  TestClock,
+  testIds,
+} from './fixtures.js';
+
+// The two npm clients merchants use, exactly as installed (CommonJS).
+const require = createRequire(import.meta.url);
+const NodeV3Pay = require('wechatpay-node-v3') as (new (
+  config: Record<string, unknown>,
+) => {
+  verifySign(p: Record<string, string>): Promise<boolean>;
+  decipher_gcm(ciphertext: string, associatedData: string, nonce: string, key: string): unknown;
+}) & { certificates: Record<string, string> };
+const { Rsa, Aes, Formatter } = require('wechatpay-axios-plugin') as {
+  Rsa: { verify(message: string, signature: string, publicKey: unknown): boolean };
+  Aes: { AesGcm: { decrypt(ciphertext: string, key: string, iv: string, aad: string): string } };
+  Formatter: { joinedByLineFeed(...pieces: string[]): string };
+};
+
+const API_V3_KEY = 'a7Kd9QmZ2xPw4LtR8vNc3HbY6sJf1GuE';
+const T0 = Date.UTC(2025, 0, 1, 0, 0, 5);
+const scratch = scratchDir();
+let tls: TestCertificate;
+let platformFixture: ReturnType<typeof makePlatform>;
+let merchantCert: TestCertificate;
+
+beforeAll(() => {
+  tls = makeCertificate(scratch.dir, 'receiver');
+  merchantCert = makeCertificate(scratch.dir, 'merchant');
+  platformFixture = makePlatform(scratch.dir);
+});
+afterAll(() => scratch.remove());
+
+/** The verifying keys a merchant configures, by Wechatpay-Serial. */
+function verifyingPem(serial: string): string | undefined {
+  const { platform, publicKeyPem, certPem } = platformFixture;
+  if (serial === platform.publicKey.keyId) return publicKeyPem;
+  if (serial === platform.certificates[0]?.serialNo) return certPem;
+  return undefined;
+}
+
+/** Verifies and decrypts one received notification three ways; returns the plaintext. */
+async function verifyThreeWays(request: ReceivedRequest): Promise<Record<string, unknown>> {
+  const h = (name: string) => String(request.headers[name] ?? '');
+  const serial = h('wechatpay-serial');
+  const pem = verifyingPem(serial);
+  if (!pem) throw new Error(`unknown serial ${serial}`);
+
+  // Our SDK.
+  const sdk = verifyResponseSignature({
+    headers: request.headers,
+    body: request.body,
+    resolveKey: (s) => (s === serial ? createPublicKey(pem) : undefined),
+    nowSeconds: Math.floor(Date.now() / 1000),
+  });
+  expect(sdk).toEqual({ ok: true, serial });
+  const parsed = parseNotificationEnvelope(request.body);
+  if (!parsed.ok) throw new Error(parsed.reason);
+  const plaintext = decryptNotificationResource(parsed.envelope.resource, API_V3_KEY);
+
+  // wechatpay-node-v3: its certificate cache keyed by serial, verifySign + decipher_gcm.
+  NodeV3Pay.certificates[serial] = pem;
+  const nodeV3 = new NodeV3Pay({
+    appid: 'wx8888888888888888',
+    mchid: '1900000001',
+    publicKey: Buffer.from(merchantCert.certPem),
+    privateKey: Buffer.from(merchantCert.keyPem),
+    key: API_V3_KEY,
+  });
+  const resource = parsed.envelope.resource;
+  expect(
+    await nodeV3.verifySign({
+      timestamp: h('wechatpay-timestamp'),
+      nonce: h('wechatpay-nonce'),
+      body: request.body,
+      serial,
+      signature: h('wechatpay-signature'),
+      apiSecret: API_V3_KEY,
+    }),
+  ).toBe(true);
+  const nodeV3Plain = nodeV3.decipher_gcm(
+    resource.ciphertext,
+    resource.associated_data,
+    resource.nonce,
+    API_V3_KEY,
+  );
+
+  // wechatpay-axios-plugin: Rsa.verify over the joined message, AesGcm.decrypt.
+  const message = Formatter.joinedByLineFeed(h('wechatpay-timestamp'), h('wechatpay-nonce'), request.body);
+  expect(Rsa.verify(message, h('wechatpay-signature'), createPublicKey(pem))).toBe(true);
+  const axiosPlain = Aes.AesGcm.decrypt(
+    resource.ciphertext,
+    API_V3_KEY,
+    resource.nonce,
+    resource.associated_data,
+  );
+
+  const object = JSON.parse(plaintext) as Record<string, unknown>;
+  expect(nodeV3Plain).toEqual(object);
+  expect(JSON.parse(axiosPlain)).toEqual(object);
+  return object;
+}
+
+for (const dialect of DIALECTS) {
+  describe.skipIf(!dialect.available)(`notification delivery (${dialect.name})`, () => {
+    let handle: DatabaseHandle;
+    let drop: () => Promise<void>;
+    let clock: TestClock;
+    let seq = 0;
+    const mchid = () => `19000${String(seq).padStart(5, '0')}`;
+
+    beforeAll(async () => {
+      const database = await dialect.create();
+      drop = database.drop;
+      handle = openDatabase(database.url);
+      await migrateToLatest(handle.db);
+    });
+    afterAll(async () => {
+      await handle.close();
+      await drop();
+    });
+    beforeEach(() => {
+      seq++;
+      clock = new TestClock(T0);
+    });
+
+    function dispatcher(extra: Partial<ConstructorParameters<typeof NotificationDispatcher>[0]> = {}) {
+      return new NotificationDispatcher({
+        db: handle,
+        clock,
+        platform: platformFixture.platform,
+        ids: testIds,
+        transport: { caPem: tls.certPem, timeoutMs: 1000 },
+        subscribeClockChanges: clock.subscribe,
+        ...extra,
+      });
+    }
+
+    for (const mode of ['pubkey', 'certificate', 'migrating'] as const) {
+      it(`delivers COUPON.SEND over HTTPS that wechatpay-node-v3, wechatpay-axios-plugin and our SDK verify and decrypt (${mode})`, async () => {
+        const receiver = await startReceiver(tls, () => (mode === 'migrating' ? 500 : 200));
+        await seedMerchant(handle.db, {
+          mchid: mchid(),
+          apiV3Key: API_V3_KEY,
+          signingMode: mode,
+          notifyUrls: { busifavor: receiver.url },
+        });
+        const { id } = await enqueueNotification(
+          handle.db,
+          couponSendEvent(mchid(), 'C001'),
+          clock.now(mchid()),
+        );
+        const d = dispatcher();
+        expect(await d.drain()).toBe(1);
+        if (mode === 'migrating') {
+          // Mid-switch callbacks come signed with either key: attempt 2 uses the other one.
+          clock.advance(60_000, mchid());
+          expect(await d.drain()).toBe(1);
+        }
+        await d.stop();
+        await receiver.close();
+
+        const serials = new Set<string>();
+        for (const request of receiver.received) {
+          const plain = await verifyThreeWays(request);
+          expect(plain).toMatchObject({ coupon_code: 'C001', event_type: 'EVENT_TYPE_BUSICOUPON_SEND' });
+          const envelope = JSON.parse(request.body) as Record<string, unknown>;
+          expect(envelope).toMatchObject({
+            id,
+            create_time: '2025-01-01T08:00:05+08:00',
+            event_type: 'COUPON.SEND',
+            resource_type: 'encrypt-resource',
+            summary: '商家券领券通知',
+          });
+          expect(request.headers['wechatpay-signature-type']).toBe('WECHATPAY2-SHA256-RSA2048');
+          expect(request.headers['request-id']).toMatch(/^[0-9A-F]{48}$/);
+          expect(request.headers['content-type']).toBe('application/json');
+          serials.add(String(request.headers['wechatpay-serial']));
+        }
+        const { platform } = platformFixture;
+        const expected =
+          mode === 'pubkey'
+            ? [platform.publicKey.keyId]
+            : mode === 'certificate'
+              ? [platform.certificates[0]?.serialNo]
+              : [platform.publicKey.keyId, platform.certificates[0]?.serialNo];
+        expect([...serials].sort()).toEqual([...expected].sort());
+      });
+    }
+
+    it('retries a receiver that fails 3 times every 60 s of virtual time, then succeeds, with the same id', async () => {
+      const statuses = [500, 404, 302, 200];
+      const receiver = await startReceiver(tls, (_r, i) => statuses[i] ?? 200);
+      await seedMerchant(handle.db, {
+        mchid: mchid(),
+        apiV3Key: API_V3_KEY,
+        signingMode: 'pubkey',
+        notifyUrls: { busifavor: receiver.url },
+      });
+      const { id } = await enqueueNotification(
+        handle.db,
+        couponSendEvent(mchid(), 'C002'),
+        clock.now(mchid()),
+      );
+      let persisted = 0;
+      const d = dispatcher({ onAttempt: () => persisted++ });
+      d.start();
+      // Wait until the attempt is recorded: its retry time is computed from the clock at that moment.
+      const until = async (n: number) => {
+        for (let i = 0; i < 300 && persisted < n; i++) await new Promise((r) => setTimeout(r, 10));
+        expect(persisted).toBe(n);
+        expect(receiver.received.length).toBe(n);
+      };
+      await until(1);
+      for (let attempt = 2; attempt <= 4; attempt++) {
+        // 59 s is not enough: nothing is sent before the schedule says so.
+        clock.advance(59_000, mchid());
+        await new Promise((r) => setTimeout(r, 60));
+        expect(receiver.received.length).toBe(attempt - 1);
+        clock.advance(1_000, mchid());
+        await until(attempt);
+      }
+      await d.stop();
+      await receiver.close();
+      const ids = receiver.received.map((r) => (JSON.parse(r.body) as { id: string }).id);
+      expect(ids).toEqual([id, id, id, id]);
+      const nonces = new Set(receiver.received.map((r) => r.headers['wechatpay-nonce']));
+      expect(nonces.size).toBe(4);
+      const row = await handle.db
+        .selectFrom('notification_outbox')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ state: 'delivered', attempts: 4, last_status: 200 });
+      const attempts = await handle.db
+        .selectFrom('notification_attempts')
+        .selectAll()
+        .where('notification_id', '=', id)
+        .orderBy('attempt_no')
+        .execute();
+      expect(attempts.map((a) => [a.attempt_no, a.status, a.outcome])).toEqual([
+        [1, 500, 'failed'],
+        [2, 404, 'failed'],
+        [3, 302, 'failed'],
+        [4, 200, 'delivered'],
+      ]);
+      expect(attempts.map((a) => Number(a.business_at) - T0)).toEqual([0, 60_000, 120_000, 180_000]);
+      expect(attempts[0]?.response_excerpt).toContain('FAIL');
+    });
+
+    it('gives up after 11 attempts (1 + 10 retries 60 s apart) and marks the notification dead', async () => {
+      const receiver = await startReceiver(tls, () => 503);
+      await seedMerchant(handle.db, {
+        mchid: mchid(),
+        apiV3Key: API_V3_KEY,
+        signingMode: 'pubkey',
+        notifyUrls: { busifavor: receiver.url },
+      });
+      const { id } = await enqueueNotification(
+        handle.db,
+        couponSendEvent(mchid(), 'C003'),
+        clock.now(mchid()),
+      );
+      const d = dispatcher();
+      for (let i = 0; i < 15; i++) {
+        await d.drain();
+        clock.advance(60_000, mchid());
+      }
+      await d.stop();
+      await receiver.close();
+      expect(receiver.received.length).toBe(11);
+      const row = await handle.db
+        .selectFrom('notification_outbox')
+        .select(['state', 'attempts'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      expect(row).toEqual({ state: 'dead', attempts: 11 });
+    });
+
+    it('counts a slow answer (over the timeout) as a failure', async () => {
+      const receiver = await startReceiver(tls, () => new Promise((r) => setTimeout(() => r(200), 400)));
+      await seedMerchant(handle.db, {
+        mchid: mchid(),
+        apiV3Key: API_V3_KEY,
+        signingMode: 'pubkey',
+        notifyUrls: { busifavor: receiver.url },
+      });
+      const { id } = await enqueueNotification(
+        handle.db,
+        couponSendEvent(mchid(), 'C004'),
+        clock.now(mchid()),
+      );
+      const d = dispatcher({ transport: { caPem: tls.certPem, timeoutMs: 150 } });
+      await d.drain();
+      await d.stop();
+      await receiver.close();
+      const attempt = await handle.db
+        .selectFrom('notification_attempts')
+        .selectAll()
+        .where('notification_id', '=', id)
+        .executeTakeFirstOrThrow();
+      expect(attempt).toMatchObject({ outcome: 'failed', status: null });
+      expect(attempt.error).toMatch(/within 150 ms/);
+    });
+
+    it('holds events without a notify URL as no-target and delivers them once a URL is set', async () => {
+      const receiver = await startReceiver(tls, () => 204);
+      await seedMerchant(handle.db, { mchid: mchid(), apiV3Key: API_V3_KEY, signingMode: 'pubkey' });
+      const { id } = await enqueueNotification(
+        handle.db,
+        couponSendEvent(mchid(), 'C005'),
+        clock.now(mchid()),
+      );
+      const d = dispatcher({ pollIntervalMs: 20 });
+      await d.drain();
+      const waiting = await handle.db
+        .selectFrom('notification_outbox')
+        .select(['state', 'attempts'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      expect(waiting).toEqual({ state: 'no-target', attempts: 0 });
+      await setNotifyUrl(handle.db, mchid(), 'busifavor', receiver.url);
+      await new Promise((r) => setTimeout(r, 30));
+      await d.drain();
+      await d.stop();
+      await receiver.close();
+      expect(receiver.received.length).toBe(1);
+      const row = await handle.db
+        .selectFrom('notification_outbox')
+        .select('state')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      expect(row.state).toBe('delivered');
+    });
+
+    it('sends nothing for an event whose transaction rolled back', async () => {
+      const receiver = await startReceiver(tls, () => 200);
+      await seedMerchant(handle.db, {
+        mchid: mchid(),
+        apiV3Key: API_V3_KEY,
+        signingMode: 'pubkey',
+        notifyUrls: { busifavor: receiver.url },
+      });
+      await expect(
+        handle.db.transaction().execute(async (trx) => {
+          await enqueueNotification(trx, couponSendEvent(mchid(), 'C006'), clock.now(mchid()));
+          throw new Error('the send failed after the event was written');
+        }),
+      ).rejects.toThrow(/send failed/);
+      const d = dispatcher();
+      expect(await d.drain()).toBe(0);
+      await d.stop();
+      await receiver.close();
+      expect(receiver.received.length).toBe(0);
+    });
+
+    it('refuses a loopback receiver under the strict policy and logs why', async () => {
+      const receiver = await startReceiver(tls, () => 200);
+      await seedMerchant(handle.db, {
+        mchid: mchid(),
+        apiV3Key: API_V3_KEY,
+        signingMode: 'pubkey',
+        notifyUrls: { busifavor: receiver.url.replace('127.0.0.1', 'localhost') },
+      });
+      const { id } = await enqueueNotification(
+        handle.db,
+        couponSendEvent(mchid(), 'C007'),
+        clock.now(mchid()),
+      );
+      const d = dispatcher({ policy: 'strict' });
+      await d.drain();
+      await d.stop();
+      await receiver.close();
+      expect(receiver.received.length).toBe(0);
+      const attempt = await handle.db
+        .selectFrom('notification_attempts')
+        .selectAll()
+        .where('notification_id', '=', id)
+        .executeTakeFirstOrThrow();
+      expect(attempt.outcome).toBe('refused');
+      expect(attempt.error).toMatch(/loopback.*strict/);
+    });
+  });
+}
