@@ -18,13 +18,13 @@ export const PUBLIC_KEY_ID_PREFIX = 'PUB_KEY_ID_';
 export const SIGNATURE_WINDOW_SECONDS = 300;
 
 /** The four signature headers (plus the optional signature type). */
-export interface WechatpaySignatureHeaders {
+export type WechatpaySignatureHeaders = {
   'Wechatpay-Timestamp': string;
   'Wechatpay-Nonce': string;
   'Wechatpay-Signature': string;
   'Wechatpay-Serial': string;
   'Wechatpay-Signature-Type': string;
-}
+};
 
 /** Inputs for signing a response or callback body. */
 export interface SignResponseInput {

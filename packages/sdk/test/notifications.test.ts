@@ -1,0 +1,312 @@
+import { sign } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Aes } from 'wechatpay-axios-plugin';
+import WxPay from 'wechatpay-node-v3';
+import {
+  buildNotification,
+  createFetchHandler,
+  createNodeHandler,
+  createNotificationDispatcher,
+  createNotificationParser,
+  DecryptionError,
+  isEventType,
+  type NotificationEvent,
+  parseNotification,
+  SignatureVerificationError,
+  signResponse,
+} from '../src/index.js';
+import { API_V3_KEY, MCHID, makeIdentity, PUB_KEY_ID } from './fixtures.js';
+
+const platform = makeIdentity('platform', '3A6B2C9D1E4F50617283940A1B2C3D4E5F607182');
+const NOW_S = 1735689605;
+const now = () => NOW_S * 1000;
+const couponSend = {
+  event_type: 'EVENT_TYPE_BUSICOUPON_SEND',
+  coupon_code: 'CODE0001',
+  stock_id: '1212000000000001',
+  send_time: '2025-01-01T08:00:00+08:00',
+  openid: 'oTest_openid_0001',
+  send_channel: 'BUSICOUPON_SEND_CHANNEL_API',
+  send_merchant: MCHID,
+};
+
+function envelope(eventType: string, plaintext: unknown, originalType = 'coupon') {
+  return JSON.stringify(
+    buildNotification({
+      id: '8b33f79f-8869-5ae5-b41b-3c0b59f957d0',
+      createTime: '2025-01-01T08:00:05+08:00',
+      eventType,
+      summary: '商家券领券通知',
+      originalType,
+      associatedData: originalType,
+      resourceNonce: 'k9x2LmQ7pR4s',
+      apiV3Key: API_V3_KEY,
+      plaintext,
+    }),
+  );
+}
+
+function signed(body: string, serial = platform.serialNo, timestamp = NOW_S) {
+  return signResponse({
+    body,
+    timestamp,
+    nonce: 'Q0s9N8m7L6k5J4h3G2f1D0s9A8p7O6i5',
+    serial,
+    privateKey: platform.privateKey,
+  });
+}
+
+const byCertificate = { apiV3Key: API_V3_KEY, keys: { certificates: [platform.certificatePem] }, now };
+const byPublicKey = {
+  apiV3Key: API_V3_KEY,
+  keys: { publicKey: { keyId: PUB_KEY_ID, key: platform.publicKeyPem } },
+  now,
+};
+
+describe('parseNotification', () => {
+  it('verifies and decrypts a COUPON.SEND built by our protocol code, typed by event_type', async () => {
+    const body = envelope('COUPON.SEND', couponSend);
+    const event = await parseNotification({ ...byCertificate, headers: signed(body), body });
+    expect(event.event_type).toBe('COUPON.SEND');
+    expect(isEventType(event, 'COUPON.SEND')).toBe(true);
+    if (isEventType(event, 'COUPON.SEND')) {
+      expect(event.resource.coupon_code).toBe('CODE0001');
+      expect(event.resource.send_channel).toBe('BUSICOUPON_SEND_CHANNEL_API');
+    }
+    expect(event.verifiedBy).toBe(platform.serialNo);
+    expect(event.summary).toBe('商家券领券通知');
+  });
+
+  it('works in public-key mode with the PUB_KEY_ID serial, and lower-case Node header names', async () => {
+    const body = envelope(
+      'DELIVERY_PLAN.CHANGE',
+      { plan_id: 'P1', plan_state: 'DELIVERING', audit_state: 'PASSED' },
+      'delivery_plan',
+    );
+    const headers = Object.fromEntries(
+      Object.entries(signed(body, PUB_KEY_ID)).map(([k, v]) => [k.toLowerCase(), v]),
+    );
+    const event = await parseNotification({ ...byPublicKey, headers, body: Buffer.from(body) });
+    expect(event.event_type).toBe('DELIVERY_PLAN.CHANGE');
+    expect(event.resource).toMatchObject({ plan_id: 'P1' });
+  });
+
+  it('accepts an envelope encrypted by wechatpay-axios-plugin Aes and signed by wechatpay-node-v3', async () => {
+    const plaintext = JSON.stringify({
+      brand_id: 'B1',
+      task_id: 'T1',
+      image_generation_type: 'CUT_OUT',
+      task_state: 'SUCCESS',
+    });
+    const body = JSON.stringify({
+      id: 'e1',
+      create_time: '2025-01-01T08:00:05+08:00',
+      resource_type: 'encrypt-resource',
+      event_type: 'PRODUCT_COUPON_SP.IMAGE_GENERATION',
+      summary: '图片生成',
+      resource: {
+        original_type: 'product_coupon',
+        algorithm: 'AEAD_AES_256_GCM',
+        ciphertext: Aes.AesGcm.encrypt(plaintext, API_V3_KEY, 'abcdefghijkl', 'product_coupon'),
+        associated_data: 'product_coupon',
+        nonce: 'abcdefghijkl',
+      },
+    });
+    const peer = new WxPay({
+      appid: 'wx1',
+      mchid: MCHID,
+      publicKey: Buffer.from(platform.certificatePem),
+      privateKey: Buffer.from(platform.privateKeyPem),
+    });
+    const headers = {
+      'Wechatpay-Timestamp': String(NOW_S),
+      'Wechatpay-Nonce': 'n0nce',
+      'Wechatpay-Serial': platform.serialNo,
+      'Wechatpay-Signature': peer.sha256WithRsa(`${NOW_S}\nn0nce\n${body}\n`),
+    };
+    const event = await parseNotification({ ...byCertificate, headers, body });
+    expect(event.plaintext).toBe(plaintext);
+    expect(event.event_type).toBe('PRODUCT_COUPON_SP.IMAGE_GENERATION');
+  });
+
+  it('accepts an envelope signed with raw node:crypto and wechatpay-node-v3 decipher agrees with our plaintext', async () => {
+    const body = envelope('PRODUCT_COUPON_SP.SEND', { brand_id: 'B', coupon_code: 'C' }, 'product_coupon');
+    const sig = sign('sha256', Buffer.from(`${NOW_S}\nabc\n${body}\n`), platform.privateKey).toString(
+      'base64',
+    );
+    const headers = {
+      'Wechatpay-Timestamp': String(NOW_S),
+      'Wechatpay-Nonce': 'abc',
+      'Wechatpay-Serial': platform.serialNo,
+      'Wechatpay-Signature': sig,
+    };
+    const event = await parseNotification({ ...byCertificate, headers, body });
+    const peer = new WxPay({
+      appid: 'wx1',
+      mchid: MCHID,
+      publicKey: Buffer.from(platform.certificatePem),
+      privateKey: Buffer.from(platform.privateKeyPem),
+      key: API_V3_KEY,
+    });
+    const { resource } = JSON.parse(body);
+    expect(peer.decipher_gcm(resource.ciphertext, resource.associated_data, resource.nonce)).toEqual(
+      event.resource,
+    );
+  });
+
+  it('returns unknown event types as generic events', async () => {
+    const body = envelope('COUPON.USE', { coupon_id: '1' });
+    const event: NotificationEvent = await parseNotification({
+      ...byCertificate,
+      headers: signed(body),
+      body,
+    });
+    expect(event.event_type).toBe('COUPON.USE');
+    expect(event.resource).toEqual({ coupon_id: '1' });
+  });
+
+  it('refuses a WECHATPAY/SIGNTEST/ probe', async () => {
+    const body = envelope('COUPON.SEND', couponSend);
+    const headers = { ...signed(body), 'Wechatpay-Signature': 'WECHATPAY/SIGNTEST/AAAA' };
+    await expect(parseNotification({ ...byCertificate, headers, body })).rejects.toThrow(/SIGNTEST/);
+  });
+
+  it('refuses a re-serialized body (whitespace added)', async () => {
+    const body = envelope('COUPON.SEND', couponSend);
+    const reserialized = JSON.stringify(JSON.parse(body), null, 1);
+    await expect(
+      parseNotification({ ...byCertificate, headers: signed(body), body: reserialized }),
+    ).rejects.toThrow(/raw request body/);
+  });
+
+  it('rejects a timestamp 300 s old but accepts 299 s, and the window is configurable', async () => {
+    const body = envelope('COUPON.SEND', couponSend);
+    await expect(
+      parseNotification({ ...byCertificate, headers: signed(body, platform.serialNo, NOW_S - 300), body }),
+    ).rejects.toBeInstanceOf(SignatureVerificationError);
+    await expect(
+      parseNotification({ ...byCertificate, headers: signed(body, platform.serialNo, NOW_S - 299), body }),
+    ).resolves.toBeTruthy();
+    await expect(
+      parseNotification({
+        ...byCertificate,
+        windowSeconds: 600,
+        headers: signed(body, platform.serialNo, NOW_S - 500),
+        body,
+      }),
+    ).resolves.toBeTruthy();
+  });
+
+  it('rejects an unknown serial and a missing header', async () => {
+    const body = envelope('COUPON.SEND', couponSend);
+    await expect(
+      parseNotification({ ...byCertificate, headers: signed(body, 'ABCDEF'), body }),
+    ).rejects.toThrow(/unknown-serial/);
+    const { 'Wechatpay-Nonce': _n, ...rest } = signed(body);
+    await expect(parseNotification({ ...byCertificate, headers: rest, body })).rejects.toThrow(
+      /missing-headers/,
+    );
+  });
+
+  it('throws DecryptionError for a wrong APIv3 key', async () => {
+    const body = envelope('COUPON.SEND', couponSend);
+    await expect(
+      parseNotification({ ...byCertificate, apiV3Key: 'X'.repeat(32), headers: signed(body), body }),
+    ).rejects.toBeInstanceOf(DecryptionError);
+  });
+});
+
+describe('adapters', () => {
+  const received: NotificationEvent[] = [];
+  const dispatcher = createNotificationDispatcher()
+    .on('COUPON.SEND', (e) => {
+      // e.resource is CouponSendResource here: this line would not compile otherwise.
+      if (e.resource.coupon_code === 'BOOM') throw new Error('database down');
+      received.push(e);
+    })
+    .otherwise((e) => {
+      received.push(e);
+    });
+  let server: http.Server;
+  let url = '';
+
+  beforeAll(async () => {
+    server = http.createServer(createNodeHandler(byCertificate, dispatcher.dispatch));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/notify`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('node:http answers 204 and dispatches a verified COUPON.SEND', async () => {
+    const body = envelope('COUPON.SEND', couponSend);
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { ...signed(body), 'Content-Type': 'application/json' },
+      body,
+    });
+    expect(res.status).toBe(204);
+    expect(received.at(-1)?.event_type).toBe('COUPON.SEND');
+  });
+
+  it('node:http answers 401 + FAIL JSON on a bad signature and does not dispatch', async () => {
+    const before = received.length;
+    const body = envelope('COUPON.SEND', couponSend);
+    const res = await fetch(url, { method: 'POST', headers: { ...signed(`${body} `) }, body });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ code: 'FAIL' });
+    expect(received.length).toBe(before);
+  });
+
+  it('node:http answers 500 when the handler throws, so WeChat redelivers', async () => {
+    const body = envelope('COUPON.SEND', { ...couponSend, coupon_code: 'BOOM' });
+    const res = await fetch(url, { method: 'POST', headers: signed(body), body });
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ code: 'FAIL', message: 'database down' });
+  });
+
+  it('node adapter refuses an already-parsed JSON body with an actionable message', async () => {
+    const handler = createNodeHandler(byCertificate, () => {});
+    const body = envelope('COUPON.SEND', couponSend);
+    const req = Object.assign(new http.IncomingMessage(null as never), {
+      method: 'POST',
+      headers: signed(body),
+      body: JSON.parse(body),
+    });
+    let status = 0;
+    let text = '';
+    const res = {
+      writeHead: (s: number) => {
+        status = s;
+        return res;
+      },
+      end: (t?: string) => {
+        text = t ?? '';
+      },
+    };
+    await handler(req, res as never);
+    expect(status).toBe(500);
+    expect(text).toContain('express.raw');
+  });
+
+  it('the Fetch adapter answers 204 on success and 400 on an undecryptable resource', async () => {
+    const handle = createFetchHandler(byCertificate, dispatcher.dispatch);
+    const body = envelope('PRODUCT_COUPON_SP.SEND', { brand_id: 'B' }, 'product_coupon');
+    const ok = await handle(new Request('http://x/notify', { method: 'POST', headers: signed(body), body }));
+    expect(ok.status).toBe(204);
+    const wrongKey = createFetchHandler({ ...byCertificate, apiV3Key: 'Y'.repeat(32) }, () => {});
+    const bad = await wrongKey(
+      new Request('http://x/notify', { method: 'POST', headers: signed(body), body }),
+    );
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: 'FAIL' });
+  });
+
+  it('a prepared parser verifies many notifications with keys parsed once', async () => {
+    const parse = createNotificationParser(byPublicKey);
+    const body = envelope('COUPON.SEND', couponSend);
+    const headers = signed(body, PUB_KEY_ID);
+    for (let i = 0; i < 20; i++) expect((await parse({ headers, body })).id).toBeTruthy();
+  });
+});
