@@ -19,6 +19,7 @@ import { registerMetrics } from './http/metrics.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { registerCertificateRoutes } from './http/routes/certificates.js';
 import { registerNotifySettingRoutes } from './http/routes/notify-settings.js';
+import { createSimInfra, registerSimInfraRoutes } from './http/routes/sim-infra.js';
 import { selectSigningKey } from './http/signing-keys.js';
 import { createValidatorCompiler } from './http/validation.js';
 
@@ -27,7 +28,7 @@ export interface AppDeps {
   db: DatabaseHandle;
   platform: PlatformIdentity;
   merchants: MerchantDirectory;
-  /** Business clock; defaults to the system clock. */
+  /** Business clock; defaults to the virtual clock of sim/clock.ts (a plain clock disables /sandbox/v1/clock). */
   clock?: Clock;
   /** Wall clock for signatures. @default Date.now */
   wallClock?: () => number;
@@ -47,10 +48,11 @@ export async function buildApp(
 ): Promise<{ app: FastifyInstance; ctx: ServerContext }> {
   const config = resolveConfig(configOverrides);
   const wallClock = deps.wallClock ?? Date.now;
+  const sim = await createSimInfra(deps.db, { wallClock });
   const ctx: ServerContext = {
     config,
     db: deps.db,
-    clock: deps.clock ?? { now: () => wallClock() },
+    clock: deps.clock ?? sim.clock,
     wallClock,
     ids: deps.ids ?? systemIds,
     platform: deps.platform,
@@ -135,6 +137,8 @@ export async function buildApp(
     return payload;
   });
 
+  // After authentication (faults need request.merchant), before the routes.
+  await registerSimInfraRoutes(app, ctx, sim);
   registerMetrics(app);
   await registerNotifySettingRoutes(app, ctx);
   await registerCertificateRoutes(app, ctx);
