@@ -145,8 +145,12 @@ export class Transport {
       keepAlive: true,
       maxSockets,
       rejectUnauthorized: options.insecureTls !== true,
-      // Setting `ca` replaces Node's roots; keep them so public receivers still verify.
-      ...(options.caPem ? { ca: [...tls.rootCertificates, options.caPem] } : {}),
+      // One secure context for every connection: passing `ca` instead would rebuild a context with all
+      // of Node's roots per connection and put them in every request's pool key. Keeping the roots means
+      // public receivers still verify next to the extra CA.
+      ...(options.caPem
+        ? { secureContext: tls.createSecureContext({ ca: [...tls.rootCertificates, options.caPem] }) }
+        : {}),
     });
     this.httpAgent = new http.Agent({ keepAlive: true, maxSockets });
   }

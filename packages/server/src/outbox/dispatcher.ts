@@ -13,7 +13,7 @@ import {
   Transport,
   type TransportOptions,
 } from './deliver.js';
-import { loadDeliveryContext } from './lookup.js';
+import { type DeliveryContext, loadDeliveryContext } from './lookup.js';
 import { DEFAULT_RETRY_SCHEDULES, type RetrySchedule } from './retry-schedules.js';
 import type { HostResolver } from './target-policy.js';
 
@@ -49,6 +49,11 @@ export interface DispatcherOptions {
   instanceId?: string;
   /** DNS resolver (tests simulate rebinding with it). @default system resolver */
   resolver?: HostResolver;
+  /**
+   * How long a merchant's delivery context (APIv3 key, signing mode, notify URL, forwarding rules) is
+   * reused before it is read again; a missing notify URL is never cached. @default 1000
+   */
+  contextTtlMs?: number;
   /** Called after every persisted attempt (metrics, tests). Must not throw. */
   onAttempt?: (row: NotificationRow, result: DeliveryResult) => void;
   /**
@@ -77,6 +82,7 @@ export class NotificationDispatcher {
   private woken = false;
   private lastReleaseWall = Number.NEGATIVE_INFINITY;
   private unsubscribe: (() => void) | undefined;
+  private readonly contexts = new Map<string, { at: number; context: Promise<DeliveryContext> }>();
 
   constructor(options: DispatcherOptions) {
     this.options = options;
@@ -210,13 +216,40 @@ export class NotificationDispatcher {
     this.inflight.add(work);
     void work.finally(() => {
       this.inflight.delete(work);
-      this.wake();
+      // Refill in batches: one claim query per quarter of the slots, not one per finished delivery.
+      if (
+        this.concurrency - this.inflight.size >= Math.max(1, this.concurrency >> 2) ||
+        this.inflight.size === 0
+      )
+        this.wake();
     });
+  }
+
+  /** Forgets cached merchant contexts (after a forwarding rule or key changed here). */
+  invalidate(): void {
+    this.contexts.clear();
+  }
+
+  private context(mchid: string, family: string): Promise<DeliveryContext> {
+    const key = `${mchid}|${family}`;
+    const wallMs = this.wallClock();
+    const cached = this.contexts.get(key);
+    if (cached && wallMs - cached.at < (this.options.contextTtlMs ?? 1000)) return cached.context;
+    const context = loadDeliveryContext(this.options.db.db, mchid, family);
+    this.contexts.set(key, { at: wallMs, context });
+    // A failed read or a missing URL is not reused: the next attempt asks the database again.
+    context.then(
+      (c) => {
+        if (c.notifyUrl === undefined) this.contexts.delete(key);
+      },
+      () => this.contexts.delete(key),
+    );
+    return context;
   }
 
   private async process(row: NotificationRow): Promise<void> {
     try {
-      const context = await loadDeliveryContext(this.options.db.db, row.mchid, row.family);
+      const context = await this.context(row.mchid, row.family);
       const result = await deliverNotification(row, context, this.env);
       await completeAttempt(this.options.db.db, {
         id: row.id,
