@@ -1,0 +1,429 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import {
+  exportPublicKeyPem,
+  KeyFormatError,
+  loadCertificate,
+  loadPublicKey,
+  normalizeSerial,
+} from '@wechatpay-sandbox/sdk/protocol';
+import { CredentialsError } from '../credentials/errors.js';
+import { CREDENTIALS_FILE_NAME, MCHID_PATTERN, readCredentialsFile } from '../credentials/file.js';
+import { type InitCredentialsResult, initCredentials } from '../credentials/generate.js';
+import type { SigningMode } from '../credentials/types.js';
+import { type DatabaseHandle, openDatabase } from '../db/connect.js';
+import { isSigningMode, MerchantRepo, SIGNING_MODES } from '../db/merchant-repo.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { EXIT, USAGE, UsageError } from './usage.js';
+
+/**
+ * The `wechatpay-sandbox` commands. Each takes its arguments and an output sink and returns an exit
+ * code; only `main.ts` touches `process`. Secrets (APIv3/APIv2 keys, PEMs) are printed by
+ * `credentials show` only.
+ */
+
+/** Where a command writes. */
+export interface CliOutput {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** Starts a server; injected so `start` does not import the HTTP stack for the other commands. */
+export type StartServerFn = (options: { dir: string; host: string; port: number; dbUrl: string }) => Promise<{
+  url: string;
+  close(): Promise<void>;
+}>;
+
+/** What the commands need from outside. */
+export interface CliDeps {
+  output: CliOutput;
+  /** Loads `startServer` on demand. */
+  loadStartServer: () => Promise<StartServerFn>;
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
+  stopSignal: () => Promise<string>;
+}
+
+/** Default credentials directory, relative to the working directory. */
+export const DEFAULT_DIR = '.sandbox';
+
+const DIR_OPTION = { dir: { type: 'string', default: DEFAULT_DIR } } as const;
+const DB_OPTIONS = { ...DIR_OPTION, db: { type: 'string' } } as const;
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    // parseArgs says which option was unknown or lacked a value; keep its words.
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function required(value: string | undefined, option: string): string {
+  if (value === undefined || value === '') throw new UsageError(`--${option} is required`);
+  return value;
+}
+
+function mchidOption(value: string | undefined, option = 'mchid'): string {
+  const mchid = required(value, option);
+  if (!MCHID_PATTERN.test(mchid)) {
+    throw new UsageError(
+      `--${option} must be a merchant id of decimal digits (e.g. 1900000001), got "${mchid}"`,
+    );
+  }
+  return mchid;
+}
+
+function modeOption(value: string, option: string): SigningMode {
+  if (!isSigningMode(value)) {
+    throw new UsageError(`--${option} must be one of ${SIGNING_MODES.join(', ')}, got "${value}"`);
+  }
+  return value;
+}
+
+/** APIv3/APIv2 keys are 32 bytes: AES-256 needs exactly that many, and WeChat's settings page enforces it. */
+function apiKeyOption(value: string, option: string): string {
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes !== 32) throw new UsageError(`--${option} must be exactly 32 bytes, got ${bytes}`);
+  return value;
+}
+
+function defaultDbUrl(dir: string): string {
+  return `sqlite:${resolve(dir, 'data.db')}`;
+}
+
+/** Opens the database of `--db` or DIR; creating it (and migrating) only when `create` is set. */
+async function openMerchantDb(
+  values: { db?: string; dir: string },
+  create: boolean,
+): Promise<DatabaseHandle> {
+  const url = values.db ?? defaultDbUrl(values.dir);
+  if (url.startsWith('sqlite:')) {
+    const path = url.replace(/^sqlite:(\/\/)?/, '');
+    if (!create && !existsSync(path)) {
+      throw new UsageError(`no database at ${path}; pass --db, or --dir of a sandbox that has run \`start\``);
+    }
+    mkdirSync(resolve(path, '..'), { recursive: true });
+  }
+  const handle = openDatabase(url);
+  try {
+    // Idempotent, and needed when `merchant add` runs before the first `start`.
+    await migrateToLatest(handle.db);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  return handle;
+}
+
+function readInputFile(path: string, option: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `--${option} ${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
+  }
+}
+
+function printInit(result: InitCredentialsResult, output: CliOutput): void {
+  const { file, dir } = result;
+  output.out(result.created ? `Initialised ${dir}` : `${dir} is already initialised; nothing was changed`);
+  output.out(`  credentials:           ${result.credentialsPath}`);
+  output.out(`  mchid:                 ${file.merchant.mchid} (signing mode ${file.merchant.signingMode})`);
+  output.out(`  merchant serial:       ${file.merchant.serialNo}`);
+  output.out(`  merchant private key:  ${join(dir, file.merchant.privateKeyFile)}`);
+  output.out(`  merchant certificate:  ${join(dir, file.merchant.certificateFile)}`);
+  output.out(`  platform serial:       ${file.platform.certificate.serialNo}`);
+  output.out(`  platform certificate:  ${join(dir, file.platform.certificate.certificateFile)}`);
+  output.out(`  WeChat Pay public key: ${join(dir, file.platform.publicKey.publicKeyFile)}`);
+  output.out(`  public key id:         ${file.platform.publicKey.keyId}`);
+  output.out(
+    `  APIv3 key:             in credentials.json (wechatpay-sandbox credentials show --dir ${dir})`,
+  );
+}
+
+async function initCommand(args: string[], deps: CliDeps): Promise<number> {
+  const values = parse(args, { ...DIR_OPTION, mchid: { type: 'string' } });
+  const mchid = values.mchid === undefined ? undefined : mchidOption(values.mchid);
+  printInit(await initCredentials(values.dir, { mchid }), deps.output);
+  return EXIT.ok;
+}
+
+async function startCommand(args: string[], deps: CliDeps): Promise<number> {
+  const values = parse(args, {
+    ...DB_OPTIONS,
+    port: { type: 'string', default: '8080' },
+    host: { type: 'string', default: '127.0.0.1' },
+  });
+  const port = Number(values.port);
+  if (!/^[0-9]+$/.test(values.port) || port > 65535) {
+    throw new UsageError(`--port must be a number from 0 to 65535, got "${values.port}"`);
+  }
+  const dir = resolve(values.dir);
+  const init = await initCredentials(dir);
+  const dbUrl = values.db ?? defaultDbUrl(dir);
+  const startServer = await deps.loadStartServer();
+  const server = await startServer({ dir, host: values.host, port, dbUrl });
+  const { file } = init;
+  const o = deps.output;
+  o.out(`wechatpay-sandbox listening on ${server.url}`);
+  o.out(`  mchid:           ${file.merchant.mchid}`);
+  o.out(`  merchant serial: ${file.merchant.serialNo}`);
+  o.out(`  platform serial: ${file.platform.certificate.serialNo}`);
+  o.out(`  public key id:   ${file.platform.publicKey.keyId}`);
+  o.out(`  credentials:     ${init.credentialsPath}${init.created ? ' (created now)' : ''}`);
+  o.out(`  database:        ${openDatabaseDisplayUrl(dbUrl)}`);
+  o.out('Press Ctrl+C to stop.');
+  const signal = await deps.stopSignal();
+  o.out(`${signal}: stopping`);
+  await server.close();
+  return EXIT.ok;
+}
+
+/** The URL without a password, as connect.ts prints it. */
+function openDatabaseDisplayUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+async function merchantAdd(args: string[], deps: CliDeps): Promise<number> {
+  const values = parse(args, {
+    ...DB_OPTIONS,
+    mchid: { type: 'string' },
+    certificate: { type: 'string' },
+    'public-key': { type: 'string' },
+    serial: { type: 'string' },
+    'api-v3-key': { type: 'string' },
+    'api-v2-key': { type: 'string' },
+    name: { type: 'string' },
+    'signing-mode': { type: 'string', default: 'pubkey' },
+    parent: { type: 'string' },
+  });
+  const mchid = mchidOption(values.mchid);
+  const apiV3Key = apiKeyOption(required(values['api-v3-key'], 'api-v3-key'), 'api-v3-key');
+  const apiV2Key =
+    values['api-v2-key'] === undefined ? null : apiKeyOption(values['api-v2-key'], 'api-v2-key');
+  const signingMode = modeOption(values['signing-mode'], 'signing-mode');
+  const parentMchid = values.parent === undefined ? null : mchidOption(values.parent, 'parent');
+  if (parentMchid === mchid) throw new UsageError('--parent must be another merchant (the service provider)');
+
+  let serialNo: string;
+  let publicKeyPem: string;
+  let certificatePem: string | null = null;
+  const serialArg = values.serial === undefined ? undefined : serialOption(values.serial);
+  if (values.certificate !== undefined && values['public-key'] !== undefined) {
+    throw new UsageError('pass either --certificate or --public-key with --serial, not both');
+  }
+  if (values.certificate !== undefined) {
+    const path = values.certificate;
+    const cert = wrapKeyError(() => loadCertificate(readInputFile(path, 'certificate')), 'certificate', path);
+    if (serialArg !== undefined && serialArg !== cert.serialNo) {
+      throw new UsageError(`--serial ${serialArg} differs from the serial of ${path} (${cert.serialNo})`);
+    }
+    requireRsa(cert.publicKey.asymmetricKeyType, 'certificate', path);
+    serialNo = cert.serialNo;
+    publicKeyPem = exportPublicKeyPem(cert.publicKey);
+    certificatePem = cert.pem;
+  } else if (values['public-key'] !== undefined) {
+    const path = values['public-key'];
+    if (serialArg === undefined)
+      throw new UsageError('--public-key needs --serial, the serial your client sends');
+    const text = readInputFile(path, 'public-key');
+    // createPublicKey would quietly derive the public half; a private key here is a mistake worth naming.
+    if (text.includes('PRIVATE KEY')) {
+      throw new UsageError(
+        `--public-key ${path} holds a private key; pass its public half (openssl pkey -in KEY -pubout)`,
+      );
+    }
+    const key = wrapKeyError(() => loadPublicKey(text), 'public-key', path);
+    requireRsa(key.asymmetricKeyType, 'public-key', path);
+    serialNo = serialArg;
+    publicKeyPem = exportPublicKeyPem(key);
+  } else {
+    throw new UsageError('pass --certificate FILE, or --public-key FILE with --serial S');
+  }
+
+  const handle = await openMerchantDb(values, true);
+  try {
+    const repo = new MerchantRepo(handle.db);
+    if (parentMchid !== null && !(await repo.findMerchant(parentMchid))) {
+      throw new UsageError(`--parent ${parentMchid} is not registered; add the service provider first`);
+    }
+    const existed = (await repo.findMerchant(mchid)) !== undefined;
+    await repo.upsertMerchant({
+      mchid,
+      name: values.name ?? `merchant ${mchid}`,
+      apiV3Key,
+      apiV2Key,
+      signingMode,
+      parentMchid,
+    });
+    await repo.addMerchantKey(mchid, serialNo, publicKeyPem, certificatePem);
+    deps.output.out(
+      `${existed ? 'Updated' : 'Registered'} merchant ${mchid} with key serial ${serialNo} ` +
+        `(${certificatePem ? 'certificate' : 'public key'}, signing mode ${signingMode}) in ${handle.displayUrl}`,
+    );
+  } finally {
+    await handle.close();
+  }
+  return EXIT.ok;
+}
+
+function serialOption(value: string): string {
+  const serial = normalizeSerial(value);
+  if (!/^[0-9A-F]{1,64}$/.test(serial)) {
+    throw new UsageError(
+      `--serial must be hexadecimal (as openssl x509 -noout -serial prints it), got "${value}"`,
+    );
+  }
+  return serial;
+}
+
+/** APIv3 signatures are SHA256-RSA only; another key type could never verify. */
+function requireRsa(type: string | undefined, option: string, path: string): void {
+  if (type !== 'rsa')
+    throw new UsageError(`--${option} ${path}: WeChat Pay APIv3 needs an RSA key, got ${type}`);
+}
+
+function wrapKeyError<T>(fn: () => T, option: string, path: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof KeyFormatError) throw new UsageError(`--${option} ${path}: ${err.message}`);
+    throw err;
+  }
+}
+
+async function merchantSetMode(args: string[], deps: CliDeps): Promise<number> {
+  const values = parse(args, { ...DB_OPTIONS, mchid: { type: 'string' }, mode: { type: 'string' } });
+  const mchid = mchidOption(values.mchid);
+  const mode = modeOption(required(values.mode, 'mode'), 'mode');
+  const handle = await openMerchantDb(values, false);
+  try {
+    if (!(await new MerchantRepo(handle.db).setSigningMode(mchid, mode))) {
+      throw new UsageError(`merchant ${mchid} is not registered in ${handle.displayUrl}`);
+    }
+  } finally {
+    await handle.close();
+  }
+  deps.output.out(`Merchant ${mchid} now signs in ${mode} mode`);
+  return EXIT.ok;
+}
+
+async function merchantList(args: string[], deps: CliDeps): Promise<number> {
+  const values = parse(args, { ...DB_OPTIONS, json: { type: 'boolean', default: false } });
+  const handle = await openMerchantDb(values, false);
+  try {
+    const repo = new MerchantRepo(handle.db);
+    const rows = [];
+    for (const m of await repo.listMerchants()) {
+      const keys = await repo.listMerchantKeys(m.mchid);
+      // Never the APIv3/APIv2 keys: a listing ends up in terminals and CI logs.
+      rows.push({
+        mchid: m.mchid,
+        name: m.name,
+        signingMode: m.signingMode,
+        parentMchid: m.parentMchid,
+        keys: keys.map((k) => ({
+          serialNo: k.serialNo,
+          kind: k.certificatePem ? 'certificate' : 'public-key',
+        })),
+      });
+    }
+    if (values.json) {
+      deps.output.out(JSON.stringify(rows, null, 2));
+    } else if (rows.length === 0) {
+      deps.output.out(`No merchants in ${handle.displayUrl}`);
+    } else {
+      for (const r of rows) {
+        const parent = r.parentMchid ? ` sub-merchant of ${r.parentMchid}` : '';
+        deps.output.out(`${r.mchid}  ${r.signingMode}${parent}  ${r.name}`);
+        for (const k of r.keys) deps.output.out(`    ${k.serialNo}  ${k.kind}`);
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+  return EXIT.ok;
+}
+
+async function credentialsShow(args: string[], deps: CliDeps): Promise<number> {
+  const values = parse(args, DIR_OPTION);
+  const dir = resolve(values.dir);
+  const path = join(dir, CREDENTIALS_FILE_NAME);
+  if (!existsSync(path))
+    throw new UsageError(`${path} does not exist; run wechatpay-sandbox init --dir ${values.dir}`);
+  const file = readCredentialsFile(path);
+  const abs = (f: string) => join(dir, f);
+  deps.output.out(
+    JSON.stringify(
+      {
+        dir,
+        merchant: {
+          ...file.merchant,
+          privateKeyFile: abs(file.merchant.privateKeyFile),
+          certificateFile: abs(file.merchant.certificateFile),
+        },
+        platform: {
+          certificate: {
+            ...file.platform.certificate,
+            privateKeyFile: abs(file.platform.certificate.privateKeyFile),
+            certificateFile: abs(file.platform.certificate.certificateFile),
+          },
+          publicKey: {
+            ...file.platform.publicKey,
+            privateKeyFile: abs(file.platform.publicKey.privateKeyFile),
+            publicKeyFile: abs(file.platform.publicKey.publicKeyFile),
+          },
+        },
+      },
+      null,
+      2,
+    ),
+  );
+  return EXIT.ok;
+}
+
+/**
+ * Runs one command line (without `node` and the script) and returns the exit code. Bad input is
+ * reported as `error: …` plus a hint and exit code 2; other failures as `error: …` and exit code 1.
+ */
+export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'init':
+        return await initCommand(argv.slice(1), deps);
+      case 'start':
+        return await startCommand(argv.slice(1), deps);
+      case 'merchant':
+        if (sub === 'add') return await merchantAdd(rest, deps);
+        if (sub === 'set-mode') return await merchantSetMode(rest, deps);
+        if (sub === 'list') return await merchantList(rest, deps);
+        throw new UsageError(`unknown merchant command "${sub ?? ''}"; use add, set-mode or list`);
+      case 'credentials':
+        if (sub === 'show') return await credentialsShow(rest, deps);
+        throw new UsageError(`unknown credentials command "${sub ?? ''}"; use show`);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        deps.output.out(USAGE);
+        return command === undefined ? EXIT.usage : EXIT.ok;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      deps.output.err(`error: ${err.message}`);
+      deps.output.err('Run wechatpay-sandbox --help for usage.');
+      return EXIT.usage;
+    }
+    if (err instanceof CredentialsError) {
+      deps.output.err(`error: ${err.message}`);
+      return EXIT.usage;
+    }
+    deps.output.err(`error: ${(err as Error).message ?? String(err)}`);
+    return EXIT.failure;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Usage text and the error type for bad command-line input (exit code 2).
+ * @see ../../../../docs/cli.md
+ */
+
+/** Bad input on the command line: printed with a hint, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Exit codes of the `wechatpay-sandbox` command. */
+export const EXIT = {
+  ok: 0,
+  /** The command was valid but failed (database unreachable, port in use, …). */
+  failure: 1,
+  /** Bad input: unknown command or option, invalid value, unreadable key file. */
+  usage: 2,
+} as const;
+
+/** Help text of every command. */
+export const USAGE = `Usage: wechatpay-sandbox <command> [options]
+
+Commands:
+  init [--dir DIR] [--mchid N]
+      Write a dev merchant and the platform identity into DIR (default .sandbox).
+      Never overwrites: when DIR/credentials.json exists, prints what is there.
+
+  start [--dir DIR] [--port 8080] [--host 127.0.0.1] [--db sqlite:PATH | postgres://…]
+      Serve the sandbox with the credentials of DIR (initialised if absent) and every merchant
+      registered in the database (default sqlite:DIR/data.db).
+
+  merchant add --mchid N (--certificate FILE | --public-key FILE --serial S) --api-v3-key K
+               [--api-v2-key K] [--name NAME] [--signing-mode pubkey|certificate|migrating]
+               [--parent SP_MCHID] [--db URL] [--dir DIR]
+      Register a merchant whose API key was made elsewhere (for example with openssl).
+      Adding again with another serial adds a key; the same serial replaces it.
+
+  merchant set-mode --mchid N --mode pubkey|certificate|migrating [--db URL] [--dir DIR]
+  merchant list [--json] [--db URL] [--dir DIR]
+
+  credentials show [--dir DIR]
+      Print DIR/credentials.json with absolute paths, including the APIv3 and APIv2 keys.
+
+Exit codes: 0 success, 1 failure, 2 bad input.`;
