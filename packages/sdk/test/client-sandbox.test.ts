@@ -4,9 +4,7 @@ import { ApiError, createWechatPayClient, type WechatPayClient } from '../src/in
 
 // The client against the real sandbox server over real HTTP. Runs once the test-kit exports startSandbox.
 type Kit = typeof kit & {
-  startSandbox?: (o: {
-    dialect: unknown;
-  }) => Promise<{
+  startSandbox?: (o: { dialect: unknown }) => Promise<{
     url: string;
     merchant: { mchid: string; serialNo: string; privateKey: unknown; apiV3Key: string };
     server: { credentials: { platform: { publicKey: { keyId: string; publicKeyPem: string } } } };
