@@ -1,4 +1,5 @@
 import type { OutboxTables } from '../outbox/tables.js';
+import type { BusifavorTables } from './busifavor/tables.js';
 import type { SimClocksTable } from '../sim/clock-repo.js';
 import type { SimFaultRulesTable } from '../sim/faults-repo.js';
 
@@ -48,7 +49,7 @@ export interface RequestNoncesTable {
 }
 
 /** Every table. */
-export interface DatabaseSchema extends OutboxTables {
+export interface DatabaseSchema extends BusifavorTables, OutboxTables {
   merchants: MerchantsTable;
   merchant_keys: MerchantKeysTable;
   notify_settings: NotifySettingsTable;

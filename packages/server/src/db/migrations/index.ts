@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as gateway from './0001-gateway.js';
+import * as busifavor from './0002-busifavor.js';
 import * as outbox from './0003-outbox.js';
 import * as sim from './0004-sim.js';
 
@@ -9,6 +10,7 @@ import * as sim from './0004-sim.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001-gateway': gateway,
+  '0002-busifavor': busifavor,
   '0003-outbox': outbox,
   '0004-sim': sim,
 };

@@ -1,0 +1,505 @@
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import type {
+  BusifavorStore,
+  BusifavorTx,
+  Coupon,
+  CouponFilter,
+  CouponPatch,
+  MediaRecord,
+  RequestRecord,
+  Stock,
+  StockPatch,
+  SubsidyReceipt,
+} from '../../domain/busifavor/model.js';
+import type { NotificationEvent } from '../../domain/ports.js';
+import type { DialectCapabilities } from '../connect.js';
+import type { DatabaseSchema } from '../schema.js';
+import type { BusifavorCouponsTable, BusifavorStocksTable } from './tables.js';
+
+/**
+ * SQL storage of the busifavor domain (one class per dialect capability set, no dialect switches):
+ * row locks via `FOR UPDATE` where the database has them; SQLite serialises writers instead.
+ */
+
+type Executor = Kysely<DatabaseSchema> | Transaction<DatabaseSchema>;
+
+/** Writes a notification into the outbox inside the caller's transaction. */
+export type EnqueueNotification = (db: Executor, event: NotificationEvent, nowMs: number) => Promise<void>;
+
+/** Options of the SQL store. */
+export interface SqlBusifavorStoreOptions {
+  capabilities: DialectCapabilities;
+  /** The outbox writer; without one, notifications are dropped (tests of other features). */
+  enqueue?: EnqueueNotification;
+  /** How many times a unit of work reruns after a unique-key race or deadlock. @default 5 */
+  maxAttempts?: number;
+}
+
+class SqlBusifavorTx implements BusifavorTx {
+  constructor(
+    protected readonly db: Executor,
+    protected readonly options: SqlBusifavorStoreOptions,
+  ) {}
+
+  async insertStock(s: Stock): Promise<void> {
+    await this.db.insertInto('busifavor_stocks').values(stockRow(s)).execute();
+  }
+
+  async findStock(stockId: string, options?: { lock?: boolean }): Promise<Stock | undefined> {
+    let q = this.db.selectFrom('busifavor_stocks').selectAll().where('stock_id', '=', stockId);
+    if (options?.lock && this.options.capabilities.rowLocks) q = q.forUpdate();
+    const row = await q.executeTakeFirst();
+    return row ? toStock(row) : undefined;
+  }
+
+  async findStockByRequest(creatorMchid: string, outRequestNo: string): Promise<Stock | undefined> {
+    const row = await this.db
+      .selectFrom('busifavor_stocks')
+      .selectAll()
+      .where('creator_mchid', '=', creatorMchid)
+      .where('out_request_no', '=', outRequestNo)
+      .executeTakeFirst();
+    return row ? toStock(row) : undefined;
+  }
+
+  async updateStock(stockId: string, p: StockPatch): Promise<void> {
+    const set: Partial<BusifavorStocksTable> = {};
+    if (p.definition !== undefined) set.definition = JSON.stringify(p.definition);
+    if (p.state !== undefined) set.stock_state = p.state;
+    if (p.maxCoupons !== undefined) set.max_coupons = p.maxCoupons;
+    if (p.maxCouponsByDay !== undefined) set.max_coupons_by_day = p.maxCouponsByDay;
+    if (p.totalSendNum !== undefined) set.total_send_num = p.totalSendNum;
+    if (p.totalSendAmount !== undefined) set.total_send_amount = p.totalSendAmount;
+    if (p.codeTotalCount !== undefined) set.code_total_count = p.codeTotalCount;
+    if (p.codeAvailableCount !== undefined) set.code_available_count = p.codeAvailableCount;
+    if (p.updatedAt !== undefined) set.updated_at = p.updatedAt;
+    await this.db.updateTable('busifavor_stocks').set(set).where('stock_id', '=', stockId).execute();
+  }
+
+  private async count(stockId: string, column: 'receive_day' | 'user_id' | 'person_id', value: string) {
+    const row = await this.db
+      .selectFrom('busifavor_coupons')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('stock_id', '=', stockId)
+      .where(column, '=', value)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  countCouponsOnDay(stockId: string, day: string): Promise<number> {
+    return this.count(stockId, 'receive_day', day);
+  }
+
+  countUserCoupons(stockId: string, userId: string): Promise<number> {
+    return this.count(stockId, 'user_id', userId);
+  }
+
+  countPersonCoupons(stockId: string, personId: string): Promise<number> {
+    return this.count(stockId, 'person_id', personId);
+  }
+
+  async findCoupon(
+    stockId: string,
+    couponCode: string,
+    options?: { lock?: boolean },
+  ): Promise<Coupon | undefined> {
+    let q = this.db
+      .selectFrom('busifavor_coupons')
+      .selectAll()
+      .where('stock_id', '=', stockId)
+      .where('coupon_code', '=', couponCode);
+    if (options?.lock && this.options.capabilities.rowLocks) q = q.forUpdate();
+    const row = await q.executeTakeFirst();
+    return row ? toCoupon(row) : undefined;
+  }
+
+  async findCouponsByCode(couponCode: string): Promise<Coupon[]> {
+    const rows = await this.db
+      .selectFrom('busifavor_coupons')
+      .selectAll()
+      .where('coupon_code', '=', couponCode)
+      .execute();
+    return rows.map(toCoupon);
+  }
+
+  async findCouponBySend(
+    stockId: string,
+    userId: string,
+    sendRequestNo: string,
+  ): Promise<Coupon | undefined> {
+    const row = await this.db
+      .selectFrom('busifavor_coupons')
+      .selectAll()
+      .where('stock_id', '=', stockId)
+      .where('user_id', '=', userId)
+      .where('send_request_no', '=', sendRequestNo)
+      .executeTakeFirst();
+    return row ? toCoupon(row) : undefined;
+  }
+
+  async insertCoupon(c: Coupon): Promise<void> {
+    await this.db.insertInto('busifavor_coupons').values(couponRow(c)).execute();
+  }
+
+  async updateCoupon(stockId: string, couponCode: string, p: CouponPatch): Promise<void> {
+    const row = couponRow({ ...placeholderCoupon, ...p } as Coupon);
+    const set: Partial<BusifavorCouponsTable> = {};
+    for (const [key, column] of Object.entries(COUPON_COLUMNS)) {
+      if (key in p)
+        (set as Record<string, unknown>)[column] = (row as unknown as Record<string, unknown>)[column];
+    }
+    await this.db
+      .updateTable('busifavor_coupons')
+      .set(set)
+      .where('stock_id', '=', stockId)
+      .where('coupon_code', '=', couponCode)
+      .execute();
+  }
+
+  async listCoupons(f: CouponFilter): Promise<{ coupons: Coupon[]; total: number }> {
+    let q = this.db
+      .selectFrom('busifavor_coupons as c')
+      .innerJoin('busifavor_stocks as s', 's.stock_id', 'c.stock_id')
+      .where('c.user_id', '=', f.userId);
+    if (f.stockId !== undefined) q = q.where('c.stock_id', '=', f.stockId);
+    if (f.creatorMchid !== undefined) q = q.where('s.creator_mchid', '=', f.creatorMchid);
+    if (f.belongMerchant !== undefined) q = q.where('s.belong_merchant', '=', f.belongMerchant);
+    if (f.senderMerchant !== undefined) q = q.where('c.send_merchant', '=', f.senderMerchant);
+    // A SENDED coupon whose last usable second has passed is EXPIRED.
+    const cutoff = f.nowMs - 1000;
+    if (f.state === 'SENDED') q = q.where('c.state', '=', 'SENDED').where('c.expire_ms', '>', cutoff);
+    else if (f.state === 'EXPIRED') {
+      q = q.where((eb) =>
+        eb.or([
+          eb('c.state', '=', 'EXPIRED'),
+          eb.and([eb('c.state', '=', 'SENDED'), eb('c.expire_ms', '<=', cutoff)]),
+        ]),
+      );
+    } else if (f.state !== undefined) q = q.where('c.state', '=', f.state);
+    const total = await q.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+    const rows = await q
+      .selectAll('c')
+      .orderBy('c.receive_ms', 'desc')
+      .orderBy('c.coupon_code', 'asc')
+      .limit(f.limit)
+      .offset(f.offset)
+      .execute();
+    return { coupons: rows.map(toCoupon), total: Number(total.n) };
+  }
+
+  async existingCodes(stockId: string, codes: string[]): Promise<string[]> {
+    if (codes.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('busifavor_codes')
+      .select('code')
+      .where('stock_id', '=', stockId)
+      .where('code', 'in', codes)
+      .execute();
+    return rows.map((r) => r.code);
+  }
+
+  async insertCodes(stockId: string, codes: string[], nowMs: number): Promise<void> {
+    for (let i = 0; i < codes.length; i += 100) {
+      await this.db
+        .insertInto('busifavor_codes')
+        .values(
+          codes.slice(i, i + 100).map((code) => ({
+            stock_id: stockId,
+            code,
+            status: 'AVAILABLE',
+            upload_ms: nowMs,
+            dispatched_ms: null,
+          })),
+        )
+        .execute();
+    }
+  }
+
+  async dispatchRandomCode(stockId: string, nowMs: number): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('busifavor_codes')
+      .select('code')
+      .where('stock_id', '=', stockId)
+      .where('status', '=', 'AVAILABLE')
+      .orderBy(sql`random()`)
+      .limit(1)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    await this.db
+      .updateTable('busifavor_codes')
+      .set({ status: 'DISPATCHED', dispatched_ms: nowMs })
+      .where('stock_id', '=', stockId)
+      .where('code', '=', row.code)
+      .execute();
+    return row.code;
+  }
+
+  async findRequest(mchid: string, op: string, requestNo: string): Promise<RequestRecord | undefined> {
+    return this.db
+      .selectFrom('busifavor_requests')
+      .select(['request', 'response'])
+      .where('mchid', '=', mchid)
+      .where('op', '=', op)
+      .where('request_no', '=', requestNo)
+      .executeTakeFirst();
+  }
+
+  async saveRequest(
+    mchid: string,
+    op: string,
+    requestNo: string,
+    r: RequestRecord,
+    nowMs: number,
+  ): Promise<void> {
+    await this.db
+      .insertInto('busifavor_requests')
+      .values({
+        mchid,
+        op,
+        request_no: requestNo,
+        request: r.request,
+        response: r.response,
+        created_at: nowMs,
+      })
+      .execute();
+  }
+
+  async insertMedia(m: MediaRecord): Promise<void> {
+    await this.db
+      .insertInto('busifavor_media')
+      .values({
+        media_url: m.mediaUrl,
+        mchid: m.mchid,
+        filename: m.filename,
+        sha256: m.sha256,
+        content_type: m.contentType,
+        size: m.size,
+        created_at: m.createdAt,
+      })
+      .execute();
+  }
+
+  async findMedia(mediaUrl: string): Promise<MediaRecord | undefined> {
+    const row = await this.db
+      .selectFrom('busifavor_media')
+      .selectAll()
+      .where('media_url', '=', mediaUrl)
+      .executeTakeFirst();
+    return row
+      ? {
+          mediaUrl: row.media_url,
+          mchid: row.mchid,
+          filename: row.filename,
+          sha256: row.sha256,
+          contentType: row.content_type,
+          size: Number(row.size),
+          createdAt: Number(row.created_at),
+        }
+      : undefined;
+  }
+
+  async insertSubsidyReceipt(r: SubsidyReceipt): Promise<void> {
+    await this.db
+      .insertInto('busifavor_subsidy_receipts')
+      .values({
+        subsidy_receipt_id: r.subsidyReceiptId,
+        mchid: r.mchid,
+        out_subsidy_no: r.outSubsidyNo,
+        stock_id: r.stockId,
+        coupon_code: r.couponCode,
+        transaction_id: r.transactionId,
+        payer_merchant: r.payerMerchant,
+        payee_merchant: r.payeeMerchant,
+        amount: r.amount,
+        description: r.description,
+        status: r.status,
+        fail_reason: r.failReason,
+        success_ms: r.successMs,
+        create_ms: r.createMs,
+      })
+      .execute();
+  }
+
+  async findSubsidyReceipt(id: string): Promise<SubsidyReceipt | undefined> {
+    const r = await this.db
+      .selectFrom('busifavor_subsidy_receipts')
+      .selectAll()
+      .where('subsidy_receipt_id', '=', id)
+      .executeTakeFirst();
+    return r
+      ? {
+          subsidyReceiptId: r.subsidy_receipt_id,
+          mchid: r.mchid,
+          outSubsidyNo: r.out_subsidy_no,
+          stockId: r.stock_id,
+          couponCode: r.coupon_code,
+          transactionId: r.transaction_id,
+          payerMerchant: r.payer_merchant,
+          payeeMerchant: r.payee_merchant,
+          amount: Number(r.amount),
+          description: r.description,
+          status: r.status,
+          failReason: r.fail_reason,
+          successMs: r.success_ms === null ? null : Number(r.success_ms),
+          createMs: Number(r.create_ms),
+        }
+      : undefined;
+  }
+
+  async subsidyTotal(stockId: string, couponCode: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('busifavor_subsidy_receipts')
+      .select((eb) => eb.fn.sum<number | string | null>('amount').as('total'))
+      .where('stock_id', '=', stockId)
+      .where('coupon_code', '=', couponCode)
+      .where('status', '=', 'PAY_RECEIPT_SUCCESS')
+      .executeTakeFirstOrThrow();
+    return Number(row.total ?? 0);
+  }
+
+  async enqueue(event: NotificationEvent, nowMs: number): Promise<void> {
+    await this.options.enqueue?.(this.db, event, nowMs);
+  }
+}
+
+/** The busifavor store over Kysely. */
+export class SqlBusifavorStore extends SqlBusifavorTx implements BusifavorStore {
+  constructor(
+    private readonly kysely: Kysely<DatabaseSchema>,
+    options: SqlBusifavorStoreOptions,
+  ) {
+    super(kysely, options);
+  }
+
+  async transaction<T>(work: (tx: BusifavorTx) => Promise<T>): Promise<T> {
+    const attempts = this.options.maxAttempts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.kysely.transaction().execute((trx) => work(new SqlBusifavorTx(trx, this.options)));
+      } catch (err) {
+        if (attempt >= attempts || !isRetryable(err)) throw err;
+      }
+    }
+  }
+}
+
+/** Unique-key races (the loser reruns and sees the winner's row), deadlocks and serialisation failures. */
+function isRetryable(err: unknown): boolean {
+  const e = err as { code?: string };
+  return (
+    e?.code === '23505' ||
+    e?.code === '40P01' ||
+    e?.code === '40001' ||
+    e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    e?.code === 'SQLITE_BUSY'
+  );
+}
+
+function stockRow(s: Stock): BusifavorStocksTable {
+  return {
+    stock_id: s.stockId,
+    creator_mchid: s.creatorMchid,
+    belong_merchant: s.belongMerchant,
+    out_request_no: s.outRequestNo,
+    stock_type: s.stockType,
+    coupon_code_mode: s.codeMode,
+    stock_state: s.state,
+    definition: JSON.stringify(s.definition),
+    max_coupons: s.maxCoupons,
+    max_coupons_by_day: s.maxCouponsByDay,
+    max_coupons_per_user: s.maxCouponsPerUser,
+    natural_person_limit: s.naturalPersonLimit ? 1 : 0,
+    available_begin_ms: s.availableBeginMs,
+    available_end_ms: s.availableEndMs,
+    total_send_num: s.totalSendNum,
+    total_send_amount: s.totalSendAmount,
+    code_total_count: s.codeTotalCount,
+    code_available_count: s.codeAvailableCount,
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+  };
+}
+
+function toStock(r: Selectable<BusifavorStocksTable>): Stock {
+  return {
+    stockId: r.stock_id,
+    creatorMchid: r.creator_mchid,
+    belongMerchant: r.belong_merchant,
+    outRequestNo: r.out_request_no,
+    stockType: r.stock_type as Stock['stockType'],
+    codeMode: r.coupon_code_mode as Stock['codeMode'],
+    state: r.stock_state as Stock['state'],
+    definition: JSON.parse(r.definition) as Stock['definition'],
+    maxCoupons: Number(r.max_coupons),
+    maxCouponsByDay: r.max_coupons_by_day === null ? null : Number(r.max_coupons_by_day),
+    maxCouponsPerUser: Number(r.max_coupons_per_user),
+    naturalPersonLimit: Number(r.natural_person_limit) === 1,
+    availableBeginMs: Number(r.available_begin_ms),
+    availableEndMs: Number(r.available_end_ms),
+    totalSendNum: Number(r.total_send_num),
+    totalSendAmount: Number(r.total_send_amount),
+    codeTotalCount: Number(r.code_total_count),
+    codeAvailableCount: Number(r.code_available_count),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+/** Domain field → column. */
+const COUPON_COLUMNS: Record<keyof Coupon, keyof BusifavorCouponsTable> = {
+  stockId: 'stock_id',
+  couponCode: 'coupon_code',
+  userId: 'user_id',
+  personId: 'person_id',
+  state: 'state',
+  sendRequestNo: 'send_request_no',
+  sendChannel: 'send_channel',
+  sendMerchant: 'send_merchant',
+  receiveMs: 'receive_ms',
+  receiveDay: 'receive_day',
+  availableStartMs: 'available_start_ms',
+  expireMs: 'expire_ms',
+  useRequestNo: 'use_request_no',
+  useTimeMs: 'use_time_ms',
+  wechatpayUseMs: 'wechatpay_use_ms',
+  associateOutTradeNo: 'associate_out_trade_no',
+  associateMs: 'associate_ms',
+  returnRequestNo: 'return_request_no',
+  returnMs: 'return_ms',
+  deactivateRequestNo: 'deactivate_request_no',
+  deactivateMs: 'deactivate_ms',
+  deactivateReason: 'deactivate_reason',
+  updatedAt: 'updated_at',
+};
+
+const placeholderCoupon = Object.fromEntries(
+  Object.keys(COUPON_COLUMNS).map((k) => [k, null]),
+) as unknown as Coupon;
+
+function couponRow(c: Coupon): BusifavorCouponsTable {
+  const row: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(COUPON_COLUMNS)) row[column] = c[key as keyof Coupon];
+  return row as unknown as BusifavorCouponsTable;
+}
+
+const NUMERIC_COUPON_COLUMNS = new Set<string>([
+  'receive_ms',
+  'available_start_ms',
+  'expire_ms',
+  'use_time_ms',
+  'wechatpay_use_ms',
+  'associate_ms',
+  'return_ms',
+  'deactivate_ms',
+  'updated_at',
+]);
+
+function toCoupon(r: Selectable<BusifavorCouponsTable>): Coupon {
+  const out: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(COUPON_COLUMNS)) {
+    const v = (r as unknown as Record<string, unknown>)[column];
+    out[key] = NUMERIC_COUPON_COLUMNS.has(column) && v !== null ? Number(v) : v;
+  }
+  return out as unknown as Coupon;
+}

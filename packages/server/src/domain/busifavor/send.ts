@@ -1,0 +1,186 @@
+import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
+import type { NotificationEvent } from '../ports.js';
+import { merchantCodeProblem } from './codes.js';
+import { canManageStock } from './common.js';
+import type { BusifavorDeps, Coupon, SimUser, Stock } from './model.js';
+import { beijingDay, couponPeriod, isPastExpiry } from './validity.js';
+
+/**
+ * Sending a coupon to a user, shared by every send channel (mini-program plugin, H5, payment gift, API).
+ * Budget and limits are checked and consumed inside one transaction that holds the stock's row lock,
+ * so counts are exact under any concurrency; the COUPON.SEND notification is written in the same
+ * transaction.
+ * @see ../../../../../shared/docs/busifavor.md §6.5, §8.4
+ */
+
+/** COUPON.SEND `send_channel` values the simulator produces. */
+export type SendChannel =
+  | 'BUSICOUPON_SEND_CHANNEL_MINIAPP'
+  | 'BUSICOUPON_SEND_CHANNEL_H5'
+  | 'BUSICOUPON_SEND_CHANNEL_API'
+  | 'BUSICOUPON_SEND_CHANNEL_PAYGIFT';
+
+/** Plugin result item codes for a refused send. */
+export type SendFailureCode =
+  | 'FAILED'
+  | 'NOTENOUGH'
+  | 'DAYLIMIT'
+  | 'NATURELIMIT'
+  | 'MAXQUOTA'
+  | 'DUPREQUEST'
+  | 'NOTRUNNING';
+
+/** One send. */
+export interface SendCouponInput {
+  stockId: string;
+  outRequestNo: string;
+  /** Only for MERCHANT_API stocks. */
+  couponCode?: string;
+  user: SimUser;
+  sendMerchant: string;
+  channel: SendChannel;
+  /** COUPON.SEND attach_info (payment gift: transaction_id). */
+  attachInfo?: Record<string, unknown>;
+}
+
+/** The result of one send. */
+export type SendOutcome =
+  | { ok: true; coupon: Coupon }
+  | { ok: false; code: SendFailureCode; message: string; existing?: Coupon };
+
+const fail = (code: SendFailureCode, message: string, existing?: Coupon): SendOutcome =>
+  existing ? { ok: false, code, message, existing } : { ok: false, code, message };
+
+/** Sends one coupon. Never throws for a business refusal; returns the plugin item code instead. */
+export async function sendCoupon(deps: BusifavorDeps, input: SendCouponInput): Promise<SendOutcome> {
+  const peek = await deps.store.findStock(input.stockId);
+  if (!peek) return fail('FAILED', '批次不存在');
+  if (!(await canManageStock(deps, peek, input.sendMerchant))) return fail('FAILED', '商户无权发放该批次');
+  const now = deps.clock.now(peek.creatorMchid);
+  if (peek.codeMode === 'MERCHANT_API') {
+    if (input.couponCode === undefined || input.couponCode === '') {
+      return fail('FAILED', 'MERCHANT_API 模式的批次发券时必须传入coupon_code');
+    }
+    const problem = merchantCodeProblem(input.couponCode);
+    if (problem) return fail('FAILED', `coupon_code 不合法：${problem.message}`);
+  } else if (input.couponCode !== undefined && input.couponCode !== '') {
+    return fail('FAILED', `${peek.codeMode} 模式的批次发券时不可传入coupon_code`);
+  }
+  const user = input.user;
+  const notifyAppid = peek.definition.notify_config?.notify_appid;
+  const notifyOpenid = notifyAppid ? await deps.directory.openidOf(user.userId, notifyAppid) : undefined;
+
+  return deps.store.transaction(async (tx): Promise<SendOutcome> => {
+    const stock = (await tx.findStock(input.stockId, { lock: true })) as Stock;
+    const duplicate = await tx.findCouponBySend(stock.stockId, user.userId, input.outRequestNo);
+    if (duplicate) return fail('DUPREQUEST', '重复请求，该out_request_no已发放过券', duplicate);
+    if (stock.state !== 'RUNNING' || isPastExpiry(stock.availableEndMs, now)) {
+      return fail('NOTRUNNING', '批次不在发放状态');
+    }
+    if (stock.totalSendNum >= stock.maxCoupons) return fail('NOTENOUGH', '批次已发完');
+    const day = beijingDay(now);
+    if (
+      stock.maxCouponsByDay !== null &&
+      (await tx.countCouponsOnDay(stock.stockId, day)) >= stock.maxCouponsByDay
+    ) {
+      return fail('DAYLIMIT', '批次今日发放已达上限');
+    }
+    if ((await tx.countUserCoupons(stock.stockId, user.userId)) >= stock.maxCouponsPerUser) {
+      return fail('MAXQUOTA', '用户领券已达上限');
+    }
+    if (
+      stock.naturalPersonLimit &&
+      (await tx.countPersonCoupons(stock.stockId, user.personId)) >= stock.maxCouponsPerUser
+    ) {
+      return fail('NATURELIMIT', '用户（自然人）领券已达上限');
+    }
+    if (stock.definition.stock_send_rule.prevent_api_abuse && user.suspicious) {
+      return fail('FAILED', '用户账号存在风险，领券失败');
+    }
+    const period = couponPeriod(stock.definition.coupon_use_rule.coupon_available_time, now);
+    if (period.availableStartMs > period.expireMs) return fail('FAILED', '券的可用时间已超出批次有效期');
+    let code: string;
+    let codeAvailable = stock.codeAvailableCount;
+    if (stock.codeMode === 'WECHATPAY_MODE') {
+      code = deps.ids.digits(22);
+    } else if (stock.codeMode === 'MERCHANT_API') {
+      code = input.couponCode as string;
+      if (await tx.findCoupon(stock.stockId, code)) return fail('FAILED', 'coupon_code 在该批次下已被使用');
+    } else {
+      const picked = await tx.dispatchRandomCode(stock.stockId, now);
+      if (picked === undefined) return fail('NOTENOUGH', '批次预存code已用完');
+      code = picked;
+      codeAvailable -= 1;
+    }
+    const coupon: Coupon = {
+      stockId: stock.stockId,
+      couponCode: code,
+      userId: user.userId,
+      personId: user.personId,
+      state: 'SENDED',
+      sendRequestNo: input.outRequestNo,
+      sendChannel: input.channel,
+      sendMerchant: input.sendMerchant,
+      receiveMs: now,
+      receiveDay: day,
+      availableStartMs: period.availableStartMs,
+      expireMs: period.expireMs,
+      useRequestNo: null,
+      useTimeMs: null,
+      wechatpayUseMs: null,
+      associateOutTradeNo: null,
+      associateMs: null,
+      returnRequestNo: null,
+      returnMs: null,
+      deactivateRequestNo: null,
+      deactivateMs: null,
+      deactivateReason: null,
+      updatedAt: now,
+    };
+    await tx.insertCoupon(coupon);
+    const amount = stock.definition.coupon_use_rule.fixed_normal_coupon?.discount_amount ?? 0;
+    await tx.updateStock(stock.stockId, {
+      totalSendNum: stock.totalSendNum + 1,
+      totalSendAmount: stock.totalSendAmount + (stock.stockType === 'NORMAL' ? amount : 0),
+      codeAvailableCount: codeAvailable,
+      updatedAt: now,
+    });
+    await tx.enqueue(couponSendEvent(stock, coupon, user, notifyOpenid, input.attachInfo), now);
+    return { ok: true, coupon };
+  });
+}
+
+/**
+ * The COUPON.SEND notification for the stock creator. openid/unionid only when the stock has a
+ * notify_appid (seed 002: without it both are empty).
+ */
+export function couponSendEvent(
+  stock: Stock,
+  coupon: Coupon,
+  user: SimUser,
+  notifyOpenid: string | undefined,
+  attachInfo: Record<string, unknown> | undefined,
+): NotificationEvent {
+  const plaintext: Record<string, unknown> = {
+    event_type: 'EVENT_TYPE_BUSICOUPON_SEND',
+    coupon_code: coupon.couponCode,
+    stock_id: coupon.stockId,
+    send_time: formatBeijingTime(coupon.receiveMs),
+  };
+  if (notifyOpenid !== undefined) {
+    plaintext.openid = notifyOpenid;
+    plaintext.unionid = user.unionid;
+  }
+  plaintext.send_channel = coupon.sendChannel;
+  plaintext.send_merchant = coupon.sendMerchant;
+  if (attachInfo !== undefined) plaintext.attach_info = attachInfo;
+  return {
+    mchid: stock.creatorMchid,
+    family: 'busifavor',
+    eventType: 'COUPON.SEND',
+    summary: '商家券领券通知',
+    originalType: 'coupon',
+    associatedData: 'coupon',
+    plaintext,
+  };
+}

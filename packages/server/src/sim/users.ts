@@ -1,0 +1,199 @@
+import type { Kysely } from 'kysely';
+import type { DatabaseSchema } from '../db/schema.js';
+import type { BusifavorDirectory, SimUser } from '../domain/busifavor/model.js';
+import type { Clock, IdGen } from '../domain/ports.js';
+import { errors } from '../errors.js';
+
+/**
+ * Simulated WeChat users and appid bindings. A user has one openid per appid (WeChat derives a
+ * different openid for every appid), one unionid, and belongs to a natural person (ID-card holder)
+ * whom several accounts may share. Appids are bound to merchants, as on the real platform where an
+ * appid must be linked to the merchant before it can be used with its coupons.
+ * @see ../../../../docs/busifavor-walkthrough.md
+ */
+
+/** A user as the simulation API returns it. */
+export interface SimUserView {
+  user_id: string;
+  unionid: string;
+  natural_person_id: string;
+  suspicious: boolean;
+  openids: Record<string, string>;
+}
+
+/** Options of a new simulated user. */
+export interface CreateSimUserInput {
+  /** Appids to derive openids under. */
+  appids: string[];
+  /** Share an ID-card holder with other accounts (natural-person limit). @default a new person */
+  naturalPersonId?: string;
+  /** Flag as a suspicious account (refused by stocks with prevent_api_abuse). @default false */
+  suspicious?: boolean;
+}
+
+/** SQL-backed simulated users, appid bindings and merchant lookups. */
+export class SimUserRepo implements BusifavorDirectory {
+  constructor(
+    private readonly db: Kysely<DatabaseSchema>,
+    private readonly ids: IdGen,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates a user with an openid under each appid. */
+  async createUser(input: CreateSimUserInput): Promise<SimUserView> {
+    const userId = `user_${this.ids.token(20)}`;
+    const person = input.naturalPersonId ?? `person_${this.ids.token(20)}`;
+    const user = {
+      user_id: userId,
+      unionid: `oUnion${this.ids.token(22)}`,
+      person_id: person,
+      suspicious: input.suspicious ? 1 : 0,
+      created_at: this.clock.now(),
+    };
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('sim_users').values(user).execute();
+      for (const appid of new Set(input.appids)) {
+        await trx
+          .insertInto('sim_user_openids')
+          .values({ appid, openid: this.newOpenid(), user_id: userId })
+          .execute();
+      }
+    });
+    return (await this.view(userId)) as SimUserView;
+  }
+
+  /** The openid of a user under an appid, created on first use. */
+  async ensureOpenid(userId: string, appid: string): Promise<string> {
+    const existing = await this.openidOf(userId, appid);
+    if (existing) return existing;
+    const openid = this.newOpenid();
+    await this.db
+      .insertInto('sim_user_openids')
+      .values({ appid, openid, user_id: userId })
+      .onConflict((oc) => oc.columns(['appid', 'user_id']).doNothing())
+      .execute();
+    return (await this.openidOf(userId, appid)) as string;
+  }
+
+  /** A user with every openid, or undefined. */
+  async view(userId: string): Promise<SimUserView | undefined> {
+    const user = await this.userById(userId);
+    if (!user) return undefined;
+    const rows = await this.db
+      .selectFrom('sim_user_openids')
+      .select(['appid', 'openid'])
+      .where('user_id', '=', userId)
+      .orderBy('appid')
+      .execute();
+    return {
+      user_id: user.userId,
+      unionid: user.unionid,
+      natural_person_id: user.personId,
+      suspicious: user.suspicious,
+      openids: Object.fromEntries(rows.map((r) => [r.appid, r.openid])),
+    };
+  }
+
+  /** Binds an appid to a merchant (idempotent). */
+  async bindAppid(appid: string, mchid: string): Promise<void> {
+    await this.db
+      .insertInto('sim_appid_bindings')
+      .values({ appid, mchid, created_at: this.clock.now(mchid) })
+      .onConflict((oc) => oc.columns(['appid', 'mchid']).doNothing())
+      .execute();
+  }
+
+  /** Removes a binding. */
+  async unbindAppid(appid: string, mchid: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('sim_appid_bindings')
+      .where('appid', '=', appid)
+      .where('mchid', '=', mchid)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  /** Appids bound to a merchant. */
+  async appidsOf(mchid: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('sim_appid_bindings')
+      .select('appid')
+      .where('mchid', '=', mchid)
+      .orderBy('appid')
+      .execute();
+    return rows.map((r) => r.appid);
+  }
+
+  private newOpenid(): string {
+    return `o${this.ids.token(27)}`;
+  }
+
+  async merchantParent(mchid: string): Promise<string | null | undefined> {
+    const row = await this.db
+      .selectFrom('merchants')
+      .select('parent_mchid')
+      .where('mchid', '=', mchid)
+      .executeTakeFirst();
+    return row ? row.parent_mchid : undefined;
+  }
+
+  async merchantApiV2Key(mchid: string): Promise<string | null | undefined> {
+    const row = await this.db
+      .selectFrom('merchants')
+      .select('api_v2_key')
+      .where('mchid', '=', mchid)
+      .executeTakeFirst();
+    return row ? row.api_v2_key : undefined;
+  }
+
+  async isAppidBound(appid: string, mchid: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('sim_appid_bindings')
+      .select('appid')
+      .where('appid', '=', appid)
+      .where('mchid', '=', mchid)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async userByOpenid(appid: string, openid: string): Promise<SimUser | undefined> {
+    const row = await this.db
+      .selectFrom('sim_user_openids')
+      .select('user_id')
+      .where('appid', '=', appid)
+      .where('openid', '=', openid)
+      .executeTakeFirst();
+    return row ? this.userById(row.user_id) : undefined;
+  }
+
+  async userById(userId: string): Promise<SimUser | undefined> {
+    const row = await this.db
+      .selectFrom('sim_users')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return row
+      ? {
+          userId: row.user_id,
+          unionid: row.unionid,
+          personId: row.person_id,
+          suspicious: Number(row.suspicious) === 1,
+        }
+      : undefined;
+  }
+
+  async openidOf(userId: string, appid: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('sim_user_openids')
+      .select('openid')
+      .where('user_id', '=', userId)
+      .where('appid', '=', appid)
+      .executeTakeFirst();
+    return row?.openid;
+  }
+}
+
+/** 404 USER_NOT_EXISTS for a simulation call naming an unknown user. */
+export function simUserNotFound(userId: string) {
+  return errors.USER_NOT_EXISTS('模拟用户不存在', { field: 'user_id', value: userId, location: 'path' });
+}
