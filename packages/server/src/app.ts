@@ -61,8 +61,14 @@ export async function buildApp(
     logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
     bodyLimit: config.bodyLimitBytes,
     genReqId: () => newRequestId(),
-    // The raw request-target is signed; keep Fastify from rewriting it.
-    ignoreTrailingSlash: false,
+    // Malformed HTTP (bad framing, oversized headers) still gets WeChat's error shape, then the socket closes.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return socket.destroy(error);
+      const body = JSON.stringify(errors.INVALID_REQUEST('HTTP 请求格式错误').toBody());
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
   });
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(handleError);

@@ -1,2 +1,4 @@
-/** Private helpers for the test suites: dialects, keys, signed requests, a running sandbox. */
+/** Private helpers for the test suites: dialects, signed requests, a running sandbox. */
 export * from './dialects.js';
+export * from './sandbox.js';
+export * from './signed-request.js';

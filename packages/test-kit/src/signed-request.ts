@@ -93,8 +93,13 @@ export function rawRequest(
 ): Promise<TestResponse> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
+    // An explicit Content-Length: Node would otherwise send a GET body with no framing at all.
+    const headers =
+      input.body !== undefined && input.body.length > 0
+        ? { 'Content-Length': String(Buffer.byteLength(input.body)), ...input.headers }
+        : input.headers;
     const req = http.request(
-      { host: url.hostname, port: url.port, method: input.method, path: input.path, headers: input.headers },
+      { host: url.hostname, port: url.port, method: input.method, path: input.path, headers },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -1,0 +1,122 @@
+import { DIALECTS, startSandbox, type TestSandbox, verifyTestResponse } from '@wechatpay-sandbox/test-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/db/connect.js';
+import { MerchantRepo } from '../src/db/merchant-repo.js';
+
+const sqlite = DIALECTS.find((d) => d.name === 'sqlite');
+
+for (const dialect of DIALECTS) {
+  describe.skipIf(!dialect.available)(`signing modes and merchant relations on ${dialect.name}`, () => {
+    let sandbox: TestSandbox;
+    beforeAll(async () => {
+      sandbox = await startSandbox({ dialect });
+      const handle = openDatabase(sandbox.dbUrl);
+      const repo = new MerchantRepo(handle.db);
+      await repo.setSigningMode(sandbox.merchant.mchid, 'migrating');
+      // A sub-merchant of the dev merchant, and an unrelated merchant, sharing the dev key material.
+      const dev = sandbox.server.credentials.merchant;
+      for (const [mchid, parent] of [
+        ['1900000101', dev.mchid],
+        ['1900000202', null],
+      ] as const) {
+        await repo.upsertMerchant({
+          mchid,
+          name: `merchant ${mchid}`,
+          apiV3Key: 'b'.repeat(32),
+          apiV2Key: null,
+          signingMode: 'pubkey',
+          parentMchid: parent,
+        });
+      }
+      await handle.close();
+      await sandbox.restart();
+    });
+    afterAll(async () => {
+      await sandbox?.close();
+    });
+
+    it('in migrating mode signs with whichever key the request names, and the certificate by default', async () => {
+      const platform = sandbox.server.credentials.platform;
+      const cert = platform.certificates[platform.certificates.length - 1];
+      if (!cert) throw new Error('no platform certificate');
+      const path = '/v3/marketing/partner/product-coupon/notify-configs';
+      const byDefault = await sandbox.request({ method: 'GET', path });
+      expect(byDefault.headers['wechatpay-serial']).toBe(cert.serialNo);
+      const withKeyId = await sandbox.request({
+        method: 'GET',
+        path,
+        headers: { 'Wechatpay-Serial': platform.publicKey.keyId },
+      });
+      expect(withKeyId.headers['wechatpay-serial']).toBe(platform.publicKey.keyId);
+      expect(verifyTestResponse(withKeyId, platform.publicKey.publicKey).ok).toBe(true);
+      expect(verifyTestResponse(withKeyId, cert.publicKey).ok).toBe(false);
+      const withCert = await sandbox.request({
+        method: 'GET',
+        path,
+        headers: { 'Wechatpay-Serial': cert.serialNo },
+      });
+      expect(withCert.headers['wechatpay-serial']).toBe(cert.serialNo);
+      expect(verifyTestResponse(withCert, cert.publicKey).ok).toBe(true);
+    });
+
+    it('lets a provider set and read its sub-merchant busifavor URL, but not an unrelated merchant', async () => {
+      const sub = await sandbox.request({
+        method: 'POST',
+        path: '/v3/marketing/busifavor/callbacks',
+        body: { mchid: '1900000101', notify_url: 'https://provider.example.com/sub' },
+      });
+      expect(sub.status).toBe(200);
+      expect(sub.json().mchid).toBe('1900000101');
+      const read = await sandbox.request({
+        method: 'GET',
+        path: '/v3/marketing/busifavor/callbacks?mchid=1900000101',
+      });
+      expect(read.json()).toEqual({ mchid: '1900000101', notify_url: 'https://provider.example.com/sub' });
+      const other = await sandbox.request({
+        method: 'POST',
+        path: '/v3/marketing/busifavor/callbacks',
+        body: { mchid: '1900000202', notify_url: 'https://provider.example.com/other' },
+      });
+      expect([other.status, other.json().code]).toEqual([403, 'NO_AUTH']);
+      const otherGet = await sandbox.request({
+        method: 'GET',
+        path: '/v3/marketing/busifavor/callbacks?mchid=1900000202',
+      });
+      expect([otherGet.status, otherGet.json().code]).toEqual([403, 'NO_AUTH']);
+    });
+  });
+}
+
+describe.skipIf(!sqlite)('rate limits', () => {
+  let sandbox: TestSandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({
+      dialect: sqlite as NonNullable<typeof sqlite>,
+      config: {
+        rateLimit: { perSecond: 0.001, burst: 3 },
+        endpointRateLimits: {
+          'GET /v3/marketing/partner/product-coupon/notify-configs': { perSecond: 0.001, burst: 1 },
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it('answers 429 FREQUENCY_LIMITED past the per-merchant limit and RATELIMIT_EXCEEDED on product-coupon', async () => {
+    const pc = '/v3/marketing/partner/product-coupon/notify-configs';
+    expect((await sandbox.request({ method: 'GET', path: pc })).status).toBe(404); // no URL yet; token used
+    const limited = await sandbox.request({ method: 'GET', path: pc });
+    expect([limited.status, limited.json().code]).toEqual([429, 'RATELIMIT_EXCEEDED']);
+    const statuses: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      statuses.push(
+        (await sandbox.request({ method: 'GET', path: '/v3/marketing/busifavor/callbacks' })).status,
+      );
+    }
+    expect(statuses).toEqual([404, 404]);
+    const last = await sandbox.request({ method: 'GET', path: '/v3/marketing/busifavor/callbacks' });
+    expect([last.status, last.json().code]).toEqual([429, 'FREQUENCY_LIMITED']);
+  });
+});
