@@ -1,6 +1,7 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -254,6 +255,20 @@ describe('wechatpay-sandbox bad input', () => {
       expect(run.stdout + run.stderr).toMatch(message);
     });
   }
+
+  it('exits 1 with a hint when the port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((done) => taken.listen(0, '127.0.0.1', done));
+    const address = taken.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const run = await cli(['start', '--dir', 'busy', '--port', String(port)], work);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`127.0.0.1:${port} is already in use; pass another --port`);
+    } finally {
+      taken.close();
+    }
+  });
 
   it('registered nothing while refusing', async () => {
     const run = await cli(['merchant', 'list', '--dir', 'bad', '--json'], work);

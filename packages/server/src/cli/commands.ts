@@ -164,7 +164,15 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
   const init = await initCredentials(dir);
   const dbUrl = values.db ?? defaultDbUrl(dir);
   const startServer = await deps.loadStartServer();
-  const server = await startServer({ dir, host: values.host, port, dbUrl });
+  let server: Awaited<ReturnType<StartServerFn>>;
+  try {
+    server = await startServer({ dir, host: values.host, port, dbUrl });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`${values.host}:${port} is already in use; pass another --port (0 picks a free one)`);
+    }
+    throw err;
+  }
   const { file } = init;
   const o = deps.output;
   o.out(`wechatpay-sandbox listening on ${server.url}`);
