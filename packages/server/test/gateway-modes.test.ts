@@ -120,3 +120,41 @@ describe.skipIf(!sqlite)('rate limits', () => {
     expect([last.status, last.json().code]).toEqual([429, 'FREQUENCY_LIMITED']);
   });
 });
+
+describe.skipIf(!sqlite)('strict target policy at set time', () => {
+  let sandbox: TestSandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({
+      dialect: sqlite as NonNullable<typeof sqlite>,
+      config: { targetPolicy: 'strict' },
+    });
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it.each([
+    'https://localhost/notify',
+    'https://127.0.0.1/notify',
+    'https://10.1.2.3/notify',
+    'https://192.168.0.10/notify',
+    'https://[::1]/notify',
+    'https://169.254.169.254/latest',
+  ])('refuses %s', async (url) => {
+    const res = await sandbox.request({
+      method: 'POST',
+      path: '/v3/marketing/partner/product-coupon/notify-configs',
+      body: { notify_url: url },
+    });
+    expect([res.status, res.json().code]).toEqual([400, 'PARAM_ERROR']);
+  });
+
+  it('accepts a public host', async () => {
+    const res = await sandbox.request({
+      method: 'POST',
+      path: '/v3/marketing/partner/product-coupon/notify-configs',
+      body: { notify_url: 'https://8.8.8.8/notify' },
+    });
+    expect(res.status).toBe(200);
+  });
+});

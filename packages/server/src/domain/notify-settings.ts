@@ -36,7 +36,7 @@ export interface NotifySettingsDeps {
   merchants: MerchantRelations;
   clock: Clock;
   /** Extra check of the URL's host (target policy); throws PARAM_ERROR to refuse. */
-  checkTarget?: (url: URL) => void;
+  checkTarget?: ((url: URL) => void) | undefined;
 }
 
 const MCHID_PATTERN = /^\d{8,15}$/;

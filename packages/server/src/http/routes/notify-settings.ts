@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
@@ -20,7 +21,8 @@ import {
   setDeliveryPlanNotifyUrl,
   setProductCouponNotifyConfig,
 } from '../../domain/notify-settings.js';
-import { errors } from '../../errors.js';
+import { errors, paramError } from '../../errors.js';
+import { classifyAddress } from '../../outbox/target-policy.js';
 import type { AuthenticatedMerchant, ServerContext } from '../context.js';
 
 /** The five notify-URL endpoints of the busifavor, product-coupon and delivery-plan families. */
@@ -29,6 +31,7 @@ export async function registerNotifySettingRoutes(app: FastifyInstance, ctx: Ser
     store: new SqlNotifySettingsStore(ctx.db.db),
     merchants: new SqlMerchantRelations(ctx.db.db),
     clock: ctx.clock,
+    checkTarget: ctx.config.targetPolicy === 'strict' ? refuseLocalTarget : undefined,
   };
 
   app.post(
@@ -85,6 +88,22 @@ export async function registerNotifySettingRoutes(app: FastifyInstance, ctx: Ser
       return { notify_url: s.notifyUrl };
     },
   );
+}
+
+/**
+ * Under the `strict` target policy, a notify URL naming localhost or a non-public IP literal is refused
+ * when it is set; names are resolved and checked again at every delivery.
+ */
+function refuseLocalTarget(url: URL): void {
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const literal = isIP(host) !== 0;
+  if (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    (literal && classifyAddress(host) !== 'public')
+  ) {
+    throw paramError('/notify_url', '不能使用本机或内网地址（严格目标策略）', 'body', url.href);
+  }
 }
 
 /** The authenticated caller; every /v3 route runs after authentication. */
