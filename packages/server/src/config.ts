@@ -25,6 +25,10 @@ export interface AppConfig {
   bodyLimitBytes: number;
   /** Put the expected signing string into SIGN_ERROR details (sandbox diagnostics). @default true */
   signatureDiagnostics: boolean;
+  /** PEM file of an extra CA trusted for notify targets (self-signed local receivers). @default undefined */
+  notifyCaFile: string | undefined;
+  /** Skip TLS verification of notify targets (explicit opt-in for self-signed receivers). @default false */
+  notifyInsecureTls: boolean;
   /** Log level for pino. @default 'warn' */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -41,6 +45,8 @@ const DEFAULTS: AppConfig = {
   endpointRateLimits: DEFAULT_ENDPOINT_RATE_LIMITS,
   bodyLimitBytes: 3 * 1024 * 1024,
   signatureDiagnostics: true,
+  notifyCaFile: undefined,
+  notifyInsecureTls: false,
   logLevel: 'warn',
 };
 

@@ -225,6 +225,16 @@ export class NotificationDispatcher {
     });
   }
 
+  /** The HTTP transport (shared with the conformance probe, so it trusts the same CAs). */
+  get deliveryTransport(): Transport {
+    return this.transport;
+  }
+
+  /** The target policy deliveries follow. */
+  get targetPolicy(): TargetPolicy {
+    return this.env.policy;
+  }
+
   /** Forgets cached merchant contexts (after a forwarding rule or key changed here). */
   invalidate(): void {
     this.contexts.clear();

@@ -109,9 +109,7 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: n
   }
 }
 
-async function prepare(
-  dialect: TestDialect,
-): Promise<{
+async function prepare(dialect: TestDialect): Promise<{
   handle: DatabaseHandle;
   url: string;
   drop: () => Promise<void>;

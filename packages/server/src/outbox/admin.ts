@@ -1,0 +1,212 @@
+import type { Kysely } from 'kysely';
+import type { DatabaseSchema } from '../db/schema.js';
+import type { NotificationAttemptsTable, NotificationOutboxTable } from './tables.js';
+
+/**
+ * Operations on the delivery log for the simulation API and CLI: list, inspect, replay, pause/resume.
+ * Every query is scoped to one merchant; a merchant never sees another's notifications.
+ */
+
+/** A notification as the operator sees it. */
+export interface NotificationSummary {
+  id: string;
+  mchid: string;
+  family: string;
+  eventType: string;
+  /** pending | no-target | delivered | dead */
+  state: string;
+  attempts: number;
+  roundAttempts: number;
+  nextAttemptAt: number | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  deliveredAt: number | null;
+  createTime: number;
+  createdAt: number;
+}
+
+/** One attempt of the log. */
+export interface NotificationAttempt {
+  attemptNo: number;
+  outcome: string;
+  url: string | null;
+  targetAddress: string | null;
+  status: number | null;
+  error: string | null;
+  latencyMs: number;
+  responseExcerpt: string | null;
+  requestId: string | null;
+  instanceId: string | null;
+  businessAt: number;
+  startedAt: number;
+}
+
+/** A notification with its plaintext event and every attempt. */
+export interface NotificationDetail extends NotificationSummary {
+  summary: string;
+  originalType: string;
+  associatedData: string;
+  plaintext: unknown;
+  attemptLog: NotificationAttempt[];
+}
+
+/** Filters of {@link listNotifications}. */
+export interface ListFilter {
+  state?: string | undefined;
+  eventType?: string | undefined;
+  family?: string | undefined;
+  /** @default 50 */
+  limit?: number | undefined;
+  /** @default 0 */
+  offset?: number | undefined;
+}
+
+function toSummary(r: NotificationOutboxTable): NotificationSummary {
+  const finished = r.state === 'delivered' || r.state === 'dead';
+  return {
+    id: r.id,
+    mchid: r.mchid,
+    family: r.family,
+    eventType: r.event_type,
+    state: r.state,
+    attempts: r.attempts,
+    roundAttempts: r.round_attempts,
+    nextAttemptAt: finished ? null : Number(r.next_attempt_at),
+    lastStatus: r.last_status,
+    lastError: r.last_error,
+    deliveredAt: r.delivered_at === null ? null : Number(r.delivered_at),
+    createTime: Number(r.create_time),
+    createdAt: Number(r.created_at),
+  };
+}
+
+function toAttempt(a: NotificationAttemptsTable): NotificationAttempt {
+  return {
+    attemptNo: a.attempt_no,
+    outcome: a.outcome,
+    url: a.url,
+    targetAddress: a.target_address,
+    status: a.status,
+    error: a.error,
+    latencyMs: a.latency_ms,
+    responseExcerpt: a.response_excerpt,
+    requestId: a.request_id,
+    instanceId: a.instance_id,
+    businessAt: Number(a.business_at),
+    startedAt: Number(a.started_at),
+  };
+}
+
+/** Newest first. */
+export async function listNotifications(
+  db: Kysely<DatabaseSchema>,
+  mchid: string,
+  filter: ListFilter = {},
+): Promise<{ total: number; items: NotificationSummary[] }> {
+  let query = db.selectFrom('notification_outbox').where('mchid', '=', mchid);
+  if (filter.state) query = query.where('state', '=', filter.state);
+  if (filter.eventType) query = query.where('event_type', '=', filter.eventType);
+  if (filter.family) query = query.where('family', '=', filter.family);
+  const [count, rows] = await Promise.all([
+    query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    query
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(Math.min(filter.limit ?? 50, 500))
+      .offset(filter.offset ?? 0)
+      .execute(),
+  ]);
+  return { total: Number(count.n), items: rows.map(toSummary) };
+}
+
+/** One notification with its attempt log, or undefined. */
+export async function getNotification(
+  db: Kysely<DatabaseSchema>,
+  mchid: string,
+  id: string,
+): Promise<NotificationDetail | undefined> {
+  const row = await db
+    .selectFrom('notification_outbox')
+    .selectAll()
+    .where('mchid', '=', mchid)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const attempts = await db
+    .selectFrom('notification_attempts')
+    .selectAll()
+    .where('notification_id', '=', id)
+    .orderBy('attempt_no')
+    .orderBy('started_at')
+    .execute();
+  return {
+    ...toSummary(row),
+    summary: row.summary,
+    originalType: row.original_type,
+    associatedData: row.associated_data,
+    plaintext: JSON.parse(row.plaintext) as unknown,
+    attemptLog: attempts.map(toAttempt),
+  };
+}
+
+/** What to replay: explicit ids, or every notification of the merchant in a state. */
+export type ReplaySelection = { ids: string[] } | { state: string };
+
+/**
+ * Queues notifications again for immediate delivery: a new round of the schedule, the same notification
+ * id (a receiver deduplicates on it), and a fresh timestamp, nonce and signature at delivery.
+ * Returns the ids that were queued.
+ */
+export async function replayNotifications(
+  db: Kysely<DatabaseSchema>,
+  mchid: string,
+  selection: ReplaySelection,
+  businessNowMs: number,
+  wallMs: number,
+): Promise<string[]> {
+  let query = db
+    .updateTable('notification_outbox')
+    .set({
+      state: 'pending',
+      round_attempts: 0,
+      next_attempt_at: businessNowMs,
+      // An attempt in flight finishes and is logged, but no longer decides the row's state.
+      locked_until: null,
+      locked_by: null,
+      updated_at: wallMs,
+    })
+    .where('mchid', '=', mchid);
+  query =
+    'ids' in selection ? query.where('id', 'in', selection.ids) : query.where('state', '=', selection.state);
+  const rows = await query.returning('id').execute();
+  return rows.map((r) => r.id);
+}
+
+/** Pauses (true) or resumes (false) a merchant's deliveries; events keep accumulating while paused. */
+export async function setDeliveriesPaused(
+  db: Kysely<DatabaseSchema>,
+  mchid: string,
+  paused: boolean,
+  wallMs: number,
+): Promise<void> {
+  if (paused) {
+    await db
+      .insertInto('notification_pauses')
+      .values({ mchid, paused_at: wallMs })
+      .onConflict((oc) => oc.column('mchid').doNothing())
+      .execute();
+  } else {
+    await db.deleteFrom('notification_pauses').where('mchid', '=', mchid).execute();
+  }
+}
+
+/** When the merchant's deliveries were paused, or undefined when they run. */
+export async function pausedSince(db: Kysely<DatabaseSchema>, mchid: string): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('notification_pauses')
+    .select('paused_at')
+    .where('mchid', '=', mchid)
+    .executeTakeFirst();
+  return row ? Number(row.paused_at) : undefined;
+}
