@@ -17,11 +17,17 @@ import type { ServerContext } from './http/context.js';
 import { handleError } from './http/error-handler.js';
 import { registerMetrics } from './http/metrics.js';
 import { RateLimiter } from './http/rate-limit.js';
+import { registerBusifavorRoutes } from './http/routes/busifavor.js';
 import { registerCertificateRoutes } from './http/routes/certificates.js';
 import { registerNotifySettingRoutes } from './http/routes/notify-settings.js';
 import { createSimInfra, registerSimInfraRoutes } from './http/routes/sim-infra.js';
+import {
+  createNotificationDispatcher,
+  registerSimNotificationRoutes,
+} from './http/routes/sim-notifications.js';
 import { selectSigningKey } from './http/signing-keys.js';
 import { createValidatorCompiler } from './http/validation.js';
+import { subscribeClockChanges } from './sim/clock.js';
 
 /** Adapters buildApp wires to ports. */
 export interface AppDeps {
@@ -148,6 +154,16 @@ export async function buildApp(
   registerMetrics(app);
   await registerNotifySettingRoutes(app, ctx);
   await registerCertificateRoutes(app, ctx);
+  // Callback deliveries run only while the server listens (startServer), never under inject()-only tests.
+  const notifications = createNotificationDispatcher(ctx, {
+    subscribeClockChanges: (listener) => subscribeClockChanges(ctx.clock, listener),
+  });
+  await registerSimNotificationRoutes(app, ctx, notifications);
+  app.addHook('onListen', async () => {
+    if (config.notifyDelivery) notifications.start();
+  });
+  app.addHook('onClose', async () => notifications.stop());
+  await registerBusifavorRoutes(app, ctx);
   return { app, ctx };
 }
 

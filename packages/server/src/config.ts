@@ -29,6 +29,8 @@ export interface AppConfig {
   notifyCaFile: string | undefined;
   /** Skip TLS verification of notify targets (explicit opt-in for self-signed receivers). @default false */
   notifyInsecureTls: boolean;
+  /** Deliver callbacks while listening (off: events stay in the outbox, e.g. for tests). @default true */
+  notifyDelivery: boolean;
   /** Log level for pino. @default 'warn' */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -47,6 +49,7 @@ const DEFAULTS: AppConfig = {
   signatureDiagnostics: true,
   notifyCaFile: undefined,
   notifyInsecureTls: false,
+  notifyDelivery: true,
   logLevel: 'warn',
 };
 

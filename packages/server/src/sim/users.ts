@@ -182,6 +182,17 @@ export class SimUserRepo implements BusifavorDirectory {
       : undefined;
   }
 
+  /** A user by an openid under any appid, with that appid. */
+  async userByAnyOpenid(openid: string): Promise<{ user: SimUser; appid: string } | undefined> {
+    const row = await this.db
+      .selectFrom('sim_user_openids')
+      .select(['user_id', 'appid'])
+      .where('openid', '=', openid)
+      .executeTakeFirst();
+    const user = row ? await this.userById(row.user_id) : undefined;
+    return row && user ? { user, appid: row.appid } : undefined;
+  }
+
   async openidOf(userId: string, appid: string): Promise<string | undefined> {
     const row = await this.db
       .selectFrom('sim_user_openids')

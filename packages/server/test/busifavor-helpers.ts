@@ -1,0 +1,120 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { formatBeijingTime, signParamsHmacSha256 } from '@wechatpay-sandbox/sdk/protocol';
+import {
+  type TestMerchant,
+  type TestResponse,
+  type TestSandbox,
+  verifyTestResponse,
+} from '@wechatpay-sandbox/test-kit';
+import { expect } from 'vitest';
+import { openDatabase } from '../src/db/connect.js';
+import { MerchantRepo } from '../src/db/merchant-repo.js';
+
+/** Shared fixtures of the busifavor HTTP tests. */
+
+export const BASE = '/v3/marketing/busifavor';
+
+/** Registers another merchant (optionally a sub-merchant) straight in the sandbox database. */
+export async function addMerchant(
+  sandbox: TestSandbox,
+  mchid: string,
+  options: { parent?: string; apiV2Key?: string } = {},
+): Promise<TestMerchant & { apiV2Key: string }> {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const serialNo = randomBytes(20).toString('hex').toUpperCase();
+  const apiV3Key = randomBytes(16).toString('hex');
+  const apiV2Key = options.apiV2Key ?? randomBytes(16).toString('hex');
+  const handle = openDatabase(sandbox.dbUrl);
+  try {
+    const repo = new MerchantRepo(handle.db);
+    await repo.upsertMerchant({
+      mchid,
+      name: `merchant ${mchid}`,
+      apiV3Key,
+      apiV2Key,
+      signingMode: 'pubkey',
+      parentMchid: options.parent ?? null,
+    });
+    await repo.addMerchantKey(
+      mchid,
+      serialNo,
+      publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      null,
+    );
+  } finally {
+    await handle.close();
+  }
+  return { mchid, serialNo, privateKey, apiV3Key, apiV2Key };
+}
+
+/** Asserts a 2xx response is signed by the platform key, and returns its JSON. */
+export function signedJson<T = Record<string, unknown>>(
+  sandbox: TestSandbox,
+  res: TestResponse,
+  status = 200,
+): T {
+  expect(res.status, res.text).toBe(status);
+  expect(verifyTestResponse(res, sandbox.server.credentials.platform.publicKey.publicKey).ok).toBe(true);
+  return (res.text ? res.json<T>() : undefined) as T;
+}
+
+/** Asserts a WeChat error body. */
+export function expectError(
+  res: TestResponse,
+  status: number,
+  code: string,
+  message?: string | RegExp,
+): void {
+  expect(res.status, res.text).toBe(status);
+  const body = res.json<{ code: string; message: string }>();
+  expect(body.code).toBe(code);
+  expect(typeof body.message).toBe('string');
+  if (typeof message === 'string') expect(body.message).toBe(message);
+  else if (message) expect(body.message).toMatch(message);
+}
+
+let counter = 0;
+/** A fresh request number. */
+export function reqNo(prefix = 'REQ'): string {
+  counter += 1;
+  return `${prefix}${Date.now()}${counter}${randomBytes(3).toString('hex')}`;
+}
+
+/** A create-stock body valid now (window: one hour ago → 30 days ahead). */
+export function stockBody(belong: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const now = Date.now();
+  return {
+    stock_name: '满10减1活动券',
+    belong_merchant: belong,
+    comment: '测试批次',
+    goods_name: '全场通用',
+    stock_type: 'NORMAL',
+    coupon_use_rule: {
+      coupon_available_time: {
+        available_begin_time: formatBeijingTime(now - 3600_000),
+        available_end_time: formatBeijingTime(now + 30 * 86400_000),
+      },
+      fixed_normal_coupon: { discount_amount: 100, transaction_minimum: 1000 },
+      use_method: 'OFF_LINE',
+    },
+    stock_send_rule: { max_coupons: 100, max_coupons_per_user: 5 },
+    out_request_no: reqNo('STOCK'),
+    coupon_code_mode: 'WECHATPAY_MODE',
+    ...overrides,
+  };
+}
+
+/** The plugin sign over flattened send params (protocol.md §12). */
+export function pluginSign(
+  sender: string,
+  params: Array<{ stock_id: string; out_request_no: string; coupon_code?: string }>,
+  apiV2Key: string,
+): string {
+  const flat: Record<string, string | undefined> = { send_coupon_merchant: sender };
+  params.forEach((p, i) => {
+    flat[`stock_id${i}`] = p.stock_id;
+    flat[`out_request_no${i}`] = p.out_request_no;
+    flat[`coupon_code${i}`] = p.coupon_code;
+  });
+  return signParamsHmacSha256(flat, apiV2Key);
+}
