@@ -5,6 +5,17 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+// Tests that run the CLI as a child process use dist/: build it first (incremental, fast when unchanged).
+const build = spawnSync(
+  process.execPath,
+  [join(process.cwd(), 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/sdk', 'packages/server'],
+  { stdio: 'inherit' },
+);
+if (build.status !== 0) {
+  console.log('Tests: 0 passed, 1 failed (the TypeScript build failed)');
+  process.exit(1);
+}
+
 const outDir = join(process.cwd(), '.test-tmp');
 mkdirSync(outDir, { recursive: true });
 const report = join(outDir, 'vitest-report.json');

@@ -5,7 +5,7 @@ import type { AppConfig } from './config.js';
 import { initCredentials } from './credentials/generate.js';
 import { loadCredentials } from './credentials/load.js';
 import type { LoadedCredentials } from './credentials/types.js';
-import { openDatabase } from './db/connect.js';
+import { type DatabaseHandle, openDatabase } from './db/connect.js';
 import { MerchantRepo, registerDevMerchant } from './db/merchant-repo.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { MerchantDirectory } from './http/authenticate.js';
@@ -32,11 +32,18 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/**
- * Starts the sandbox: credentials from DIR (init if absent), migrations, the dev merchant registered,
- * then listen. Used by `wechatpay-sandbox start` and by the tests.
- */
-export async function startServer(options: StartOptions): Promise<RunningServer> {
+/** Credentials loaded, database opened and migrated, dev merchant registered. */
+export interface PreparedSandbox {
+  credentials: LoadedCredentials;
+  database: DatabaseHandle;
+  /** The database URL actually used (with the default filled in). */
+  dbUrl: string;
+  /** The URL without secrets, safe to print. */
+  displayUrl: string;
+}
+
+/** Everything before listening: credentials from DIR (init if absent), migrations, the dev merchant. */
+export async function prepareSandbox(options: StartOptions, migrate = true): Promise<PreparedSandbox> {
   const dir = resolve(options.dir);
   await initCredentials(dir);
   const credentials = loadCredentials(dir);
@@ -44,13 +51,23 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (dbUrl.startsWith('sqlite:'))
     mkdirSync(dirname(dbUrl.replace(/^sqlite:(\/\/)?/, '')), { recursive: true });
   const database = openDatabase(dbUrl);
-  try {
-    await migrateToLatest(database.db);
-    await registerDevMerchant(database.db, credentials);
-  } catch (err) {
-    await database.close();
-    throw err;
+  if (migrate) {
+    try {
+      await migrateToLatest(database.db);
+      await registerDevMerchant(database.db, credentials);
+    } catch (err) {
+      await database.close();
+      throw err;
+    }
   }
+  return { credentials, database, dbUrl, displayUrl: database.displayUrl };
+}
+
+/**
+ * Starts the sandbox: prepareSandbox, then listen. Used by `wechatpay-sandbox start` and by the tests.
+ */
+export async function startServer(options: StartOptions & { skipPrepare?: boolean }): Promise<RunningServer> {
+  const { credentials, database } = await prepareSandbox(options, !options.skipPrepare);
   const merchants = new MerchantRepo(database.db);
   const directory: MerchantDirectory = {
     findMerchant: (mchid) => merchants.findMerchant(mchid),
@@ -63,7 +80,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     merchants: directory,
   });
   const host = options.host ?? '127.0.0.1';
-  await app.listen({ host, port: options.port ?? 8080 });
+  try {
+    await app.listen({ host, port: options.port ?? 8080 });
+  } catch (err) {
+    await app.close();
+    await database.close();
+    throw err;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   return {

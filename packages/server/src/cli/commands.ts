@@ -155,7 +155,12 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
     ...DB_OPTIONS,
     port: { type: 'string', default: '8080' },
     host: { type: 'string', default: '127.0.0.1' },
+    workers: { type: 'string', default: '1' },
   });
+  const workers = Number(values.workers);
+  if (!/^[0-9]+$/.test(values.workers) || workers < 1 || workers > 64) {
+    throw new UsageError(`--workers must be a number from 1 to 64, got "${values.workers}"`);
+  }
   const port = Number(values.port);
   if (!/^[0-9]+$/.test(values.port) || port > 65535) {
     throw new UsageError(`--port must be a number from 0 to 65535, got "${values.port}"`);
@@ -166,7 +171,10 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
   const startServer = await deps.loadStartServer();
   let server: Awaited<ReturnType<StartServerFn>>;
   try {
-    server = await startServer({ dir, host: values.host, port, dbUrl });
+    server =
+      workers > 1
+        ? await (await import('../cluster.js')).startCluster({ dir, host: values.host, port, dbUrl, workers })
+        : await startServer({ dir, host: values.host, port, dbUrl });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(`${values.host}:${port} is already in use; pass another --port (0 picks a free one)`);
@@ -175,7 +183,7 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
   }
   const { file } = init;
   const o = deps.output;
-  o.out(`wechatpay-sandbox listening on ${server.url}`);
+  o.out(`wechatpay-sandbox listening on ${server.url}${workers > 1 ? ` (${workers} worker processes)` : ''}`);
   o.out(`  mchid:           ${file.merchant.mchid}`);
   o.out(`  merchant serial: ${file.merchant.serialNo}`);
   o.out(`  platform serial: ${file.platform.certificate.serialNo}`);

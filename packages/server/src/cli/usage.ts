@@ -25,7 +25,7 @@ Commands:
       Write a dev merchant and the platform identity into DIR (default .sandbox).
       Never overwrites: when DIR/credentials.json exists, prints what is there.
 
-  start [--dir DIR] [--port 8080] [--host 127.0.0.1] [--db sqlite:PATH | postgres://…]
+  start [--dir DIR] [--port 8080] [--host 127.0.0.1] [--db sqlite:PATH | postgres://…] [--workers N]
       Serve the sandbox with the credentials of DIR (initialised if absent) and every merchant
       registered in the database (default sqlite:DIR/data.db).
 

@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadPrivateKey } from '@wechatpay-sandbox/sdk/protocol';
+import { signedRequest } from '@wechatpay-sandbox/test-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..', '..');
+
+// `start --workers 2` runs two processes behind one port sharing one SQLite database (dist is built by npm test).
+describe('start --workers 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wps-cluster-'));
+  let child: ReturnType<typeof spawn>;
+  let url = '';
+  beforeAll(async () => {
+    child = spawn(
+      process.execPath,
+      ['packages/server/dist/cli/main.js', 'start', '--dir', dir, '--port', '0', '--workers', '2'],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        const match = /(http:\/\/127\.0\.0\.1:\d+) \(2 worker processes\)/.exec(out);
+        if (match?.[1]) resolve(match[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+    });
+  });
+  afterAll(async () => {
+    child?.kill('SIGTERM');
+    if (child && child.exitCode === null) await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves every request across both workers and refuses a nonce replayed to either', async () => {
+    const creds = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8'));
+    const merchant = {
+      mchid: creds.merchant.mchid,
+      serialNo: creds.merchant.serialNo,
+      privateKey: loadPrivateKey(readFileSync(join(dir, creds.merchant.privateKeyFile))),
+      apiV3Key: creds.merchant.apiV3Key,
+    };
+    const set = await signedRequest(url, merchant, {
+      method: 'POST',
+      path: '/v3/marketing/busifavor/callbacks',
+      body: { notify_url: 'https://merchant.example.com/cluster' },
+    });
+    expect(set.status).toBe(200);
+    const gets = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        signedRequest(url, merchant, { method: 'GET', path: '/v3/marketing/busifavor/callbacks' }),
+      ),
+    );
+    expect(gets.map((g) => g.status)).toEqual(Array(40).fill(200));
+    // Separate connections land on either worker; the shared nonce table refuses every replay.
+    const nonce = `CLUSTER${Date.now()}`;
+    const replays = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        signedRequest(url, merchant, { method: 'GET', path: '/v3/marketing/busifavor/callbacks', nonce }),
+      ),
+    );
+    expect(replays.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(replays.filter((r) => r.status === 401)).toHaveLength(5);
+  });
+});
