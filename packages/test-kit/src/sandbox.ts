@@ -44,7 +44,8 @@ export async function startSandbox(options: StartSandboxOptions): Promise<TestSa
       host: '127.0.0.1',
       port: 0,
       dbUrl: database.url,
-      config: { logLevel: 'silent', ...options.config },
+      // No callback deliveries unless a test asks for them: other tests' notify URLs are not receivers.
+      config: { logLevel: 'silent', notifyDelivery: false, ...options.config },
     });
   let server = await start();
   const merchantOf = (s: RunningServer): TestMerchant => ({

@@ -31,7 +31,7 @@ describe.skipIf(!sqlite?.available)('notifications in a running sandbox (sqlite)
     receiver = await startReceiver(tls, () => 200);
     sandbox = await startSandbox({
       dialect: sqlite as (typeof DIALECTS)[number],
-      config: { notifyCaFile: caFile },
+      config: { notifyCaFile: caFile, notifyDelivery: true },
     });
   });
   afterAll(async () => {
