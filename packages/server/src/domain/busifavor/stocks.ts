@@ -102,12 +102,11 @@ export async function createStock(
 function checkCreateRules(body: CreateStockBody, now: number): { beginMs: number; endMs: number } {
   const rule = body.coupon_use_rule;
   const expected = RULE_OBJECT_OF[body.stock_type];
+  if (rule[expected] === undefined) {
+    throw paramError(`/coupon_use_rule/${expected}`, `stock_type 为 ${body.stock_type} 时必填`);
+  }
   for (const name of Object.values(RULE_OBJECT_OF)) {
-    const present = rule[name] !== undefined;
-    if (name === expected && !present) {
-      throw paramError(`/coupon_use_rule/${name}`, `stock_type 为 ${body.stock_type} 时必填`);
-    }
-    if (name !== expected && present) {
+    if (name !== expected && rule[name] !== undefined) {
       throw paramError(`/coupon_use_rule/${name}`, `stock_type 为 ${body.stock_type} 时不可填写`);
     }
   }
