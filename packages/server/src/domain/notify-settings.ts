@@ -106,15 +106,7 @@ export async function setProductCouponNotifyConfig(
   caller: string,
   body: { notify_url?: unknown },
 ): Promise<NotifySetting> {
-  const setting: NotifySetting = {
-    mchid: caller,
-    family: 'product-coupon',
-    notifyUrl: validUrl(deps, body.notify_url),
-    setBy: caller,
-    updateTimeMs: deps.clock.now(caller),
-  };
-  await deps.store.put(setting);
-  return setting;
+  return saveOwnSetting(deps, caller, 'product-coupon', validUrl(deps, body.notify_url));
 }
 
 /** GET /v3/marketing/partner/product-coupon/notify-configs. */
@@ -137,10 +129,20 @@ export async function setDeliveryPlanNotifyUrl(
   if (!MCHID_PATTERN.test(spMchid))
     throw paramError('sp_mchid', '必须为8-15位数字的服务商商户号', 'path', spMchid);
   if (spMchid !== caller) throw errors.NO_AUTH(`sp_mchid ${spMchid} 与调用方商户号不一致`);
+  return saveOwnSetting(deps, caller, 'delivery-plan', validUrl(deps, body.notify_url));
+}
+
+/** Stores a URL the caller sets for itself; a later call overwrites it. */
+async function saveOwnSetting(
+  deps: NotifySettingsDeps,
+  caller: string,
+  family: NotifyFamily,
+  notifyUrl: string,
+): Promise<NotifySetting> {
   const setting: NotifySetting = {
     mchid: caller,
-    family: 'delivery-plan',
-    notifyUrl: validUrl(deps, body.notify_url),
+    family,
+    notifyUrl,
     setBy: caller,
     updateTimeMs: deps.clock.now(caller),
   };

@@ -8,24 +8,14 @@ import {
   verifyMessage,
 } from '@wechatpay-sandbox/sdk/protocol';
 import type { FastifyRequest } from 'fastify';
-import type { SigningMode } from '../credentials/types.js';
+import type { MerchantRecord } from '../db/merchant-repo.js';
 import { errors, type WechatError } from '../errors.js';
 import type { AuthenticatedMerchant } from './context.js';
 import { multipartBoundary, parseMultipart } from './multipart.js';
 
 /** What authentication needs to know about merchants. */
 export interface MerchantDirectory {
-  findMerchant(mchid: string): Promise<
-    | {
-        mchid: string;
-        name: string;
-        apiV3Key: string;
-        apiV2Key: string | null;
-        signingMode: SigningMode;
-        parentMchid: string | null;
-      }
-    | undefined
-  >;
+  findMerchant(mchid: string): Promise<MerchantRecord | undefined>;
   /** The PEM (public key or certificate) registered for a merchant's API key serial. */
   findMerchantKeyPem(mchid: string, serialNo: string): Promise<string | undefined>;
 }

@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config.js';
-import type { PlatformIdentity, SigningMode } from '../credentials/types.js';
+import type { PlatformIdentity } from '../credentials/types.js';
 import type { DatabaseHandle } from '../db/connect.js';
+import type { MerchantRecord } from '../db/merchant-repo.js';
 import type { Clock, IdGen } from '../domain/ports.js';
 
 /** Everything route modules need, passed in by buildApp (no module-level singletons). */
@@ -15,15 +16,8 @@ export interface ServerContext {
   platform: PlatformIdentity;
 }
 
-/** The merchant whose signature a request carried. */
-export interface AuthenticatedMerchant {
-  mchid: string;
-  name: string;
-  apiV3Key: string;
-  apiV2Key: string | null;
-  signingMode: SigningMode;
-  parentMchid: string | null;
-  /** Serial of the merchant key that signed this request. */
+/** The merchant whose signature a request carried, and the serial of the key that signed it. */
+export interface AuthenticatedMerchant extends MerchantRecord {
   serialNo: string;
 }
 
