@@ -275,6 +275,80 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    describe('SIGN_ERROR detail names the client mistake', () => {
+      const mistake = async (input: Parameters<TestSandbox['request']>[0]) => {
+        const res = await sandbox.request(input);
+        expect(res.status).toBe(401);
+        return res.json<{ detail: { mistake: string; issue: string; expected_signing_string: string } }>()
+          .detail;
+      };
+      const body = { notify_url: 'https://diagnose.example.com/notify' };
+
+      it('query dropped from the signed URL', async () => {
+        const detail = await mistake({
+          method: 'GET',
+          path: `${CALLBACKS}?mchid=${mchid()}`,
+          signOver: (s) => s.replace(`?mchid=${mchid()}`, ''),
+        });
+        expect(detail.mistake).toBe('query-dropped');
+        expect(detail.expected_signing_string).toContain(`${CALLBACKS}?mchid=${mchid()}\n`);
+      });
+      it('body re-serialized after signing', async () => {
+        const detail = await mistake({
+          method: 'POST',
+          path: CALLBACKS,
+          body,
+          sendBody: JSON.stringify(body, null, 2),
+        });
+        expect(detail.mistake).toBe('body-reserialized');
+      });
+      it('host included in the signed URL', async () => {
+        const detail = await mistake({
+          method: 'POST',
+          path: CALLBACKS,
+          body,
+          signOver: (s) => s.replace(CALLBACKS, `https://api.mch.weixin.qq.com${CALLBACKS}`),
+        });
+        expect(detail.mistake).toBe('host-included');
+      });
+      it('final newline missing', async () => {
+        const detail = await mistake({
+          method: 'POST',
+          path: CALLBACKS,
+          body,
+          signOver: (s) => s.slice(0, -1),
+        });
+        expect(detail.mistake).toBe('final-newline-missing');
+      });
+      it('body left out of the signature', async () => {
+        const detail = await mistake({
+          method: 'POST',
+          path: CALLBACKS,
+          body,
+          signOver: (s) => s.replace(`${JSON.stringify(body)}\n`, '\n'),
+        });
+        expect(detail.mistake).toBe('body-omitted');
+      });
+      it('a signature of another length', async () => {
+        const detail = await mistake({
+          method: 'GET',
+          path: CALLBACKS,
+          authorization: (h) =>
+            h.replace(/signature="[^"]+"/, `signature="${Buffer.alloc(128, 1).toString('base64')}"`),
+        });
+        expect(detail.mistake).toBe('signature-length');
+      });
+      it('no known mistake', async () => {
+        const detail = await mistake({
+          method: 'GET',
+          path: CALLBACKS,
+          authorization: (h) =>
+            h.replace(/signature="(.)/, (_m, c: string) => `signature="${c === 'A' ? 'B' : 'A'}`),
+        });
+        expect(detail.mistake).toBe('unknown');
+      });
+    });
+
     it('accepts Authorization parameters in any order with spaces around separators', async () => {
       const res = await sandbox.request({
         method: 'GET',

@@ -12,6 +12,7 @@ import type { MerchantRecord } from '../db/merchant-repo.js';
 import { errors, type WechatError } from '../errors.js';
 import type { AuthenticatedMerchant } from './context.js';
 import { multipartBoundary, parseMultipart } from './multipart.js';
+import { diagnoseSignature } from './signature-diagnosis.js';
 
 /** What authentication needs to know about merchants. */
 export interface MerchantDirectory {
@@ -78,10 +79,19 @@ export class RequestAuthenticator {
       body,
     });
     if (!verifyMessage(message, signature, key)) {
-      const detail: Record<string, unknown> = {
-        issue:
-          'the signature does not verify: sign METHOD\\nURL-with-query\\nTIMESTAMP\\nNONCE\\nBODY\\n with the private key of serial_no, using the exact body bytes sent',
-      };
+      const diagnosis = diagnoseSignature(
+        {
+          method: request.method,
+          canonicalUrl,
+          timestamp,
+          nonce,
+          body,
+          host: headerValue(request.headers.host),
+        },
+        signature,
+        key,
+      );
+      const detail: Record<string, unknown> = { issue: diagnosis.hint, mistake: diagnosis.mistake };
       if (this.deps.diagnostics) detail.expected_signing_string = message;
       throw errors.SIGN_ERROR(undefined, { location: 'header', field: 'Authorization', ...detail });
     }
