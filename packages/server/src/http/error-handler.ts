@@ -47,6 +47,9 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   request.errorCode = wechat.code;
   if (wechat.status >= 500 && !(error instanceof WechatError)) {
     request.log.error({ err: error }, 'unhandled error');
+  } else if (wechat.code === 'SIGN_ERROR') {
+    // Why a signature was refused, for the request log; never the signing string (it carries the body).
+    request.log.warn({ issue: wechat.detail?.issue, mistake: wechat.detail?.mistake }, 'signature rejected');
   }
   void reply.code(wechat.status).type('application/json').send(wechat.toBody());
 }
