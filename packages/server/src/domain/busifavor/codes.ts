@@ -1,7 +1,7 @@
 import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
 import type { UploadCodesBody, UploadCodesResponse } from '../../contract/busifavor/stocks-couponcodes.js';
 import { errors } from '../../errors.js';
-import { canManageStock, rememberRequest, replayRequest, stockNotFound } from './common.js';
+import { canManageStock, runOnce, stockNotFound } from './common.js';
 import type { BusifavorDeps } from './model.js';
 
 /**
@@ -32,21 +32,17 @@ export async function uploadCodes(
   body: UploadCodesBody,
 ): Promise<UploadCodesResponse> {
   const now = deps.clock.now(caller);
-  const request = { stock_id: stockId, ...body };
-  const op = 'upload-codes';
   const current = await deps.store.findStock(stockId);
   if (!current) throw stockNotFound(stockId);
   if (!(await canManageStock(deps, current, caller))) throw errors.NO_AUTH('无权限操作该批次');
-  return deps.store.transaction(async (tx) => {
-    const replay = await replayRequest<UploadCodesResponse>(
-      tx,
-      caller,
-      op,
-      body.upload_request_no,
-      request,
-      '/upload_request_no',
-    );
-    if (replay) return replay;
+  const key = {
+    caller,
+    op: 'upload-codes',
+    requestNo: body.upload_request_no,
+    request: { stock_id: stockId, ...body },
+    field: '/upload_request_no',
+  };
+  return runOnce(deps, key, now, async (tx) => {
     const stock = await tx.findStock(stockId, { lock: true });
     if (!stock) throw stockNotFound(stockId);
     if (stock.codeMode !== 'MERCHANT_UPLOAD') {
@@ -99,7 +95,6 @@ export async function uploadCodes(
     if (failures.length > 0) response.fail_codes = failures;
     if (existing.size > 0) response.exist_codes = candidates.filter((c) => existing.has(c));
     if (duplicates.size > 0) response.duplicate_codes = [...duplicates];
-    await rememberRequest(tx, caller, op, body.upload_request_no, request, response, now);
     return response;
   });
 }

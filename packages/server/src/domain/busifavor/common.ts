@@ -44,41 +44,46 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-/**
- * Looks up a request number: the stored answer when the same request was seen before, a
- * RESOURCE_ALREADY_EXISTS when the number was used for a different request, undefined when new.
- */
-export async function replayRequest<T>(
-  tx: BusifavorTx,
-  mchid: string,
-  op: string,
-  requestNo: string,
-  request: unknown,
-  field: string,
-): Promise<T | undefined> {
-  const seen = await tx.findRequest(mchid, op, requestNo);
-  if (!seen) return undefined;
-  if (seen.request !== canonicalJson(request)) throw requestNoReused(field, requestNo);
-  return JSON.parse(seen.response) as T;
+/** A request number and the request it carries, scoped per caller and operation. */
+export interface RequestKey {
+  /** The calling merchant. */
+  caller: string;
+  /** The operation, e.g. `use`, `modify-budget`. */
+  op: string;
+  requestNo: string;
+  /** The request as a whole (path parameters included), compared on a replay. */
+  request: unknown;
+  /** The wire field of the request number, for the RESOURCE_ALREADY_EXISTS detail. */
+  field: string;
 }
 
-/** Stores the answer of a request number. */
-export async function rememberRequest(
-  tx: BusifavorTx,
-  mchid: string,
-  op: string,
-  requestNo: string,
-  request: unknown,
-  response: unknown,
+/**
+ * Runs `work` once per request number, in one unit of work with the stored answer: the same request
+ * again gets the first answer (`work` does not run), another request under the same number gets
+ * 400 RESOURCE_ALREADY_EXISTS. A `work` that throws stores nothing, so a retry runs it again.
+ */
+export async function runOnce<T>(
+  deps: BusifavorDeps,
+  key: RequestKey,
   nowMs: number,
-): Promise<void> {
-  await tx.saveRequest(
-    mchid,
-    op,
-    requestNo,
-    { request: canonicalJson(request), response: JSON.stringify(response ?? null) },
-    nowMs,
-  );
+  work: (tx: BusifavorTx) => Promise<T>,
+): Promise<T> {
+  return deps.store.transaction(async (tx) => {
+    const seen = await tx.findRequest(key.caller, key.op, key.requestNo);
+    if (seen) {
+      if (seen.request !== canonicalJson(key.request)) throw requestNoReused(key.field, key.requestNo);
+      return JSON.parse(seen.response) as T;
+    }
+    const response = await work(tx);
+    await tx.saveRequest(
+      key.caller,
+      key.op,
+      key.requestNo,
+      { request: canonicalJson(key.request), response: JSON.stringify(response ?? null) },
+      nowMs,
+    );
+    return response;
+  });
 }
 
 /** 400 RESOURCE_ALREADY_EXISTS for a request number reused with other parameters. */

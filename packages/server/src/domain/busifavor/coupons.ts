@@ -1,5 +1,5 @@
 import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
-import type { CouponEntity } from '../../contract/busifavor/common.js';
+import type { CouponEntity, CouponState } from '../../contract/busifavor/common.js';
 import type {
   AssociateBody,
   AssociateResponse,
@@ -16,12 +16,12 @@ import { errors, type WechatError } from '../../errors.js';
 import {
   canManageStock,
   paramError,
-  rememberRequest,
-  replayRequest,
+  type RequestKey,
   requireAppidBound,
+  runOnce,
   stockNotFound,
 } from './common.js';
-import type { BusifavorDeps, BusifavorTx, Coupon, SimUser, Stock } from './model.js';
+import type { BusifavorDeps, BusifavorTx, Coupon, CouponPatch, SimUser, Stock } from './model.js';
 import { isPastExpiry, isUsableAt, parseTimeMs } from './validity.js';
 
 /**
@@ -68,6 +68,26 @@ async function lockCoupon(tx: BusifavorTx, stockId: string, couponCode: string):
   return coupon;
 }
 
+/**
+ * One idempotent change of one coupon (use, associate, return, …): re-reads the coupon under its row
+ * lock, lets `decide` check it and name the change and the answer, then writes the change.
+ */
+async function changeCoupon<R>(
+  deps: BusifavorDeps,
+  key: RequestKey,
+  nowMs: number,
+  stockId: string,
+  couponCode: string,
+  decide: (coupon: Coupon, state: CouponState) => { patch: CouponPatch; response: R },
+): Promise<R> {
+  return runOnce(deps, key, nowMs, async (tx) => {
+    const coupon = await lockCoupon(tx, stockId, couponCode);
+    const { patch, response } = decide(coupon, effectiveCouponState(coupon, nowMs));
+    await tx.updateCoupon(stockId, couponCode, { ...patch, updatedAt: nowMs });
+    return response;
+  });
+}
+
 /** Redeems a coupon. */
 export async function useCoupon(
   deps: BusifavorDeps,
@@ -95,19 +115,8 @@ export async function useCoupon(
   if (openid === undefined || (body.openid !== undefined && body.openid !== openid)) {
     throw errors.USER_NOT_EXISTS('openid不正确', { field: '/openid', value: body.openid, location: 'body' });
   }
-  const op = 'use';
-  return deps.store.transaction(async (tx) => {
-    const replay = await replayRequest<UseCouponResponse>(
-      tx,
-      caller,
-      op,
-      body.use_request_no,
-      body,
-      '/use_request_no',
-    );
-    if (replay) return replay;
-    const coupon = await lockCoupon(tx, stock.stockId, body.coupon_code);
-    const state = effectiveCouponState(coupon, now);
+  const key = { caller, op: 'use', requestNo: body.use_request_no, request: body, field: '/use_request_no' };
+  return changeCoupon(deps, key, now, stock.stockId, body.coupon_code, (coupon, state) => {
     if (state === 'USED') {
       throw errors.RESOURCE_ALREADY_EXISTS('券已被其他订单核销，请通过查询券API确认券的状态', {
         field: '/coupon_code',
@@ -122,20 +131,15 @@ export async function useCoupon(
     if (!isUsableAt(stock.definition.coupon_use_rule.coupon_available_time, period, now)) {
       throw errors.RULE_LIMIT('券不在有效期内，请确认券当前是否可以核销');
     }
-    await tx.updateCoupon(stock.stockId, coupon.couponCode, {
-      state: 'USED',
-      useRequestNo: body.use_request_no,
-      useTimeMs,
-      wechatpayUseMs: now,
-      updatedAt: now,
-    });
     const response: UseCouponResponse = {
       stock_id: stock.stockId,
       openid,
       wechatpay_use_time: formatBeijingTime(now),
     };
-    await rememberRequest(tx, caller, op, body.use_request_no, body, response, now);
-    return response;
+    return {
+      patch: { state: 'USED', useRequestNo: body.use_request_no, useTimeMs, wechatpayUseMs: now },
+      response,
+    };
   });
 }
 
@@ -288,19 +292,14 @@ export async function associateCoupon(
 ): Promise<AssociateResponse> {
   const now = deps.clock.now(caller);
   const { stock } = await loadCouponFor(deps, caller, body.stock_id, body.coupon_code);
-  const op = 'associate';
-  return deps.store.transaction(async (tx) => {
-    const replay = await replayRequest<AssociateResponse>(
-      tx,
-      caller,
-      op,
-      body.out_request_no,
-      body,
-      '/out_request_no',
-    );
-    if (replay) return replay;
-    const coupon = await lockCoupon(tx, stock.stockId, body.coupon_code);
-    const state = effectiveCouponState(coupon, now);
+  const key = {
+    caller,
+    op: 'associate',
+    requestNo: body.out_request_no,
+    request: body,
+    field: '/out_request_no',
+  };
+  return changeCoupon(deps, key, now, stock.stockId, body.coupon_code, (coupon, state) => {
     if (state !== 'SENDED') throw errors.INVALID_REQUEST(`券状态为${state}，仅未核销的有效券可关联订单`);
     if (coupon.associateOutTradeNo !== null && coupon.associateOutTradeNo !== body.out_trade_no) {
       throw errors.RESOURCE_ALREADY_EXISTS('券已关联其他订单，请先取消关联', {
@@ -309,14 +308,8 @@ export async function associateCoupon(
         location: 'body',
       });
     }
-    await tx.updateCoupon(stock.stockId, coupon.couponCode, {
-      associateOutTradeNo: body.out_trade_no,
-      associateMs: now,
-      updatedAt: now,
-    });
     const response: AssociateResponse = { wechatpay_associate_time: formatBeijingTime(now) };
-    await rememberRequest(tx, caller, op, body.out_request_no, body, response, now);
-    return response;
+    return { patch: { associateOutTradeNo: body.out_trade_no, associateMs: now }, response };
   });
 }
 
@@ -328,18 +321,14 @@ export async function disassociateCoupon(
 ): Promise<DisassociateResponse> {
   const now = deps.clock.now(caller);
   const { stock } = await loadCouponFor(deps, caller, body.stock_id, body.coupon_code);
-  const op = 'disassociate';
-  return deps.store.transaction(async (tx) => {
-    const replay = await replayRequest<DisassociateResponse>(
-      tx,
-      caller,
-      op,
-      body.out_request_no,
-      body,
-      '/out_request_no',
-    );
-    if (replay) return replay;
-    const coupon = await lockCoupon(tx, stock.stockId, body.coupon_code);
+  const key = {
+    caller,
+    op: 'disassociate',
+    requestNo: body.out_request_no,
+    request: body,
+    field: '/out_request_no',
+  };
+  return changeCoupon(deps, key, now, stock.stockId, body.coupon_code, (coupon) => {
     if (coupon.associateOutTradeNo === null || coupon.associateOutTradeNo !== body.out_trade_no) {
       throw errors.RESOURCE_NOT_EXISTS('券未关联该订单', {
         field: '/out_trade_no',
@@ -347,14 +336,8 @@ export async function disassociateCoupon(
         location: 'body',
       });
     }
-    await tx.updateCoupon(stock.stockId, coupon.couponCode, {
-      associateOutTradeNo: null,
-      associateMs: null,
-      updatedAt: now,
-    });
     const response: DisassociateResponse = { wechatpay_disassociate_time: formatBeijingTime(now) };
-    await rememberRequest(tx, caller, op, body.out_request_no, body, response, now);
-    return response;
+    return { patch: { associateOutTradeNo: null, associateMs: null }, response };
   });
 }
 
@@ -368,30 +351,18 @@ export async function returnCoupon(
   const stock = await deps.store.findStock(body.stock_id);
   if (!stock || !(await deps.store.findCoupon(body.stock_id, body.coupon_code))) throw couponNotFound();
   if (!(await canManageStock(deps, stock, caller))) throw errors.NO_AUTH('商户无权限操作该券');
-  const op = 'return';
-  return deps.store.transaction(async (tx) => {
-    const replay = await replayRequest<ReturnCouponResponse>(
-      tx,
-      caller,
-      op,
-      body.return_request_no,
-      body,
-      '/return_request_no',
-    );
-    if (replay) return replay;
-    const coupon = await lockCoupon(tx, stock.stockId, body.coupon_code);
-    const state = effectiveCouponState(coupon, now);
+  const key = {
+    caller,
+    op: 'return',
+    requestNo: body.return_request_no,
+    request: body,
+    field: '/return_request_no',
+  };
+  return changeCoupon(deps, key, now, stock.stockId, body.coupon_code, (_coupon, state) => {
     if (state === 'DELETED') throw errors.RESOURCE_NOT_EXISTS('券已被删除，请先查询券详情');
     if (state !== 'USED') throw errors.INVALID_REQUEST(`券状态为${state}，仅已核销的券可退券`);
-    await tx.updateCoupon(stock.stockId, coupon.couponCode, {
-      state: 'SENDED',
-      returnRequestNo: body.return_request_no,
-      returnMs: now,
-      updatedAt: now,
-    });
     const response: ReturnCouponResponse = { wechatpay_return_time: formatBeijingTime(now) };
-    await rememberRequest(tx, caller, op, body.return_request_no, body, response, now);
-    return response;
+    return { patch: { state: 'SENDED', returnRequestNo: body.return_request_no, returnMs: now }, response };
   });
 }
 
@@ -403,30 +374,25 @@ export async function deactivateCoupon(
 ): Promise<DeactivateCouponResponse> {
   const now = deps.clock.now(caller);
   const { stock } = await loadCouponFor(deps, caller, body.stock_id, body.coupon_code);
-  const op = 'deactivate';
-  return deps.store.transaction(async (tx) => {
-    const replay = await replayRequest<DeactivateCouponResponse>(
-      tx,
-      caller,
-      op,
-      body.deactivate_request_no,
-      body,
-      '/deactivate_request_no',
-    );
-    if (replay) return replay;
-    const coupon = await lockCoupon(tx, stock.stockId, body.coupon_code);
-    const state = effectiveCouponState(coupon, now);
+  const key = {
+    caller,
+    op: 'deactivate',
+    requestNo: body.deactivate_request_no,
+    request: body,
+    field: '/deactivate_request_no',
+  };
+  return changeCoupon(deps, key, now, stock.stockId, body.coupon_code, (_coupon, state) => {
     if (state !== 'SENDED') throw errors.INVALID_REQUEST(`券状态为${state}，仅可用状态的券可失效`);
-    await tx.updateCoupon(stock.stockId, coupon.couponCode, {
-      state: 'DEACTIVATED',
-      deactivateRequestNo: body.deactivate_request_no,
-      deactivateMs: now,
-      deactivateReason: body.deactivate_reason ?? null,
-      updatedAt: now,
-    });
     const response: DeactivateCouponResponse = { wechatpay_deactivate_time: formatBeijingTime(now) };
-    await rememberRequest(tx, caller, op, body.deactivate_request_no, body, response, now);
-    return response;
+    return {
+      patch: {
+        state: 'DEACTIVATED',
+        deactivateRequestNo: body.deactivate_request_no,
+        deactivateMs: now,
+        deactivateReason: body.deactivate_reason ?? null,
+      },
+      response,
+    };
   });
 }
 

@@ -5,14 +5,7 @@ import type { CreateStockBody, CreateStockResponse } from '../../contract/busifa
 import type { StockResponse } from '../../contract/busifavor/stocks-get.js';
 import type { ModifyStockBody } from '../../contract/busifavor/stocks-modify.js';
 import { errors } from '../../errors.js';
-import {
-  canManageStock,
-  paramError,
-  rememberRequest,
-  replayRequest,
-  requireAppidBound,
-  stockNotFound,
-} from './common.js';
+import { canManageStock, paramError, requireAppidBound, runOnce, stockNotFound } from './common.js';
 import type { BusifavorDeps, BusifavorTx, Stock, StockDefinition } from './model.js';
 import { beijingDay, isPastExpiry, oneYearAfter, parseTimeMs } from './validity.js';
 
@@ -316,7 +309,6 @@ export async function modifyStock(
   body: ModifyStockBody,
 ): Promise<void> {
   const now = deps.clock.now(caller);
-  const request = { stock_id: stockId, ...body };
   const current = await loadStockForChange(deps, caller, stockId);
   const merchants = [caller, current.belongMerchant, current.creatorMchid];
   await checkAppids(deps, body, merchants);
@@ -324,13 +316,14 @@ export async function modifyStock(
   if (newImage !== undefined && newImage !== current.definition.display_pattern_info?.coupon_image_url) {
     await checkImages(deps, { coupon_image_url: newImage }, merchants);
   }
-  await deps.store.transaction(async (tx) => {
-    if (
-      (await replayRequest(tx, caller, 'modify-stock', body.out_request_no, request, '/out_request_no')) !==
-      undefined
-    ) {
-      return;
-    }
+  const key = {
+    caller,
+    op: 'modify-stock',
+    requestNo: body.out_request_no,
+    request: { stock_id: stockId, ...body },
+    field: '/out_request_no',
+  };
+  await runOnce(deps, key, now, async (tx) => {
     const stock = await lockStockForChange(tx, stockId, now);
     const d = stock.definition;
     if (body.stock_name !== undefined && body.stock_name !== d.stock_name) {
@@ -367,7 +360,6 @@ export async function modifyStock(
     if (body.subsidy !== undefined) next.subsidy = body.subsidy;
     checkMiniProgramRule(next.coupon_use_rule, '/coupon_use_rule');
     await tx.updateStock(stockId, { definition: next, updatedAt: now });
-    await rememberRequest(tx, caller, 'modify-stock', body.out_request_no, request, null, now);
   });
 }
 
@@ -393,19 +385,15 @@ export async function modifyBudget(
   if (daily !== undefined && body.current_max_coupons_by_day === undefined) {
     throw paramError('/current_max_coupons_by_day', '修改 target_max_coupons_by_day 时必填');
   }
-  const request = { stock_id: stockId, ...body };
-  const op = 'modify-budget';
+  const key = {
+    caller,
+    op: 'modify-budget',
+    requestNo: body.modify_budget_request_no,
+    request: { stock_id: stockId, ...body },
+    field: '/modify_budget_request_no',
+  };
   await loadStockForChange(deps, caller, stockId);
-  return deps.store.transaction(async (tx) => {
-    const replay = await replayRequest<ModifyBudgetResponse>(
-      tx,
-      caller,
-      op,
-      body.modify_budget_request_no,
-      request,
-      '/modify_budget_request_no',
-    );
-    if (replay) return replay;
+  return runOnce(deps, key, now, async (tx) => {
     const stock = await lockStockForChange(tx, stockId, now);
     let maxCoupons = stock.maxCoupons;
     let maxByDay = stock.maxCouponsByDay;
@@ -441,7 +429,6 @@ export async function modifyBudget(
     await tx.updateStock(stockId, { maxCoupons, maxCouponsByDay: maxByDay, definition, updatedAt: now });
     const response: ModifyBudgetResponse = { max_coupons: maxCoupons };
     if (maxByDay !== null) response.max_coupons_by_day = maxByDay;
-    await rememberRequest(tx, caller, op, body.modify_budget_request_no, request, response, now);
     return response;
   });
 }

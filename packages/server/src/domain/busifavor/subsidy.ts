@@ -4,7 +4,7 @@ import type {
   SubsidyPayReceipt,
 } from '../../contract/busifavor/subsidy-pay-receipts.js';
 import { errors } from '../../errors.js';
-import { paramError, rememberRequest, replayRequest, stockNotFound } from './common.js';
+import { paramError, runOnce, stockNotFound } from './common.js';
 import { effectiveCouponState } from './coupons.js';
 import type { BusifavorDeps, SubsidyReceipt } from './model.js';
 
@@ -40,17 +40,14 @@ export async function createSubsidyPayReceipt(
   if (body.payer_merchant !== caller) {
     throw errors.NO_AUTH('payer_merchant 必须为请求方商户号', { field: '/payer_merchant', location: 'body' });
   }
-  const op = 'subsidy-pay';
-  return deps.store.transaction(async (tx) => {
-    const replay = await replayRequest<SubsidyPayReceipt>(
-      tx,
-      caller,
-      op,
-      body.out_subsidy_no,
-      body,
-      '/out_subsidy_no',
-    );
-    if (replay) return replay;
+  const key = {
+    caller,
+    op: 'subsidy-pay',
+    requestNo: body.out_subsidy_no,
+    request: body,
+    field: '/out_subsidy_no',
+  };
+  return runOnce(deps, key, now, async (tx) => {
     const stock = await tx.findStock(body.stock_id);
     if (!stock) throw stockNotFound(body.stock_id);
     if (stock.stockType === 'EXCHANGE') throw paramError('/stock_id', '换购券批次不支持营销补差');
@@ -94,9 +91,7 @@ export async function createSubsidyPayReceipt(
       createMs: now,
     };
     await tx.insertSubsidyReceipt(receipt);
-    const response = renderSubsidyReceipt(receipt);
-    await rememberRequest(tx, caller, op, body.out_subsidy_no, body, response, now);
-    return response;
+    return renderSubsidyReceipt(receipt);
   });
 }
 
