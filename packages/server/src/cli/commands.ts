@@ -1,6 +1,5 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import {
   exportPublicKeyPem,
   KeyFormatError,
@@ -9,13 +8,24 @@ import {
   normalizeSerial,
 } from '@wechatpay-sandbox/sdk/protocol';
 import { CredentialsError } from '../credentials/errors.js';
-import { CREDENTIALS_FILE_NAME, MCHID_PATTERN, readCredentialsFile } from '../credentials/file.js';
+import { CREDENTIALS_FILE_NAME, readCredentialsFile } from '../credentials/file.js';
 import { type InitCredentialsResult, initCredentials } from '../credentials/generate.js';
 import type { SigningMode } from '../credentials/types.js';
-import { type DatabaseHandle, openDatabase } from '../db/connect.js';
 import { isSigningMode, MerchantRepo, SIGNING_MODES } from '../db/merchant-repo.js';
-import { migrateToLatest } from '../db/migrate.js';
+import { notificationsCommand } from './notifications.js';
+import {
+  DB_OPTIONS,
+  DEFAULT_DIR,
+  DIR_OPTION,
+  defaultDbUrl,
+  mchidOption,
+  openCliDb,
+  parse,
+  required,
+} from './options.js';
 import { EXIT, USAGE, UsageError } from './usage.js';
+
+export { DEFAULT_DIR };
 
 /**
  * The `wechatpay-sandbox` commands. Each takes its arguments and an output sink and returns an exit
@@ -44,36 +54,6 @@ export interface CliDeps {
   stopSignal: () => Promise<string>;
 }
 
-/** Default credentials directory, relative to the working directory. */
-export const DEFAULT_DIR = '.sandbox';
-
-const DIR_OPTION = { dir: { type: 'string', default: DEFAULT_DIR } } as const;
-const DB_OPTIONS = { ...DIR_OPTION, db: { type: 'string' } } as const;
-
-function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    // parseArgs says which option was unknown or lacked a value; keep its words.
-    throw new UsageError((err as Error).message);
-  }
-}
-
-function required(value: string | undefined, option: string): string {
-  if (value === undefined || value === '') throw new UsageError(`--${option} is required`);
-  return value;
-}
-
-function mchidOption(value: string | undefined, option = 'mchid'): string {
-  const mchid = required(value, option);
-  if (!MCHID_PATTERN.test(mchid)) {
-    throw new UsageError(
-      `--${option} must be a merchant id of decimal digits (e.g. 1900000001), got "${mchid}"`,
-    );
-  }
-  return mchid;
-}
-
 function modeOption(value: string, option: string): SigningMode {
   if (!isSigningMode(value)) {
     throw new UsageError(`--${option} must be one of ${SIGNING_MODES.join(', ')}, got "${value}"`);
@@ -88,33 +68,7 @@ function apiKeyOption(value: string, option: string): string {
   return value;
 }
 
-function defaultDbUrl(dir: string): string {
-  return `sqlite:${resolve(dir, 'data.db')}`;
-}
-
-/** Opens the database of `--db` or DIR; creating it (and migrating) only when `create` is set. */
-async function openMerchantDb(
-  values: { db?: string; dir: string },
-  create: boolean,
-): Promise<DatabaseHandle> {
-  const url = values.db ?? defaultDbUrl(values.dir);
-  if (url.startsWith('sqlite:')) {
-    const path = url.replace(/^sqlite:(\/\/)?/, '');
-    if (!create && !existsSync(path)) {
-      throw new UsageError(`no database at ${path}; pass --db, or --dir of a sandbox that has run \`start\``);
-    }
-    mkdirSync(resolve(path, '..'), { recursive: true });
-  }
-  const handle = openDatabase(url);
-  try {
-    // Idempotent, and needed when `merchant add` runs before the first `start`.
-    await migrateToLatest(handle.db);
-  } catch (err) {
-    await handle.close();
-    throw err;
-  }
-  return handle;
-}
+const openMerchantDb = openCliDb;
 
 function readInputFile(path: string, option: string): string {
   try {
@@ -417,6 +371,8 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
         if (sub === 'set-mode') return await merchantSetMode(rest, deps);
         if (sub === 'list') return await merchantList(rest, deps);
         throw new UsageError(`unknown merchant command "${sub ?? ''}"; use add, set-mode or list`);
+      case 'notifications':
+        return await notificationsCommand(sub, rest, deps.output);
       case 'credentials':
         if (sub === 'show') return await credentialsShow(rest, deps);
         throw new UsageError(`unknown credentials command "${sub ?? ''}"; use show`);

@@ -15,6 +15,8 @@ export const EXIT = {
   failure: 1,
   /** Bad input: unknown command or option, invalid value, unreadable key file. */
   usage: 2,
+  /** `notifications probe`: the endpoint accepted at least one forged notification. */
+  forgeryAccepted: 3,
 } as const;
 
 /** Help text of every command. */
@@ -38,7 +40,25 @@ Commands:
   merchant set-mode --mchid N --mode pubkey|certificate|migrating [--db URL] [--dir DIR]
   merchant list [--json] [--db URL] [--dir DIR]
 
+  notifications list [--mchid N] [--state pending|no-target|delivered|dead] [--family F]
+                     [--event-type T] [--limit 50] [--offset 0] [--json]
+  notifications show ID [--mchid N] [--json]
+      The delivery log: notifications newest first; one with every attempt (status, latency, response).
+      Without --mchid: the dev merchant of DIR (list), the notification's own merchant (show, replay).
+  notifications replay (ID… | --all-failed) [--mchid N]
+      Queue again for immediate delivery (same notification id, fresh signature). --all-failed: every
+      dead notification of the merchant.
+  notifications pause|resume --mchid N
+  notifications probe --mchid N [--url URL] [--family busifavor|product-coupon|delivery-plan]
+                      [--policy local|strict] [--ca-file FILE] [--insecure] [--json]
+      Send the endpoint (default: the merchant's notify URL) a correct notification and forged ones;
+      exit code 3 when it accepted a forgery.
+  notifications forward add --mchid N --from URL --to URL
+  notifications forward list --mchid N [--json]
+  notifications forward remove --mchid N ID
+      Every notifications command takes [--db URL] [--dir DIR] like merchant.
+
   credentials show [--dir DIR]
       Print DIR/credentials.json with absolute paths, including the APIv3 and APIv2 keys.
 
-Exit codes: 0 success, 1 failure, 2 bad input.`;
+Exit codes: 0 success, 1 failure, 2 bad input, 3 the probe's endpoint accepted a forgery.`;

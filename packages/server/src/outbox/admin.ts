@@ -150,6 +150,23 @@ export async function getNotification(
   };
 }
 
+/**
+ * The merchant of each known notification id (for operator tools that start from an id alone, such as
+ * the CLI; the simulation API always scopes by the calling merchant instead). Unknown ids are absent.
+ */
+export async function notificationOwners(
+  db: Kysely<DatabaseSchema>,
+  ids: readonly string[],
+): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('notification_outbox')
+    .select(['id', 'mchid'])
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.mchid]));
+}
+
 /** What to replay: explicit ids, or every notification of the merchant in a state. */
 export type ReplaySelection = { ids: string[] } | { state: string };
 
