@@ -161,7 +161,7 @@ for (const dialect of DIALECTS) {
         }
       });
 
-      it('wechatpay-node-v3 signs requests we accept and verifies our responses (and refuses a wrong key)', async () => {
+      it('wechatpay-node-v3 drives all five notify endpoints and /v3/certificates, verifying every response (and refusing a wrong key)', async () => {
         const http = new SandboxHttp(sandbox.url);
         const pay = new NodeV3Pay({
           appid: 'wx0000000000000001',
@@ -177,14 +177,10 @@ for (const dialect of DIALECTS) {
           const keys = platformKeys(sandbox, mode);
           NodeV3Pay.certificates[keys.id] = keys.pem;
         }
-        const path = '/v3/marketing/busifavor/callbacks';
-        const params = { mchid: sandbox.merchant.mchid, notify_url: 'https://merchant.example.com/node-v3' };
-        const authorization = pay.buildAuthorization('POST', `${WECHAT}${path}`, params);
-        const result = await http.post(`${WECHAT}${path}`, params, pay.getHeaders(authorization));
-        expect(result.status).toBe(200);
-        const last = http.last as NonNullable<SandboxHttp['last']>;
-        const verify = (serialOverride?: string) =>
-          pay.verifySign({
+        const mchid = sandbox.merchant.mchid;
+        const verifyLast = (serialOverride?: string) => {
+          const last = http.last as NonNullable<SandboxHttp['last']>;
+          return pay.verifySign({
             timestamp: last.headers['wechatpay-timestamp'] as string,
             nonce: last.headers['wechatpay-nonce'] as string,
             body: last.text,
@@ -192,10 +188,54 @@ for (const dialect of DIALECTS) {
             signature: last.headers['wechatpay-signature'] as string,
             apiSecret: sandbox.merchant.apiV3Key,
           });
-        // In certificate mode this downloads /v3/certificates through the sandbox and decrypts it.
-        expect(await verify()).toBe(true);
-        NodeV3Pay.certificates[last.headers['wechatpay-serial'] as string] = wrongPublicKeyPem;
-        expect(await verify()).toBe(false);
+        };
+        const calls: Array<[string, string, Record<string, unknown> | undefined]> = [
+          [
+            'POST',
+            '/v3/marketing/busifavor/callbacks',
+            { mchid, notify_url: 'https://merchant.example.com/node-v3' },
+          ],
+          ['GET', `/v3/marketing/busifavor/callbacks?mchid=${mchid}`, undefined],
+          [
+            'POST',
+            '/v3/marketing/partner/product-coupon/notify-configs',
+            { notify_url: 'https://merchant.example.com/pc3' },
+          ],
+          ['GET', '/v3/marketing/partner/product-coupon/notify-configs', undefined],
+          [
+            'POST',
+            `/v3/marketing/partner/delivery-plan/${mchid}/notify-url`,
+            { notify_url: 'https://merchant.example.com/dp3' },
+          ],
+        ];
+        for (const [method, path, params] of calls) {
+          const authorization = pay.buildAuthorization(method, `${WECHAT}${path}`, params);
+          const headers = pay.getHeaders(authorization);
+          const result =
+            method === 'GET'
+              ? await http.get(`${WECHAT}${path}`, headers)
+              : await http.post(`${WECHAT}${path}`, params ?? {}, headers);
+          expect(result.status, `${method} ${path}`).toBe(200);
+          // In certificate mode the first verification downloads /v3/certificates through the sandbox.
+          expect(await verifyLast(), `${method} ${path}`).toBe(true);
+        }
+        expect(http.last?.text).toBe('{"notify_url":"https://merchant.example.com/dp3"}');
+        if (mode === 'certificate') {
+          const certificates = await (
+            pay as unknown as { get_certificates(k: string): Promise<Array<{ serial_no: string }>> }
+          ).get_certificates(sandbox.merchant.apiV3Key);
+          expect(certificates.map((c) => c.serial_no)).toEqual([platformKeys(sandbox, mode).id]);
+        } else {
+          await expect(
+            (pay as unknown as { get_certificates(k: string): Promise<unknown> }).get_certificates(
+              sandbox.merchant.apiV3Key,
+            ),
+          ).rejects.toThrow('拉取平台证书失败');
+        }
+        NodeV3Pay.certificates[
+          (http.last as NonNullable<SandboxHttp['last']>).headers['wechatpay-serial'] as string
+        ] = wrongPublicKeyPem;
+        expect(await verifyLast()).toBe(false);
       });
     });
   }
