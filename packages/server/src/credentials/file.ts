@@ -68,6 +68,22 @@ function validateCredentialsFile(value: unknown, path: string): CredentialsFile 
       signingMode: str(merchant, 'signingMode', 'merchant') as SigningMode,
     },
   };
+  if (platform.retiringCertificates !== undefined) {
+    if (!Array.isArray(platform.retiringCertificates))
+      fail('platform.retiringCertificates', 'must be an array');
+    file.platform.retiringCertificates = (platform.retiringCertificates as unknown[]).map((entry, i) => {
+      const field = `platform.retiringCertificates[${i}]`;
+      const o = obj(entry, field);
+      const expireTime = str(o, 'expireTime', field);
+      if (Number.isNaN(Date.parse(expireTime))) fail(`${field}.expireTime`, 'must be an RFC 3339 time');
+      return {
+        privateKeyFile: str(o, 'privateKeyFile', field),
+        certificateFile: str(o, 'certificateFile', field),
+        serialNo: str(o, 'serialNo', field),
+        expireTime,
+      };
+    });
+  }
   if (!MCHID_PATTERN.test(file.merchant.mchid)) fail('merchant.mchid', 'must be decimal digits');
   if (Buffer.byteLength(file.merchant.apiV3Key) !== 32) fail('merchant.apiV3Key', 'must be exactly 32 bytes');
   if (!['pubkey', 'certificate', 'migrating'].includes(file.merchant.signingMode)) {

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { KeyObject, randomBytes, randomInt, webcrypto } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { CredentialsError } from './errors.js';
@@ -239,6 +239,76 @@ export async function initCredentials(
     unlinkSync(temp);
   }
   return { dir: root, credentialsPath, file, created: true };
+}
+
+/** Options of {@link rotatePlatformCertificate}. */
+export interface RotateOptions {
+  /** Hours the old certificate stays served and accepted. @default 24 */
+  overlapHours?: number;
+  /** @default new Date() */
+  now?: Date;
+}
+
+/**
+ * Begins a platform certificate rotation as WeChat does it: a new key pair and certificate become the
+ * current one (signing by default), and the old one is kept as retiring, still listed by
+ * /v3/certificates and accepted when a request names it, until the overlap ends. New files are created
+ * exclusively; no key is overwritten. A running server picks the change up on restart.
+ * @returns the new serial and the old one with the end of its overlap.
+ */
+export async function rotatePlatformCertificate(
+  dir: string,
+  options: RotateOptions = {},
+): Promise<{ serialNo: string; retired: { serialNo: string; expireTime: string } }> {
+  const root = resolve(dir);
+  const credentialsPath = join(root, CREDENTIALS_FILE_NAME);
+  const file = readCredentialsFile(credentialsPath);
+  const now = options.now ?? new Date();
+  const overlapHours = options.overlapHours ?? 24;
+  if (!(overlapHours >= 0 && overlapHours <= 24 * 30)) {
+    throw new CredentialsError(`the overlap must be 0 to 720 hours, got ${overlapHours}`);
+  }
+  const pair = await generateRsaKeyPair();
+  let serialNo = randomCertificateSerial();
+  const taken = new Set([file.merchant.serialNo, file.platform.certificate.serialNo]);
+  for (const r of file.platform.retiringCertificates ?? []) taken.add(r.serialNo);
+  while (taken.has(serialNo)) serialNo = randomCertificateSerial();
+  const notBefore = new Date(now.getTime() - 60_000);
+  notBefore.setUTCMilliseconds(0);
+  const signingUsage = new x509.KeyUsagesExtension(
+    x509.KeyUsageFlags.digitalSignature |
+      x509.KeyUsageFlags.nonRepudiation |
+      x509.KeyUsageFlags.keyEncipherment,
+    true,
+  );
+  const cert = await selfSignedCertificate(
+    pair,
+    'C=CN, O=WeChat Pay Sandbox, OU=Sandbox CA Center, CN=WeChat Pay Sandbox Platform',
+    serialNo,
+    notBefore,
+    [new x509.BasicConstraintsExtension(false, undefined, true), signingUsage],
+  );
+  const keyFile = `platform/certificate_key_${serialNo}.pem`;
+  const certFile = `platform/certificate_${serialNo}.pem`;
+  writeNew(root, keyFile, privateKeyPem(pair), 0o600);
+  writeNew(root, certFile, cert, 0o644);
+  const expireTime = new Date(now.getTime() + overlapHours * 3600_000).toISOString();
+  const stillServed = (file.platform.retiringCertificates ?? []).filter(
+    (r) => Date.parse(r.expireTime) > now.getTime(),
+  );
+  const next: CredentialsFile = {
+    ...file,
+    platform: {
+      ...file.platform,
+      certificate: { privateKeyFile: keyFile, certificateFile: certFile, serialNo },
+      retiringCertificates: [...stillServed, { ...file.platform.certificate, expireTime }],
+    },
+  };
+  // Replace credentials.json atomically: a complete temp file renamed over it.
+  const temp = join(root, `.${CREDENTIALS_FILE_NAME}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  writeFileSync(temp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  renameSync(temp, credentialsPath);
+  return { serialNo, retired: { serialNo: file.platform.certificate.serialNo, expireTime } };
 }
 
 /** Creates a file that must not exist yet (flag `wx`), with its parent directories (private). */

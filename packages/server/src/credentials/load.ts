@@ -89,7 +89,22 @@ export function loadCredentials(dir: string): LoadedCredentials {
     dir: root,
     file,
     platform: {
+      // Oldest first: retiring certificates, then the current one (which signs by default).
       certificates: [
+        ...(file.platform.retiringCertificates ?? []).map((retiring) => {
+          const key = privateKey(retiring.privateKeyFile);
+          const info = certificate(retiring.certificateFile, retiring.serialNo, key.key);
+          const expireTime = new Date(retiring.expireTime);
+          return {
+            serialNo: info.serialNo,
+            privateKey: key.key,
+            publicKey: info.publicKey,
+            certificatePem: info.pem,
+            notBefore: info.notBefore,
+            notAfter: info.notAfter,
+            expireTime: expireTime < info.notAfter ? expireTime : info.notAfter,
+          };
+        }),
         {
           serialNo: platformCert.serialNo,
           privateKey: platformKey.key,
@@ -97,6 +112,7 @@ export function loadCredentials(dir: string): LoadedCredentials {
           certificatePem: platformCert.pem,
           notBefore: platformCert.notBefore,
           notAfter: platformCert.notAfter,
+          expireTime: platformCert.notAfter,
         },
       ],
       publicKey: {

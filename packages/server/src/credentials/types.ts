@@ -14,6 +14,16 @@ export interface CredentialsFile {
   platform: {
     /** Platform certificate identity (legacy mode, served by /v3/certificates). */
     certificate: { privateKeyFile: string; certificateFile: string; serialNo: string };
+    /**
+     * Certificates replaced by `wechatpay-sandbox platform rotate`, still served and accepted until
+     * `expireTime` (RFC 3339): the overlap WeChat keeps before a switch.
+     */
+    retiringCertificates?: Array<{
+      privateKeyFile: string;
+      certificateFile: string;
+      serialNo: string;
+      expireTime: string;
+    }>;
     /** WeChat Pay public key identity (a different key pair, as on the real platform). */
     publicKey: { privateKeyFile: string; publicKeyFile: string; keyId: string };
   };
@@ -37,6 +47,8 @@ export interface PlatformCertificate {
   certificatePem: string;
   notBefore: Date;
   notAfter: Date;
+  /** When the platform stops using it: notAfter, or the end of the overlap for a retiring certificate. */
+  expireTime: Date;
 }
 
 /** The platform's signing identities, loaded once. */

@@ -34,7 +34,9 @@ export function selectSigningKey(
   return { serial: cert.serialNo, privateKey: cert.privateKey };
 }
 
-/** Platform certificates that are valid now, oldest first. */
+/** Platform certificates in use now (a retiring one until its overlap ends), oldest first. */
 export function usableCertificates(platform: PlatformIdentity, nowMs: number) {
-  return platform.certificates.filter((c) => c.notBefore.getTime() <= nowMs && nowMs < c.notAfter.getTime());
+  return platform.certificates.filter(
+    (c) => c.notBefore.getTime() <= nowMs && nowMs < c.expireTime.getTime(),
+  );
 }

@@ -30,6 +30,7 @@ const platform: PlatformIdentity = {
       certificatePem: c.certPem,
       notBefore: new Date(x509.validFrom),
       notAfter: new Date(x509.validTo),
+      expireTime: new Date(x509.validTo),
     };
   }),
   publicKey: {

@@ -78,6 +78,7 @@ export function makePlatform(dir: string): {
           certificatePem: cert.certPem,
           notBefore: new Date(x509.validFrom),
           notAfter: new Date(x509.validTo),
+          expireTime: new Date(x509.validTo),
         },
       ],
       publicKey: {

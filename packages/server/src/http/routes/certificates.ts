@@ -28,7 +28,7 @@ export async function registerCertificateRoutes(app: FastifyInstance, ctx: Serve
           return {
             serial_no: cert.serialNo,
             effective_time: formatBeijingTime(cert.notBefore),
-            expire_time: formatBeijingTime(cert.notAfter),
+            expire_time: formatBeijingTime(cert.expireTime),
             encrypt_certificate: {
               algorithm: 'AEAD_AES_256_GCM',
               nonce,
