@@ -8,13 +8,14 @@ import type {
   MediaRecord,
   RequestRecord,
   Stock,
+  StockCode,
   StockPatch,
   SubsidyReceipt,
 } from '../../domain/busifavor/model.js';
 import type { NotificationEvent } from '../../domain/ports.js';
 import type { DialectCapabilities } from '../connect.js';
 import type { DatabaseSchema } from '../schema.js';
-import type { BusifavorCouponsTable, BusifavorStocksTable } from './tables.js';
+import type { BusifavorCodesTable, BusifavorCouponsTable, BusifavorStocksTable } from './tables.js';
 
 /**
  * SQL storage of the busifavor domain (one class per dialect capability set, no dialect switches):
@@ -213,6 +214,45 @@ class SqlBusifavorTx implements BusifavorTx {
         )
         .execute();
     }
+  }
+
+  async listCodes(
+    stockId: string,
+    status: StockCode['status'] | undefined,
+    offset: number,
+    limit: number,
+  ): Promise<{ codes: StockCode[]; total: number }> {
+    let q = this.db.selectFrom('busifavor_codes').where('stock_id', '=', stockId);
+    if (status !== undefined) q = q.where('status', '=', status);
+    const count = await q.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+    const rows = await q
+      .selectAll()
+      .orderBy('upload_ms')
+      .orderBy('code')
+      .offset(offset)
+      .limit(limit)
+      .execute();
+    return { codes: rows.map(toStockCode), total: Number(count.n) };
+  }
+
+  async findCode(stockId: string, code: string): Promise<StockCode | undefined> {
+    const row = await this.db
+      .selectFrom('busifavor_codes')
+      .selectAll()
+      .where('stock_id', '=', stockId)
+      .where('code', '=', code)
+      .executeTakeFirst();
+    return row ? toStockCode(row) : undefined;
+  }
+
+  async deleteAvailableCode(stockId: string, code: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('busifavor_codes')
+      .where('stock_id', '=', stockId)
+      .where('code', '=', code)
+      .where('status', '=', 'AVAILABLE')
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
   }
 
   async dispatchRandomCode(stockId: string, nowMs: number): Promise<string | undefined> {
@@ -443,6 +483,16 @@ function toStock(r: Selectable<BusifavorStocksTable>): Stock {
     codeAvailableCount: Number(r.code_available_count),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
+  };
+}
+
+function toStockCode(r: Selectable<BusifavorCodesTable>): StockCode {
+  return {
+    stockId: r.stock_id,
+    code: r.code,
+    status: r.status as StockCode['status'],
+    uploadMs: Number(r.upload_ms),
+    dispatchedMs: r.dispatched_ms === null ? null : Number(r.dispatched_ms),
   };
 }
 

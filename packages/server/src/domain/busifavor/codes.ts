@@ -1,8 +1,17 @@
 import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
 import type { UploadCodesBody, UploadCodesResponse } from '../../contract/busifavor/stocks-couponcodes.js';
+import type {
+  CouponCodeEntity,
+  DeleteCodeQuery,
+  DeleteCodeResponse,
+  GetCodeResponse,
+  ListCodesQuery,
+  ListCodesResponse,
+} from '../../contract/busifavor/stocks-couponcodes-pool.js';
 import { errors } from '../../errors.js';
-import { canManageStock, runOnce, stockNotFound } from './common.js';
-import type { BusifavorDeps } from './model.js';
+import { canManageStock, requireAppidBound, runOnce, stockNotFound } from './common.js';
+import { renderCoupon } from './coupons.js';
+import type { BusifavorDeps, Stock, StockCode } from './model.js';
 
 /**
  * Pre-uploaded codes of MERCHANT_UPLOAD stocks (上传预存code). Each code is judged on its own: too long
@@ -32,9 +41,7 @@ export async function uploadCodes(
   body: UploadCodesBody,
 ): Promise<UploadCodesResponse> {
   const now = deps.clock.now(caller);
-  const current = await deps.store.findStock(stockId);
-  if (!current) throw stockNotFound(stockId);
-  if (!(await canManageStock(deps, current, caller))) throw errors.NO_AUTH('无权限操作该批次');
+  await loadUploadStock(deps, caller, stockId);
   const key = {
     caller,
     op: 'upload-codes',
@@ -45,14 +52,6 @@ export async function uploadCodes(
   return runOnce(deps, key, now, async (tx) => {
     const stock = await tx.findStock(stockId, { lock: true });
     if (!stock) throw stockNotFound(stockId);
-    if (stock.codeMode !== 'MERCHANT_UPLOAD') {
-      throw errors.INVALID_REQUEST('发券模式不合法，请使用支持预上传code的批次', {
-        field: 'stock_id',
-        value: stockId,
-        location: 'path',
-        issue: `coupon_code_mode is ${stock.codeMode}, not MERCHANT_UPLOAD`,
-      });
-    }
     const seen = new Set<string>();
     const duplicates = new Set<string>();
     for (const code of body.coupon_code_list) {
@@ -96,5 +95,142 @@ export async function uploadCodes(
     if (existing.size > 0) response.exist_codes = candidates.filter((c) => existing.has(c));
     if (duplicates.size > 0) response.duplicate_codes = [...duplicates];
     return response;
+  });
+}
+
+/**
+ * Loads a stock whose code pool the caller may manage: 404 unknown, 403 NO_AUTH someone else's,
+ * 400 INVALID_REQUEST 发券模式不合法 when it is not a MERCHANT_UPLOAD stock (the mode never changes).
+ */
+async function loadUploadStock(deps: BusifavorDeps, caller: string, stockId: string): Promise<Stock> {
+  const stock = await deps.store.findStock(stockId);
+  if (!stock) throw stockNotFound(stockId);
+  if (!(await canManageStock(deps, stock, caller))) throw errors.NO_AUTH('无权限操作该批次');
+  if (stock.codeMode !== 'MERCHANT_UPLOAD') {
+    throw errors.INVALID_REQUEST('发券模式不合法，请使用支持预上传code的批次', {
+      field: 'stock_id',
+      value: stockId,
+      location: 'path',
+      issue: `coupon_code_mode is ${stock.codeMode}, not MERCHANT_UPLOAD`,
+    });
+  }
+  return stock;
+}
+
+/**
+ * The wire form of a code. A DISPATCHED code names the user coupon; its holder's openid (and unionid)
+ * only under `appid`, when given.
+ */
+async function renderCode(
+  deps: BusifavorDeps,
+  stock: Stock,
+  code: StockCode,
+  appid: string | undefined,
+): Promise<CouponCodeEntity> {
+  const out: CouponCodeEntity = {
+    code: code.code,
+    code_status: code.status,
+    upload_time: formatBeijingTime(code.uploadMs),
+  };
+  if (code.dispatchedMs !== null) out.dispatched_time = formatBeijingTime(code.dispatchedMs);
+  const coupon =
+    code.status === 'DISPATCHED' ? await deps.store.findCoupon(stock.stockId, code.code) : undefined;
+  if (coupon) {
+    const openid = appid === undefined ? undefined : await deps.directory.openidOf(coupon.userId, appid);
+    if (openid !== undefined) {
+      out.openid = openid;
+      const user = await deps.directory.userById(coupon.userId);
+      if (user) out.unionid = user.unionid;
+    }
+    out.coupon_code = coupon.couponCode;
+  }
+  return out;
+}
+
+/** Lists a stock's pre-uploaded codes (查询预存code列表); `offset` is a 0-based item offset. */
+export async function listCodes(
+  deps: BusifavorDeps,
+  caller: string,
+  stockId: string,
+  query: ListCodesQuery,
+): Promise<ListCodesResponse> {
+  const stock = await loadUploadStock(deps, caller, stockId);
+  if (query.appid !== undefined) {
+    await requireAppidBound(deps, query.appid, [caller, stock.belongMerchant], 'appid', 'query');
+  }
+  const offset = query.offset ?? 0;
+  const limit = query.limit ?? 20;
+  const page = await deps.store.listCodes(stockId, query.status, offset, limit);
+  const data: CouponCodeEntity[] = [];
+  for (const code of page.codes) data.push(await renderCode(deps, stock, code, query.appid));
+  return { stock_id: stockId, total_count: page.total, data, offset, limit };
+}
+
+/** One pre-uploaded code, with the user coupon when it was dispatched (查询预存code详情). */
+export async function getCode(
+  deps: BusifavorDeps,
+  caller: string,
+  stockId: string,
+  couponCode: string,
+  appid: string | undefined,
+): Promise<GetCodeResponse> {
+  const stock = await loadUploadStock(deps, caller, stockId);
+  if (appid !== undefined) {
+    await requireAppidBound(deps, appid, [caller, stock.belongMerchant], 'appid', 'query');
+  }
+  const code = await deps.store.findCode(stockId, couponCode);
+  if (!code) throw codeNotFound(couponCode);
+  const out: GetCodeResponse = { code_information: await renderCode(deps, stock, code, appid) };
+  const coupon = code.status === 'DISPATCHED' ? await deps.store.findCoupon(stockId, couponCode) : undefined;
+  if (coupon) {
+    out.coupon_information = renderCoupon(stock, coupon, deps.clock.now(caller), { withDescription: true });
+  }
+  return out;
+}
+
+/** Deletes an AVAILABLE code from the pool (删除预存code); idempotent on `delete_request_no`. */
+export async function deleteCode(
+  deps: BusifavorDeps,
+  caller: string,
+  stockId: string,
+  couponCode: string,
+  query: DeleteCodeQuery,
+): Promise<DeleteCodeResponse> {
+  const now = deps.clock.now(caller);
+  await loadUploadStock(deps, caller, stockId);
+  const key = {
+    caller,
+    op: 'delete-code',
+    requestNo: query.delete_request_no,
+    request: { stock_id: stockId, coupon_code: couponCode, ...query },
+    field: 'delete_request_no',
+  };
+  return runOnce(deps, key, now, async (tx) => {
+    const stock = await tx.findStock(stockId, { lock: true });
+    if (!stock) throw stockNotFound(stockId);
+    const code = await tx.findCode(stockId, couponCode);
+    if (!code) throw codeNotFound(couponCode);
+    if (code.status !== 'AVAILABLE' || !(await tx.deleteAvailableCode(stockId, couponCode))) {
+      throw errors.INVALID_REQUEST('该code已分配给用户，不可删除', {
+        field: 'coupon_code',
+        value: couponCode,
+        location: 'path',
+        issue: 'only AVAILABLE codes can be deleted',
+      });
+    }
+    await tx.updateStock(stockId, {
+      codeTotalCount: stock.codeTotalCount - 1,
+      codeAvailableCount: stock.codeAvailableCount - 1,
+      updatedAt: now,
+    });
+    return { stock_id: stockId, delete_time: formatBeijingTime(now) };
+  });
+}
+
+function codeNotFound(couponCode: string) {
+  return errors.RESOURCE_NOT_EXISTS('预存code不存在', {
+    field: 'coupon_code',
+    value: couponCode,
+    location: 'path',
   });
 }

@@ -17,6 +17,7 @@ export async function requireAppidBound(
   appid: string,
   merchants: readonly string[],
   field: string,
+  location: 'body' | 'query' = 'body',
 ): Promise<void> {
   for (const mchid of new Set(merchants)) {
     if (await deps.directory.isAppidBound(appid, mchid)) return;
@@ -24,7 +25,7 @@ export async function requireAppidBound(
   throw errors.APPID_MCHID_NOT_MATCH(`${field} ${appid} 与请求方商户无关联关系`, {
     field,
     value: appid,
-    location: 'body',
+    location,
     issue: 'the appid is not bound to the calling merchant or the belong merchant',
   });
 }

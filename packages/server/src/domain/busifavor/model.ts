@@ -85,6 +85,15 @@ export interface Coupon {
   updatedAt: number;
 }
 
+/** A pre-uploaded code of a MERCHANT_UPLOAD stock. */
+export interface StockCode {
+  stockId: string;
+  code: string;
+  status: 'AVAILABLE' | 'DISPATCHED';
+  uploadMs: number;
+  dispatchedMs: number | null;
+}
+
 /** A simulated WeChat user. */
 export interface SimUser {
   userId: string;
@@ -183,6 +192,16 @@ export interface BusifavorTx {
   /** Which of `codes` are already stored for the stock. */
   existingCodes(stockId: string, codes: string[]): Promise<string[]>;
   insertCodes(stockId: string, codes: string[], nowMs: number): Promise<void>;
+  /** A page of the stock's codes (upload order), with the number matching `status`. */
+  listCodes(
+    stockId: string,
+    status: StockCode['status'] | undefined,
+    offset: number,
+    limit: number,
+  ): Promise<{ codes: StockCode[]; total: number }>;
+  findCode(stockId: string, code: string): Promise<StockCode | undefined>;
+  /** Removes an AVAILABLE code; false when it is gone or no longer AVAILABLE. */
+  deleteAvailableCode(stockId: string, code: string): Promise<boolean>;
   /** Picks an AVAILABLE code at random and marks it DISPATCHED; undefined when the pool is empty. */
   dispatchRandomCode(stockId: string, nowMs: number): Promise<string | undefined>;
   findRequest(mchid: string, op: string, requestNo: string): Promise<RequestRecord | undefined>;

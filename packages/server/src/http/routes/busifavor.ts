@@ -9,6 +9,12 @@ import { UseCouponBody } from '../../contract/busifavor/coupons-use.js';
 import type { ImageUploadResponse } from '../../contract/busifavor/media-image-upload.js';
 import { ModifyBudgetBody } from '../../contract/busifavor/stocks-budget.js';
 import { UploadCodesBody } from '../../contract/busifavor/stocks-couponcodes.js';
+import {
+  DeleteCodeQuery,
+  GetCodeQuery,
+  ListCodesQuery,
+  StockCodeParams,
+} from '../../contract/busifavor/stocks-couponcodes-pool.js';
 import { CreateStockBody } from '../../contract/busifavor/stocks-create.js';
 import { StockIdParams } from '../../contract/busifavor/stocks-get.js';
 import { ModifyStockBody } from '../../contract/busifavor/stocks-modify.js';
@@ -17,7 +23,7 @@ import {
   SubsidyReceiptParams,
 } from '../../contract/busifavor/subsidy-pay-receipts.js';
 import { SqlBusifavorStore } from '../../db/busifavor/store.js';
-import { uploadCodes } from '../../domain/busifavor/codes.js';
+import { deleteCode, getCode, listCodes, uploadCodes } from '../../domain/busifavor/codes.js';
 import {
   associateCoupon,
   deactivateCoupon,
@@ -112,6 +118,30 @@ export async function registerBusifavorRoutes(app: FastifyInstance, ctx: ServerC
     { schema: { params: StockIdParams, body: UploadCodesBody } },
     async (request) =>
       uploadCodes(deps, caller(request), stockIdOf(request), request.body as UploadCodesBody),
+  );
+
+  app.get(
+    `${BASE}/stocks/:stock_id/couponcodes`,
+    { schema: { params: StockIdParams, querystring: ListCodesQuery } },
+    async (request) => listCodes(deps, caller(request), stockIdOf(request), request.query as ListCodesQuery),
+  );
+
+  app.get(
+    `${BASE}/stocks/:stock_id/couponcodes/:coupon_code`,
+    { schema: { params: StockCodeParams, querystring: GetCodeQuery } },
+    async (request) => {
+      const p = request.params as StockCodeParams;
+      return getCode(deps, caller(request), p.stock_id, p.coupon_code, (request.query as GetCodeQuery).appid);
+    },
+  );
+
+  app.delete(
+    `${BASE}/stocks/:stock_id/couponcodes/:coupon_code`,
+    { schema: { params: StockCodeParams, querystring: DeleteCodeQuery } },
+    async (request) => {
+      const p = request.params as StockCodeParams;
+      return deleteCode(deps, caller(request), p.stock_id, p.coupon_code, request.query as DeleteCodeQuery);
+    },
   );
 
   app.post(`${BASE}/coupons/use`, { schema: { body: UseCouponBody } }, async (request) =>
