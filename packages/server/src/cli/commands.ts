@@ -9,7 +9,11 @@ import {
 } from '@wechatpay-sandbox/sdk/protocol';
 import { CredentialsError } from '../credentials/errors.js';
 import { CREDENTIALS_FILE_NAME, readCredentialsFile } from '../credentials/file.js';
-import { type InitCredentialsResult, initCredentials } from '../credentials/generate.js';
+import {
+  type InitCredentialsResult,
+  initCredentials,
+  rotatePlatformCertificate,
+} from '../credentials/generate.js';
 import type { SigningMode } from '../credentials/types.js';
 import { isSigningMode, MerchantRepo, SIGNING_MODES } from '../db/merchant-repo.js';
 import { notificationsCommand } from './notifications.js';
@@ -354,6 +358,27 @@ async function credentialsShow(args: string[], deps: CliDeps): Promise<number> {
   return EXIT.ok;
 }
 
+async function platformRotate(args: string[], deps: CliDeps): Promise<number> {
+  const values = parse(args, { ...DIR_OPTION, 'overlap-hours': { type: 'string', default: '24' } });
+  const overlapHours = Number(values['overlap-hours']);
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(values['overlap-hours']) || overlapHours > 720) {
+    throw new UsageError(`--overlap-hours must be a number from 0 to 720, got "${values['overlap-hours']}"`);
+  }
+  const dir = resolve(values.dir);
+  if (!existsSync(join(dir, CREDENTIALS_FILE_NAME))) {
+    throw new UsageError(
+      `${dir} has no ${CREDENTIALS_FILE_NAME}; run wechatpay-sandbox init --dir ${values.dir}`,
+    );
+  }
+  const result = await rotatePlatformCertificate(dir, { overlapHours });
+  deps.output.out(`New platform certificate ${result.serialNo} signs from the next start on.`);
+  deps.output.out(
+    `Old certificate ${result.retired.serialNo} stays listed by /v3/certificates and accepted until ${result.retired.expireTime}.`,
+  );
+  deps.output.out('Restart the server (wechatpay-sandbox start) to serve both.');
+  return EXIT.ok;
+}
+
 /**
  * Runs one command line (without `node` and the script) and returns the exit code. Bad input is
  * reported as `error: …` plus a hint and exit code 2; other failures as `error: …` and exit code 1.
@@ -373,6 +398,9 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
         throw new UsageError(`unknown merchant command "${sub ?? ''}"; use add, set-mode or list`);
       case 'notifications':
         return await notificationsCommand(sub, rest, deps.output);
+      case 'platform':
+        if (sub === 'rotate') return await platformRotate(rest, deps);
+        throw new UsageError(`unknown platform command "${sub ?? ''}"; use rotate`);
       case 'credentials':
         if (sub === 'show') return await credentialsShow(rest, deps);
         throw new UsageError(`unknown credentials command "${sub ?? ''}"; use show`);

@@ -58,6 +58,10 @@ Commands:
   notifications forward remove --mchid N ID
       Every notifications command takes [--db URL] [--dir DIR] like merchant.
 
+  platform rotate [--dir DIR] [--overlap-hours 24]
+      Begin a platform certificate rotation: a new certificate signs after the next start, and the old
+      one stays listed by /v3/certificates and accepted until the overlap ends (as WeChat does it).
+
   credentials show [--dir DIR]
       Print DIR/credentials.json with absolute paths, including the APIv3 and APIv2 keys.
 
