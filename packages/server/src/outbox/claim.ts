@@ -67,10 +67,15 @@ export async function claimDueNotifications(
     .orderBy('created_at')
     .limit(input.limit);
   if (capabilities.skipLocked) due = due.forUpdate().skipLocked();
+  // The due rows are chosen once, in a CTE. Written as `WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP
+  // LOCKED)`, PostgreSQL re-evaluates the subquery when the outer UPDATE meets a row another transaction
+  // changed meanwhile (EvalPlanQual), and a single claim took hundreds of rows past its limit: one
+  // instance leased the whole backlog, ran far past its concurrency and left nothing to the others.
   const rows = await db
+    .with('due', () => due)
     .updateTable('notification_outbox')
     .set({ locked_until: input.wallMs + input.leaseMs, locked_by: input.instanceId })
-    .where('id', 'in', due)
+    .where('id', 'in', (eb) => eb.selectFrom('due').select('due.id'))
     // Re-checked on the row version PostgreSQL locks, so a row leased meanwhile is not taken twice.
     .where('state', '=', 'pending')
     .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', input.wallMs)]))
