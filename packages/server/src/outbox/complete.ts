@@ -34,27 +34,47 @@ export interface CompleteInput {
 
 /** Records an attempt and its outcome. Returns false when the lease had been lost. */
 export async function completeAttempt(db: Kysely<DatabaseSchema>, input: CompleteInput): Promise<boolean> {
+  const [applied] = await completeAttempts(db, [input]);
+  return applied === true;
+}
+
+/**
+ * Records several finished attempts in one transaction (group commit): one multi-row INSERT into the log,
+ * then each row's own lease-checked UPDATE. Returns, per input, whether the lease was still held.
+ * Nothing is acknowledged before the commit, so a crash loses only attempts whose rows are still leased
+ * and will be retried (at-least-once, same id).
+ */
+export async function completeAttempts(
+  db: Kysely<DatabaseSchema>,
+  inputs: readonly CompleteInput[],
+): Promise<boolean[]> {
+  if (inputs.length === 0) return [];
   return db.transaction().execute(async (trx) => {
-    if (input.attempt) await trx.insertInto('notification_attempts').values(input.attempt).execute();
-    const counted = input.attempt !== undefined && input.outcome.kind !== 'no-target';
-    const o = input.outcome;
-    const result = await trx
-      .updateTable('notification_outbox')
-      .set((eb) => ({
-        state: o.kind === 'retry-at' ? 'pending' : o.kind,
-        attempts: counted ? eb('attempts', '+', 1) : eb.ref('attempts'),
-        round_attempts: counted ? eb('round_attempts', '+', 1) : eb.ref('round_attempts'),
-        ...(o.kind === 'retry-at' ? { next_attempt_at: o.atMs } : {}),
-        ...(o.kind === 'delivered' ? { delivered_at: input.wallMs } : {}),
-        locked_until: null,
-        locked_by: null,
-        last_status: input.lastStatus,
-        last_error: input.lastError,
-        updated_at: input.wallMs,
-      }))
-      .where('id', '=', input.id)
-      .where('locked_by', '=', input.instanceId)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    const attempts = inputs.flatMap((i) => (i.attempt ? [i.attempt] : []));
+    if (attempts.length > 0) await trx.insertInto('notification_attempts').values(attempts).execute();
+    const applied: boolean[] = [];
+    for (const input of inputs) {
+      const counted = input.attempt !== undefined && input.outcome.kind !== 'no-target';
+      const o = input.outcome;
+      const result = await trx
+        .updateTable('notification_outbox')
+        .set((eb) => ({
+          state: o.kind === 'retry-at' ? 'pending' : o.kind,
+          attempts: counted ? eb('attempts', '+', 1) : eb.ref('attempts'),
+          round_attempts: counted ? eb('round_attempts', '+', 1) : eb.ref('round_attempts'),
+          ...(o.kind === 'retry-at' ? { next_attempt_at: o.atMs } : {}),
+          ...(o.kind === 'delivered' ? { delivered_at: input.wallMs } : {}),
+          locked_until: null,
+          locked_by: null,
+          last_status: input.lastStatus,
+          last_error: input.lastError,
+          updated_at: input.wallMs,
+        }))
+        .where('id', '=', input.id)
+        .where('locked_by', '=', input.instanceId)
+        .executeTakeFirst();
+      applied.push(Number(result.numUpdatedRows) > 0);
+    }
+    return applied;
   });
 }

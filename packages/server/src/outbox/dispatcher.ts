@@ -4,7 +4,7 @@ import type { PlatformIdentity } from '../credentials/types.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import type { Clock, IdGen, NotifyFamily } from '../domain/ports.js';
 import { claimDueNotifications, findMerchantsWithWork, releaseNoTargetNotifications } from './claim.js';
-import { completeAttempt } from './complete.js';
+import { type CompleteInput, completeAttempts } from './complete.js';
 import {
   type DeliveryEnv,
   type DeliveryResult,
@@ -83,6 +83,13 @@ export class NotificationDispatcher {
   private lastReleaseWall = Number.NEGATIVE_INFINITY;
   private unsubscribe: (() => void) | undefined;
   private readonly contexts = new Map<string, { at: number; context: Promise<DeliveryContext> }>();
+  /** Finished attempts waiting for the next group commit. */
+  private completions: Array<{
+    input: CompleteInput;
+    done: (applied: boolean) => void;
+    fail: (err: unknown) => void;
+  }> = [];
+  private committing = false;
 
   constructor(options: DispatcherOptions) {
     this.options = options;
@@ -257,11 +264,43 @@ export class NotificationDispatcher {
     return context;
   }
 
+  /**
+   * Persists a finished attempt with others that finished meanwhile, in one transaction (group commit):
+   * one commit per batch instead of one per attempt. The delivery's slot is freed only after its commit,
+   * so at-least-once and the concurrency bound hold exactly as with one transaction per attempt.
+   */
+  private complete(input: CompleteInput): Promise<boolean> {
+    return new Promise((done, fail) => {
+      this.completions.push({ input, done, fail });
+      if (!this.committing) {
+        this.committing = true;
+        // After the I/O callbacks of this loop turn, so responses that arrived together commit together.
+        setImmediate(() => void this.commitCompletions());
+      }
+    });
+  }
+
+  private async commitCompletions(): Promise<void> {
+    while (this.completions.length > 0) {
+      const batch = this.completions.splice(0, 256);
+      try {
+        const applied = await completeAttempts(
+          this.options.db.db,
+          batch.map((c) => c.input),
+        );
+        batch.forEach((c, i) => c.done(applied[i] === true));
+      } catch (err) {
+        for (const c of batch) c.fail(err);
+      }
+    }
+    this.committing = false;
+  }
+
   private async process(row: NotificationRow): Promise<void> {
     try {
       const context = await this.context(row.mchid, row.family);
       const result = await deliverNotification(row, context, this.env);
-      await completeAttempt(this.options.db.db, {
+      await this.complete({
         id: row.id,
         instanceId: this.instanceId,
         outcome: result.outcome,
