@@ -11,11 +11,19 @@ import type {
   StockCode,
   StockPatch,
   SubsidyReceipt,
+  SubsidyReturn,
 } from '../../domain/busifavor/model.js';
+import { PAID_RECEIPT_STATES } from '../../domain/busifavor/model.js';
 import type { NotificationEvent } from '../../domain/ports.js';
 import type { DialectCapabilities } from '../connect.js';
 import type { DatabaseSchema } from '../schema.js';
-import type { BusifavorCodesTable, BusifavorCouponsTable, BusifavorStocksTable } from './tables.js';
+import type {
+  BusifavorCodesTable,
+  BusifavorCouponsTable,
+  BusifavorStocksTable,
+  BusifavorSubsidyReceiptsTable,
+  BusifavorSubsidyReturnsTable,
+} from './tables.js';
 
 /**
  * SQL storage of the busifavor domain (one class per dialect capability set, no dialect switches):
@@ -139,19 +147,13 @@ class SqlBusifavorTx implements BusifavorTx {
   }
 
   async insertCoupon(c: Coupon): Promise<void> {
-    await this.db.insertInto('busifavor_coupons').values(couponRow(c)).execute();
+    await this.db.insertInto('busifavor_coupons').values(couponCodec.toRow(c)).execute();
   }
 
   async updateCoupon(stockId: string, couponCode: string, p: CouponPatch): Promise<void> {
-    const row = couponRow({ ...placeholderCoupon, ...p } as Coupon);
-    const set: Partial<BusifavorCouponsTable> = {};
-    for (const [key, column] of Object.entries(COUPON_COLUMNS)) {
-      if (key in p)
-        (set as Record<string, unknown>)[column] = (row as unknown as Record<string, unknown>)[column];
-    }
     await this.db
       .updateTable('busifavor_coupons')
-      .set(set)
+      .set(couponCodec.toRow(p))
       .where('stock_id', '=', stockId)
       .where('coupon_code', '=', couponCode)
       .execute();
@@ -339,25 +341,7 @@ class SqlBusifavorTx implements BusifavorTx {
   }
 
   async insertSubsidyReceipt(r: SubsidyReceipt): Promise<void> {
-    await this.db
-      .insertInto('busifavor_subsidy_receipts')
-      .values({
-        subsidy_receipt_id: r.subsidyReceiptId,
-        mchid: r.mchid,
-        out_subsidy_no: r.outSubsidyNo,
-        stock_id: r.stockId,
-        coupon_code: r.couponCode,
-        transaction_id: r.transactionId,
-        payer_merchant: r.payerMerchant,
-        payee_merchant: r.payeeMerchant,
-        amount: r.amount,
-        description: r.description,
-        status: r.status,
-        fail_reason: r.failReason,
-        success_ms: r.successMs,
-        create_ms: r.createMs,
-      })
-      .execute();
+    await this.db.insertInto('busifavor_subsidy_receipts').values(subsidyReceiptCodec.toRow(r)).execute();
   }
 
   async findSubsidyReceipt(id: string): Promise<SubsidyReceipt | undefined> {
@@ -366,24 +350,50 @@ class SqlBusifavorTx implements BusifavorTx {
       .selectAll()
       .where('subsidy_receipt_id', '=', id)
       .executeTakeFirst();
-    return r
-      ? {
-          subsidyReceiptId: r.subsidy_receipt_id,
-          mchid: r.mchid,
-          outSubsidyNo: r.out_subsidy_no,
-          stockId: r.stock_id,
-          couponCode: r.coupon_code,
-          transactionId: r.transaction_id,
-          payerMerchant: r.payer_merchant,
-          payeeMerchant: r.payee_merchant,
-          amount: Number(r.amount),
-          description: r.description,
-          status: r.status,
-          failReason: r.fail_reason,
-          successMs: r.success_ms === null ? null : Number(r.success_ms),
-          createMs: Number(r.create_ms),
-        }
-      : undefined;
+    return r ? subsidyReceiptCodec.fromRow(r) : undefined;
+  }
+
+  async listSubsidyReceipts(stockId: string, couponCode: string): Promise<SubsidyReceipt[]> {
+    const rows = await this.db
+      .selectFrom('busifavor_subsidy_receipts')
+      .selectAll()
+      .where('stock_id', '=', stockId)
+      .where('coupon_code', '=', couponCode)
+      .orderBy('create_ms')
+      .orderBy('subsidy_receipt_id')
+      .execute();
+    return rows.map(subsidyReceiptCodec.fromRow);
+  }
+
+  async updateSubsidyReceiptStatus(id: string, status: string): Promise<void> {
+    await this.db
+      .updateTable('busifavor_subsidy_receipts')
+      .set({ status })
+      .where('subsidy_receipt_id', '=', id)
+      .execute();
+  }
+
+  async insertSubsidyReturn(r: SubsidyReturn): Promise<void> {
+    await this.db.insertInto('busifavor_subsidy_returns').values(subsidyReturnCodec.toRow(r)).execute();
+  }
+
+  async findSubsidyReturn(id: string): Promise<SubsidyReturn | undefined> {
+    const r = await this.db
+      .selectFrom('busifavor_subsidy_returns')
+      .selectAll()
+      .where('subsidy_return_receipt_id', '=', id)
+      .executeTakeFirst();
+    return r ? subsidyReturnCodec.fromRow(r) : undefined;
+  }
+
+  async subsidyReturnedTotal(subsidyReceiptId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('busifavor_subsidy_returns')
+      .select((eb) => eb.fn.sum<number | string | null>('amount').as('total'))
+      .where('subsidy_receipt_id', '=', subsidyReceiptId)
+      .where('status', '=', 'RETURN_RECEIPT_SUCCESS')
+      .executeTakeFirstOrThrow();
+    return Number(row.total ?? 0);
   }
 
   async subsidyTotal(stockId: string, couponCode: string): Promise<number> {
@@ -392,7 +402,7 @@ class SqlBusifavorTx implements BusifavorTx {
       .select((eb) => eb.fn.sum<number | string | null>('amount').as('total'))
       .where('stock_id', '=', stockId)
       .where('coupon_code', '=', couponCode)
-      .where('status', '=', 'PAY_RECEIPT_SUCCESS')
+      .where('status', 'in', PAID_RECEIPT_STATES)
       .executeTakeFirstOrThrow();
     return Number(row.total ?? 0);
   }
@@ -496,60 +506,112 @@ function toStockCode(r: Selectable<BusifavorCodesTable>): StockCode {
   };
 }
 
-/** Domain field → column. */
-const COUPON_COLUMNS: Record<keyof Coupon, keyof BusifavorCouponsTable> = {
-  stockId: 'stock_id',
-  couponCode: 'coupon_code',
-  userId: 'user_id',
-  personId: 'person_id',
-  state: 'state',
-  sendRequestNo: 'send_request_no',
-  sendChannel: 'send_channel',
-  sendMerchant: 'send_merchant',
-  receiveMs: 'receive_ms',
-  receiveDay: 'receive_day',
-  availableStartMs: 'available_start_ms',
-  expireMs: 'expire_ms',
-  useRequestNo: 'use_request_no',
-  useTimeMs: 'use_time_ms',
-  wechatpayUseMs: 'wechatpay_use_ms',
-  associateOutTradeNo: 'associate_out_trade_no',
-  associateMs: 'associate_ms',
-  returnRequestNo: 'return_request_no',
-  returnMs: 'return_ms',
-  deactivateRequestNo: 'deactivate_request_no',
-  deactivateMs: 'deactivate_ms',
-  deactivateReason: 'deactivate_reason',
-  updatedAt: 'updated_at',
-};
-
-const placeholderCoupon = Object.fromEntries(
-  Object.keys(COUPON_COLUMNS).map((k) => [k, null]),
-) as unknown as Coupon;
-
-function couponRow(c: Coupon): BusifavorCouponsTable {
-  const row: Record<string, unknown> = {};
-  for (const [key, column] of Object.entries(COUPON_COLUMNS)) row[column] = c[key as keyof Coupon];
-  return row as unknown as BusifavorCouponsTable;
+/**
+ * Maps a domain record to its row and back through a field → column table. Columns in `numeric` are
+ * bigint in SQL and come back as numbers (pg returns bigint as a string).
+ */
+function rowCodec<T extends object, Row extends object>(
+  columns: { [K in keyof T]: keyof Row & string },
+  numeric: ReadonlyArray<keyof Row & string>,
+) {
+  const numericColumns = new Set<string>(numeric);
+  const entries = Object.entries(columns) as Array<[string, string]>;
+  return {
+    /** The columns of the fields present in `record` (a whole record or a patch). */
+    toRow(record: Partial<T>): Row {
+      const row: Record<string, unknown> = {};
+      for (const [key, column] of entries) if (key in record) row[column] = record[key as keyof T];
+      return row as Row;
+    },
+    fromRow(row: Selectable<Row>): T {
+      const out: Record<string, unknown> = {};
+      for (const [key, column] of entries) {
+        const v = (row as Record<string, unknown>)[column];
+        out[key] = numericColumns.has(column) && v !== null ? Number(v) : v;
+      }
+      return out as T;
+    },
+  };
 }
 
-const NUMERIC_COUPON_COLUMNS = new Set<string>([
-  'receive_ms',
-  'available_start_ms',
-  'expire_ms',
-  'use_time_ms',
-  'wechatpay_use_ms',
-  'associate_ms',
-  'return_ms',
-  'deactivate_ms',
-  'updated_at',
-]);
+const couponCodec = rowCodec<Coupon, BusifavorCouponsTable>(
+  {
+    stockId: 'stock_id',
+    couponCode: 'coupon_code',
+    userId: 'user_id',
+    personId: 'person_id',
+    state: 'state',
+    sendRequestNo: 'send_request_no',
+    sendChannel: 'send_channel',
+    sendMerchant: 'send_merchant',
+    receiveMs: 'receive_ms',
+    receiveDay: 'receive_day',
+    availableStartMs: 'available_start_ms',
+    expireMs: 'expire_ms',
+    useRequestNo: 'use_request_no',
+    useTimeMs: 'use_time_ms',
+    wechatpayUseMs: 'wechatpay_use_ms',
+    associateOutTradeNo: 'associate_out_trade_no',
+    associateMs: 'associate_ms',
+    returnRequestNo: 'return_request_no',
+    returnMs: 'return_ms',
+    deactivateRequestNo: 'deactivate_request_no',
+    deactivateMs: 'deactivate_ms',
+    deactivateReason: 'deactivate_reason',
+    updatedAt: 'updated_at',
+  },
+  [
+    'receive_ms',
+    'available_start_ms',
+    'expire_ms',
+    'use_time_ms',
+    'wechatpay_use_ms',
+    'associate_ms',
+    'return_ms',
+    'deactivate_ms',
+    'updated_at',
+  ],
+);
+const toCoupon = couponCodec.fromRow;
 
-function toCoupon(r: Selectable<BusifavorCouponsTable>): Coupon {
-  const out: Record<string, unknown> = {};
-  for (const [key, column] of Object.entries(COUPON_COLUMNS)) {
-    const v = (r as unknown as Record<string, unknown>)[column];
-    out[key] = NUMERIC_COUPON_COLUMNS.has(column) && v !== null ? Number(v) : v;
-  }
-  return out as unknown as Coupon;
-}
+const subsidyReceiptCodec = rowCodec<SubsidyReceipt, BusifavorSubsidyReceiptsTable>(
+  {
+    subsidyReceiptId: 'subsidy_receipt_id',
+    mchid: 'mchid',
+    outSubsidyNo: 'out_subsidy_no',
+    stockId: 'stock_id',
+    couponCode: 'coupon_code',
+    transactionId: 'transaction_id',
+    payerMerchant: 'payer_merchant',
+    payeeMerchant: 'payee_merchant',
+    amount: 'amount',
+    description: 'description',
+    status: 'status',
+    failReason: 'fail_reason',
+    successMs: 'success_ms',
+    createMs: 'create_ms',
+  },
+  ['amount', 'success_ms', 'create_ms'],
+);
+
+const subsidyReturnCodec = rowCodec<SubsidyReturn, BusifavorSubsidyReturnsTable>(
+  {
+    subsidyReturnReceiptId: 'subsidy_return_receipt_id',
+    mchid: 'mchid',
+    outSubsidyReturnNo: 'out_subsidy_return_no',
+    subsidyReceiptId: 'subsidy_receipt_id',
+    stockId: 'stock_id',
+    couponCode: 'coupon_code',
+    transactionId: 'transaction_id',
+    refundId: 'refund_id',
+    payerMerchant: 'payer_merchant',
+    payeeMerchant: 'payee_merchant',
+    amount: 'amount',
+    description: 'description',
+    status: 'status',
+    failReason: 'fail_reason',
+    returnDoneMs: 'return_done_ms',
+    returnCreateMs: 'return_create_ms',
+  },
+  ['amount', 'return_done_ms', 'return_create_ms'],
+);

@@ -104,6 +104,26 @@ export interface BusifavorSubsidyReceiptsTable {
   create_ms: number;
 }
 
+/** A subsidy return receipt (营销补差回退单), migration 0005. */
+export interface BusifavorSubsidyReturnsTable {
+  subsidy_return_receipt_id: string;
+  mchid: string;
+  out_subsidy_return_no: string;
+  subsidy_receipt_id: string;
+  stock_id: string;
+  coupon_code: string;
+  transaction_id: string;
+  refund_id: string;
+  payer_merchant: string;
+  payee_merchant: string;
+  amount: number;
+  description: string;
+  status: string;
+  fail_reason: string | null;
+  return_done_ms: number | null;
+  return_create_ms: number;
+}
+
 /** A simulated WeChat user. `person_id` is the ID-card holder (natural-person limit). */
 export interface SimUsersTable {
   user_id: string;
@@ -127,7 +147,7 @@ export interface SimAppidBindingsTable {
   created_at: number;
 }
 
-/** The tables of migration 0002-busifavor, merged into DatabaseSchema. */
+/** The tables of migrations 0002-busifavor and 0005-busifavor-subsidy-returns, merged into DatabaseSchema. */
 export interface BusifavorTables {
   busifavor_stocks: BusifavorStocksTable;
   busifavor_coupons: BusifavorCouponsTable;
@@ -135,6 +155,7 @@ export interface BusifavorTables {
   busifavor_requests: BusifavorRequestsTable;
   busifavor_media: BusifavorMediaTable;
   busifavor_subsidy_receipts: BusifavorSubsidyReceiptsTable;
+  busifavor_subsidy_returns: BusifavorSubsidyReturnsTable;
   sim_users: SimUsersTable;
   sim_user_openids: SimUserOpenidsTable;
   sim_appid_bindings: SimAppidBindingsTable;

@@ -3,6 +3,7 @@ import * as gateway from './0001-gateway.js';
 import * as busifavor from './0002-busifavor.js';
 import * as outbox from './0003-outbox.js';
 import * as sim from './0004-sim.js';
+import * as subsidyReturns from './0005-busifavor-subsidy-returns.js';
 
 /**
  * Every migration, by name. Names sort in the order they run; a landed migration is never edited.
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002-busifavor': busifavor,
   '0003-outbox': outbox,
   '0004-sim': sim,
+  '0005-busifavor-subsidy-returns': subsidyReturns,
 };

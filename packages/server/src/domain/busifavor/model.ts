@@ -133,6 +133,36 @@ export interface SubsidyReceipt {
   createMs: number;
 }
 
+/**
+ * Pay-receipt states in which the money was paid (and maybe partly or fully returned): a coupon has
+ * been subsidised once it has a receipt in one of them.
+ */
+export const PAID_RECEIPT_STATES = [
+  'PAY_RECEIPT_SUCCESS',
+  'PAY_RECEIPT_PARTIAL_RETURN',
+  'PAY_RECEIPT_FULL_RETURN',
+] as const;
+
+/** A subsidy return receipt (营销补差回退单). */
+export interface SubsidyReturn {
+  subsidyReturnReceiptId: string;
+  mchid: string;
+  outSubsidyReturnNo: string;
+  subsidyReceiptId: string;
+  stockId: string;
+  couponCode: string;
+  transactionId: string;
+  refundId: string;
+  payerMerchant: string;
+  payeeMerchant: string;
+  amount: number;
+  description: string;
+  status: string;
+  failReason: string | null;
+  returnDoneMs: number | null;
+  returnCreateMs: number;
+}
+
 /** A stored request number with the request it carried and the answer given. */
 export interface RequestRecord {
   request: string;
@@ -216,8 +246,15 @@ export interface BusifavorTx {
   findMedia(mediaUrl: string): Promise<MediaRecord | undefined>;
   insertSubsidyReceipt(receipt: SubsidyReceipt): Promise<void>;
   findSubsidyReceipt(subsidyReceiptId: string): Promise<SubsidyReceipt | undefined>;
-  /** Sum of subsidy amounts already paid for a coupon. */
+  /** Sum of subsidy amounts already paid for a coupon (returns not deducted). */
   subsidyTotal(stockId: string, couponCode: string): Promise<number>;
+  /** The coupon's pay receipts, oldest first. */
+  listSubsidyReceipts(stockId: string, couponCode: string): Promise<SubsidyReceipt[]>;
+  updateSubsidyReceiptStatus(subsidyReceiptId: string, status: string): Promise<void>;
+  insertSubsidyReturn(receipt: SubsidyReturn): Promise<void>;
+  findSubsidyReturn(subsidyReturnReceiptId: string): Promise<SubsidyReturn | undefined>;
+  /** Sum of the successful returns of a pay receipt. */
+  subsidyReturnedTotal(subsidyReceiptId: string): Promise<number>;
   /** Writes a notification into the outbox, atomically with the rest of the transaction. */
   enqueue(event: NotificationEvent, nowMs: number): Promise<void>;
 }

@@ -3,10 +3,16 @@ import type {
   CreateSubsidyPayReceiptBody,
   SubsidyPayReceipt,
 } from '../../contract/busifavor/subsidy-pay-receipts.js';
+import type {
+  CreateSubsidyReturnReceiptBody,
+  ListSubsidyPayReceiptsQuery,
+  ListSubsidyPayReceiptsResponse,
+  SubsidyReturnReceipt,
+} from '../../contract/busifavor/subsidy-return-receipts.js';
 import { errors } from '../../errors.js';
 import { paramError, runOnce, stockNotFound } from './common.js';
 import { effectiveCouponState } from './coupons.js';
-import type { BusifavorDeps, SubsidyReceipt } from './model.js';
+import { type BusifavorDeps, PAID_RECEIPT_STATES, type SubsidyReceipt, type SubsidyReturn } from './model.js';
 
 /**
  * Subsidy pay receipts (营销补差付款): the payer (creator or belong merchant) moves money to the merchant
@@ -18,13 +24,15 @@ import type { BusifavorDeps, SubsidyReceipt } from './model.js';
 /** The most one receipt may move: 5000 CNY. */
 export const MAX_SUBSIDY_FEN = 500000;
 
-/** Creates (or replays) a subsidy pay receipt. */
-export async function createSubsidyPayReceipt(
+/**
+ * Payer and payee must be known merchants (400 MCH_NOT_EXISTS), and the caller must be the payer
+ * (403 NO_AUTH).
+ */
+async function checkPayerPayee(
   deps: BusifavorDeps,
   caller: string,
-  body: CreateSubsidyPayReceiptBody,
-): Promise<SubsidyPayReceipt> {
-  const now = deps.clock.now(caller);
+  body: { payer_merchant: string; payee_merchant: string },
+): Promise<void> {
   for (const [field, mchid] of [
     ['/payer_merchant', body.payer_merchant],
     ['/payee_merchant', body.payee_merchant],
@@ -40,6 +48,21 @@ export async function createSubsidyPayReceipt(
   if (body.payer_merchant !== caller) {
     throw errors.NO_AUTH('payer_merchant 必须为请求方商户号', { field: '/payer_merchant', location: 'body' });
   }
+}
+
+/** Whether the caller may read a receipt: its payer, its payee, or the merchant that created it. */
+function canSeeReceipt(r: { mchid: string; payerMerchant: string; payeeMerchant: string }, caller: string) {
+  return r.payerMerchant === caller || r.payeeMerchant === caller || r.mchid === caller;
+}
+
+/** Creates (or replays) a subsidy pay receipt. */
+export async function createSubsidyPayReceipt(
+  deps: BusifavorDeps,
+  caller: string,
+  body: CreateSubsidyPayReceiptBody,
+): Promise<SubsidyPayReceipt> {
+  const now = deps.clock.now(caller);
+  await checkPayerPayee(deps, caller, body);
   const key = {
     caller,
     op: 'subsidy-pay',
@@ -102,10 +125,7 @@ export async function getSubsidyPayReceipt(
   subsidyReceiptId: string,
 ): Promise<SubsidyPayReceipt> {
   const receipt = await deps.store.findSubsidyReceipt(subsidyReceiptId);
-  if (
-    !receipt ||
-    (receipt.payerMerchant !== caller && receipt.payeeMerchant !== caller && receipt.mchid !== caller)
-  ) {
+  if (!receipt || !canSeeReceipt(receipt, caller)) {
     throw errors.RESOURCE_NOT_EXISTS('补差付款单不存在', {
       field: 'subsidy_receipt_id',
       value: subsidyReceiptId,
@@ -133,4 +153,131 @@ export function renderSubsidyReceipt(r: SubsidyReceipt): SubsidyPayReceipt {
   out.out_subsidy_no = r.outSubsidyNo;
   out.create_time = formatBeijingTime(r.createMs);
   return out as SubsidyPayReceipt;
+}
+
+/** The coupon's pay receipts the caller may see, optionally one `out_subsidy_no` (查询营销补差付款单列表). */
+export async function listSubsidyPayReceipts(
+  deps: BusifavorDeps,
+  caller: string,
+  query: ListSubsidyPayReceiptsQuery,
+): Promise<ListSubsidyPayReceiptsResponse> {
+  if (!(await deps.store.findStock(query.stock_id))) throw stockNotFound(query.stock_id);
+  const receipts = (await deps.store.listSubsidyReceipts(query.stock_id, query.coupon_code)).filter(
+    (r) =>
+      canSeeReceipt(r, caller) &&
+      (query.out_subsidy_no === undefined || r.outSubsidyNo === query.out_subsidy_no),
+  );
+  return { pay_receipt_list: receipts.map(renderSubsidyReceipt) };
+}
+
+/**
+ * Returns subsidy money (营销补差回退) of a paid receipt for the same coupon, order, payer and payee.
+ * Settles at once: RETURN_RECEIPT_SUCCESS, and the pay receipt becomes PAY_RECEIPT_PARTIAL_RETURN or
+ * PAY_RECEIPT_FULL_RETURN; a return beyond what is left of the paid amount is RETURN_RECEIPT_FAIL with
+ * RETURN_RECEIPT_OTHER. Idempotent on `out_subsidy_return_no`.
+ */
+export async function createSubsidyReturnReceipt(
+  deps: BusifavorDeps,
+  caller: string,
+  body: CreateSubsidyReturnReceiptBody,
+): Promise<SubsidyReturnReceipt> {
+  const now = deps.clock.now(caller);
+  await checkPayerPayee(deps, caller, body);
+  const key = {
+    caller,
+    op: 'subsidy-return',
+    requestNo: body.out_subsidy_return_no,
+    request: body,
+    field: '/out_subsidy_return_no',
+  };
+  return runOnce(deps, key, now, async (tx) => {
+    if (!(await tx.findStock(body.stock_id))) throw stockNotFound(body.stock_id);
+    // The coupon's row lock serialises the returns (and payments) of one coupon.
+    if (!(await tx.findCoupon(body.stock_id, body.coupon_code, { lock: true }))) {
+      throw errors.RESOURCE_NOT_EXISTS('券不存在', { field: '/coupon_code', location: 'body' });
+    }
+    const paid = (await tx.listSubsidyReceipts(body.stock_id, body.coupon_code)).find(
+      (r) =>
+        (PAID_RECEIPT_STATES as readonly string[]).includes(r.status) &&
+        r.transactionId === body.transaction_id &&
+        r.payerMerchant === body.payer_merchant &&
+        r.payeeMerchant === body.payee_merchant,
+    );
+    if (!paid) {
+      throw errors.RESOURCE_NOT_EXISTS('补差付款单不存在', {
+        field: '/transaction_id',
+        value: body.transaction_id,
+        location: 'body',
+        issue: 'no paid subsidy receipt for this coupon, order, payer and payee',
+      });
+    }
+    const returned = await tx.subsidyReturnedTotal(paid.subsidyReceiptId);
+    const ok = returned + body.amount <= paid.amount;
+    const receipt: SubsidyReturn = {
+      subsidyReturnReceiptId: deps.ids.digits(28),
+      mchid: caller,
+      outSubsidyReturnNo: body.out_subsidy_return_no,
+      subsidyReceiptId: paid.subsidyReceiptId,
+      stockId: body.stock_id,
+      couponCode: body.coupon_code,
+      transactionId: body.transaction_id,
+      refundId: body.refund_id,
+      payerMerchant: body.payer_merchant,
+      payeeMerchant: body.payee_merchant,
+      amount: body.amount,
+      description: body.description,
+      status: ok ? 'RETURN_RECEIPT_SUCCESS' : 'RETURN_RECEIPT_FAIL',
+      failReason: ok ? null : 'RETURN_RECEIPT_OTHER',
+      returnDoneMs: ok ? now : null,
+      returnCreateMs: now,
+    };
+    await tx.insertSubsidyReturn(receipt);
+    if (ok) {
+      const full = returned + body.amount === paid.amount;
+      await tx.updateSubsidyReceiptStatus(
+        paid.subsidyReceiptId,
+        full ? 'PAY_RECEIPT_FULL_RETURN' : 'PAY_RECEIPT_PARTIAL_RETURN',
+      );
+    }
+    return renderSubsidyReturn(receipt);
+  });
+}
+
+/** GET a return receipt; only its payer, payee or creator sees it. */
+export async function getSubsidyReturnReceipt(
+  deps: BusifavorDeps,
+  caller: string,
+  subsidyReturnReceiptId: string,
+): Promise<SubsidyReturnReceipt> {
+  const receipt = await deps.store.findSubsidyReturn(subsidyReturnReceiptId);
+  if (!receipt || !canSeeReceipt(receipt, caller)) {
+    throw errors.RESOURCE_NOT_EXISTS('补差回退单不存在', {
+      field: 'subsidy_return_receipt_id',
+      value: subsidyReturnReceiptId,
+      location: 'path',
+    });
+  }
+  return renderSubsidyReturn(receipt);
+}
+
+/** The wire form of a return receipt (field order of wechatpay.im). */
+export function renderSubsidyReturn(r: SubsidyReturn): SubsidyReturnReceipt {
+  const out: Partial<SubsidyReturnReceipt> = {
+    subsidy_return_receipt_id: r.subsidyReturnReceiptId,
+    stock_id: r.stockId,
+    coupon_code: r.couponCode,
+    transaction_id: r.transactionId,
+    refund_id: r.refundId,
+    payer_merchant: r.payerMerchant,
+    payee_merchant: r.payeeMerchant,
+    amount: r.amount,
+    description: r.description,
+    status: r.status,
+  };
+  if (r.failReason !== null) out.fail_reason = r.failReason;
+  if (r.returnDoneMs !== null) out.return_done_time = formatBeijingTime(r.returnDoneMs);
+  out.subsidy_receipt_id = r.subsidyReceiptId;
+  out.out_subsidy_return_no = r.outSubsidyReturnNo;
+  out.return_create_time = formatBeijingTime(r.returnCreateMs);
+  return out as SubsidyReturnReceipt;
 }

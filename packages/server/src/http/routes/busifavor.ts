@@ -22,6 +22,11 @@ import {
   CreateSubsidyPayReceiptBody,
   SubsidyReceiptParams,
 } from '../../contract/busifavor/subsidy-pay-receipts.js';
+import {
+  CreateSubsidyReturnReceiptBody,
+  ListSubsidyPayReceiptsQuery,
+  SubsidyReturnReceiptParams,
+} from '../../contract/busifavor/subsidy-return-receipts.js';
 import { SqlBusifavorStore } from '../../db/busifavor/store.js';
 import { deleteCode, getCode, listCodes, uploadCodes } from '../../domain/busifavor/codes.js';
 import {
@@ -36,7 +41,13 @@ import {
 import { uploadImage } from '../../domain/busifavor/media.js';
 import type { BusifavorDeps } from '../../domain/busifavor/model.js';
 import { createStock, getStock, modifyBudget, modifyStock } from '../../domain/busifavor/stocks.js';
-import { createSubsidyPayReceipt, getSubsidyPayReceipt } from '../../domain/busifavor/subsidy.js';
+import {
+  createSubsidyPayReceipt,
+  createSubsidyReturnReceipt,
+  getSubsidyPayReceipt,
+  getSubsidyReturnReceipt,
+  listSubsidyPayReceipts,
+} from '../../domain/busifavor/subsidy.js';
 import { errors } from '../../errors.js';
 import { enqueueNotification } from '../../outbox/enqueue.js';
 import { apiSend } from '../../sim/send.js';
@@ -207,6 +218,31 @@ export async function registerBusifavorRoutes(app: FastifyInstance, ctx: ServerC
         deps,
         caller(request),
         (request.params as { subsidy_receipt_id: string }).subsidy_receipt_id,
+      ),
+  );
+
+  app.get(
+    `${BASE}/subsidy/pay-receipts`,
+    { schema: { querystring: ListSubsidyPayReceiptsQuery } },
+    async (request) =>
+      listSubsidyPayReceipts(deps, caller(request), request.query as ListSubsidyPayReceiptsQuery),
+  );
+
+  app.post(
+    `${BASE}/subsidy/return-receipts`,
+    { schema: { body: CreateSubsidyReturnReceiptBody } },
+    async (request) =>
+      createSubsidyReturnReceipt(deps, caller(request), request.body as CreateSubsidyReturnReceiptBody),
+  );
+
+  app.get(
+    `${BASE}/subsidy/return-receipts/:subsidy_return_receipt_id`,
+    { schema: { params: SubsidyReturnReceiptParams } },
+    async (request) =>
+      getSubsidyReturnReceipt(
+        deps,
+        caller(request),
+        (request.params as { subsidy_return_receipt_id: string }).subsidy_return_receipt_id,
       ),
   );
 

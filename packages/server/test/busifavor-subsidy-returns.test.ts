@@ -1,0 +1,280 @@
+import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
+import { DIALECTS, startSandbox, type TestSandbox } from '@wechatpay-sandbox/test-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  addMerchant,
+  BASE,
+  expectError,
+  pluginSign,
+  reqNo,
+  signedJson,
+  stockBody,
+} from './busifavor-helpers.js';
+
+/**
+ * The lower-priority subsidy endpoints (busifavor.md §5.3): list a coupon's pay receipts, return
+ * subsidy money (return receipts) and read a return receipt.
+ */
+
+const APPID = 'wxsubsidy00000001';
+const TRANSACTION = '4200000913202101152566792388';
+const REFUND = '50100506732021010105138718375';
+
+type Json = Record<string, unknown>;
+
+for (const dialect of DIALECTS) {
+  describe.skipIf(!dialect.available)(`busifavor subsidy returns over HTTP on ${dialect.name}`, () => {
+    let sandbox: TestSandbox;
+    let mchid: string;
+    let apiV2Key: string;
+    let openid: string;
+    let other: Awaited<ReturnType<typeof addMerchant>>;
+    beforeAll(async () => {
+      sandbox = await startSandbox({ dialect });
+      mchid = sandbox.merchant.mchid;
+      apiV2Key = sandbox.server.credentials.merchant.apiV2Key;
+      other = await addMerchant(sandbox, '1900000777');
+      signedJson(sandbox, await post('/sandbox/v1/appids', { appid: APPID }));
+      openid = signedJson<{ openids: Record<string, string> }>(
+        sandbox,
+        await post('/sandbox/v1/users', { appids: [APPID] }),
+      ).openids[APPID] as string;
+    });
+    afterAll(async () => {
+      await sandbox?.close();
+    });
+
+    const post = (path: string, body: unknown) =>
+      sandbox.request({ method: 'POST', path, body: body as object });
+    const get = (path: string) => sandbox.request({ method: 'GET', path });
+
+    /** A NORMAL stock (discount 100 fen), one coupon sent and used, and a paid receipt of `amount`. */
+    const paidCoupon = async (amount = 100) => {
+      const stockId = signedJson<{ stock_id: string }>(
+        sandbox,
+        await post(`${BASE}/stocks`, stockBody(mchid)),
+      ).stock_id;
+      const params = [{ stock_id: stockId, out_request_no: reqNo('SEND') }];
+      const sent = signedJson<{ send_coupon_result: Array<{ coupon_code: string }> }>(
+        sandbox,
+        await post('/sandbox/v1/busifavor/send/miniapp', {
+          appid: APPID,
+          openid,
+          send_coupon_merchant: mchid,
+          send_coupon_params: params,
+          sign: pluginSign(mchid, params, apiV2Key),
+        }),
+      );
+      const code = sent.send_coupon_result[0]?.coupon_code as string;
+      signedJson(
+        sandbox,
+        await post(`${BASE}/coupons/use`, {
+          coupon_code: code,
+          stock_id: stockId,
+          appid: APPID,
+          use_time: formatBeijingTime(Date.now()),
+          use_request_no: reqNo('USE'),
+        }),
+      );
+      const receipt = signedJson<Json>(
+        sandbox,
+        await post(`${BASE}/subsidy/pay-receipts`, {
+          stock_id: stockId,
+          coupon_code: code,
+          transaction_id: TRANSACTION,
+          payer_merchant: mchid,
+          payee_merchant: mchid,
+          amount,
+          description: '补差付款',
+          out_subsidy_no: reqNo('SUB'),
+        }),
+      );
+      expect(receipt.status).toBe('PAY_RECEIPT_SUCCESS');
+      return { stockId, code, receipt };
+    };
+    const returnBody = (p: { stockId: string; code: string }, amount: number) => ({
+      stock_id: p.stockId,
+      coupon_code: p.code,
+      transaction_id: TRANSACTION,
+      refund_id: REFUND,
+      payer_merchant: mchid,
+      payee_merchant: mchid,
+      amount,
+      description: '补差回退',
+      out_subsidy_return_no: reqNo('RET'),
+    });
+    const payReceipt = async (id: unknown) =>
+      signedJson<Json>(sandbox, await get(`${BASE}/subsidy/pay-receipts/${id}`));
+
+    it('returns part, then the rest of a subsidy; the pay receipt follows; replays answer the same receipt', async () => {
+      const paid = await paidCoupon(100);
+      const body = returnBody(paid, 40);
+      const first = signedJson<Json>(sandbox, await post(`${BASE}/subsidy/return-receipts`, body));
+      expect(Object.keys(first)).toEqual([
+        'subsidy_return_receipt_id',
+        'stock_id',
+        'coupon_code',
+        'transaction_id',
+        'refund_id',
+        'payer_merchant',
+        'payee_merchant',
+        'amount',
+        'description',
+        'status',
+        'return_done_time',
+        'subsidy_receipt_id',
+        'out_subsidy_return_no',
+        'return_create_time',
+      ]);
+      expect(first).toMatchObject({
+        stock_id: paid.stockId,
+        coupon_code: paid.code,
+        refund_id: REFUND,
+        amount: 40,
+        status: 'RETURN_RECEIPT_SUCCESS',
+        subsidy_receipt_id: paid.receipt.subsidy_receipt_id,
+        out_subsidy_return_no: body.out_subsidy_return_no,
+      });
+      expect(first.subsidy_return_receipt_id).toMatch(/^\d{28}$/);
+      expect(signedJson(sandbox, await post(`${BASE}/subsidy/return-receipts`, body))).toEqual(first);
+      expectError(
+        await post(`${BASE}/subsidy/return-receipts`, { ...body, amount: 41 }),
+        400,
+        'RESOURCE_ALREADY_EXISTS',
+      );
+      expect(
+        signedJson(sandbox, await get(`${BASE}/subsidy/return-receipts/${first.subsidy_return_receipt_id}`)),
+      ).toEqual(first);
+      expect((await payReceipt(paid.receipt.subsidy_receipt_id)).status).toBe('PAY_RECEIPT_PARTIAL_RETURN');
+
+      const tooMuch = signedJson<Json>(
+        sandbox,
+        await post(`${BASE}/subsidy/return-receipts`, returnBody(paid, 61)),
+      );
+      expect(tooMuch).toMatchObject({ status: 'RETURN_RECEIPT_FAIL', fail_reason: 'RETURN_RECEIPT_OTHER' });
+      expect(tooMuch).not.toHaveProperty('return_done_time');
+      const rest = signedJson<Json>(
+        sandbox,
+        await post(`${BASE}/subsidy/return-receipts`, returnBody(paid, 60)),
+      );
+      expect(rest.status).toBe('RETURN_RECEIPT_SUCCESS');
+      expect((await payReceipt(paid.receipt.subsidy_receipt_id)).status).toBe('PAY_RECEIPT_FULL_RETURN');
+      const after = signedJson<Json>(
+        sandbox,
+        await post(`${BASE}/subsidy/return-receipts`, returnBody(paid, 1)),
+      );
+      expect(after.status).toBe('RETURN_RECEIPT_FAIL');
+      // A fully returned coupon has still been subsidised once: a second payment is over the count quota.
+      const again = signedJson<Json>(
+        sandbox,
+        await post(`${BASE}/subsidy/pay-receipts`, {
+          stock_id: paid.stockId,
+          coupon_code: paid.code,
+          transaction_id: TRANSACTION,
+          payer_merchant: mchid,
+          payee_merchant: mchid,
+          amount: 10,
+          description: '再次补差',
+          out_subsidy_no: reqNo('SUB'),
+        }),
+      );
+      expect(again).toMatchObject({
+        status: 'PAY_RECEIPT_FAIL',
+        fail_reason: 'PAY_RECEIPT_EXCEED_SUBSIDY_COUNT_QUOTA',
+      });
+    });
+
+    it('refuses returns without a matching paid receipt, for other payers, and hides receipts from others', async () => {
+      const paid = await paidCoupon(100);
+      const body = returnBody(paid, 10);
+      expectError(
+        await post(`${BASE}/subsidy/return-receipts`, {
+          ...body,
+          transaction_id: '4200000913202101150000000000',
+        }),
+        404,
+        'RESOURCE_NOT_EXISTS',
+        '补差付款单不存在',
+      );
+      expectError(
+        await post(`${BASE}/subsidy/return-receipts`, { ...body, coupon_code: 'NOPE' }),
+        404,
+        'RESOURCE_NOT_EXISTS',
+      );
+      expectError(
+        await post(`${BASE}/subsidy/return-receipts`, { ...body, stock_id: '999999999999999' }),
+        404,
+        'RESOURCE_NOT_EXISTS',
+      );
+      expectError(
+        await post(`${BASE}/subsidy/return-receipts`, { ...body, payee_merchant: '1999999998' }),
+        400,
+        'MCH_NOT_EXISTS',
+      );
+      expectError(
+        await sandbox.request({
+          method: 'POST',
+          path: `${BASE}/subsidy/return-receipts`,
+          body,
+          merchant: other,
+        }),
+        403,
+        'NO_AUTH',
+      );
+      expectError(await post(`${BASE}/subsidy/return-receipts`, { ...body, amount: 0 }), 400, 'PARAM_ERROR');
+      const { refund_id: _omitted, ...noRefund } = body;
+      expectError(await post(`${BASE}/subsidy/return-receipts`, noRefund), 400, 'PARAM_ERROR');
+      const ok = signedJson<Json>(sandbox, await post(`${BASE}/subsidy/return-receipts`, body));
+      expectError(
+        await sandbox.request({
+          method: 'GET',
+          path: `${BASE}/subsidy/return-receipts/${ok.subsidy_return_receipt_id}`,
+          merchant: other,
+        }),
+        404,
+        'RESOURCE_NOT_EXISTS',
+      );
+      expectError(
+        await get(`${BASE}/subsidy/return-receipts/1120200119165100000000000001`),
+        404,
+        'RESOURCE_NOT_EXISTS',
+      );
+    });
+
+    it("lists a coupon's pay receipts, filtered by out_subsidy_no, only to their payer or payee", async () => {
+      const paid = await paidCoupon(100);
+      const query = `stock_id=${paid.stockId}&coupon_code=${paid.code}`;
+      const list = signedJson<{ pay_receipt_list: Json[] }>(
+        sandbox,
+        await get(`${BASE}/subsidy/pay-receipts?${query}`),
+      );
+      expect(list).toEqual({ pay_receipt_list: [paid.receipt] });
+      const byNo = signedJson<{ pay_receipt_list: Json[] }>(
+        sandbox,
+        await get(`${BASE}/subsidy/pay-receipts?${query}&out_subsidy_no=${paid.receipt.out_subsidy_no}`),
+      );
+      expect(byNo.pay_receipt_list).toEqual([paid.receipt]);
+      expect(
+        signedJson<{ pay_receipt_list: Json[] }>(
+          sandbox,
+          await get(`${BASE}/subsidy/pay-receipts?${query}&out_subsidy_no=OTHER`),
+        ).pay_receipt_list,
+      ).toEqual([]);
+      const foreign = signedJson<{ pay_receipt_list: Json[] }>(
+        sandbox,
+        await sandbox.request({
+          method: 'GET',
+          path: `${BASE}/subsidy/pay-receipts?${query}`,
+          merchant: other,
+        }),
+      );
+      expect(foreign.pay_receipt_list).toEqual([]);
+      expectError(
+        await get(`${BASE}/subsidy/pay-receipts?stock_id=999999999999999&coupon_code=${paid.code}`),
+        404,
+        'RESOURCE_NOT_EXISTS',
+      );
+      expectError(await get(`${BASE}/subsidy/pay-receipts?stock_id=${paid.stockId}`), 400, 'PARAM_ERROR');
+    });
+  });
+}
