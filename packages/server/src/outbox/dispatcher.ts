@@ -288,7 +288,7 @@ export class NotificationDispatcher {
           this.options.db.db,
           batch.map((c) => c.input),
         );
-        batch.forEach((c, i) => c.done(applied[i] === true));
+        for (const [i, c] of batch.entries()) c.done(applied[i] === true);
       } catch (err) {
         for (const c of batch) c.fail(err);
       }
