@@ -1,7 +1,7 @@
 import type { OutboxTables } from '../outbox/tables.js';
-import type { BusifavorTables } from './busifavor/tables.js';
 import type { SimClocksTable } from '../sim/clock-repo.js';
 import type { SimFaultRulesTable } from '../sim/faults-repo.js';
+import type { BusifavorTables } from './busifavor/tables.js';
 
 /**
  * Kysely table types. Each feature declares its tables in its own file and they are merged here.
