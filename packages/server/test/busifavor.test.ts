@@ -1,15 +1,7 @@
 import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
 import { DIALECTS, startSandbox, type TestSandbox } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  addMerchant,
-  BASE,
-  expectError,
-  pluginSign,
-  reqNo,
-  signedJson,
-  stockBody,
-} from './busifavor-helpers.js';
+import { BASE, expectError, pluginSign, reqNo, signedJson, stockBody } from './busifavor-helpers.js';
 
 const APPID = 'wxbusifavor000001';
 
