@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { StockId, StrictRequestNo } from './common.js';
-import { SubsidyPayReceipt } from './subsidy-pay-receipts.js';
+import { SUBSIDY_RECEIPT_FIELDS, SUBSIDY_REQUEST_FIELDS, SubsidyPayReceipt } from './subsidy-pay-receipts.js';
 
 /**
  * The lower-priority subsidy endpoints (wechatpay-go / wechatpay.im; unconfirmed against official
@@ -10,14 +10,8 @@ import { SubsidyPayReceipt } from './subsidy-pay-receipts.js';
  * @see ../../../../../shared/docs/busifavor.md §5.3
  */
 export const CreateSubsidyReturnReceiptBody = Type.Object({
-  stock_id: StockId,
-  coupon_code: Type.String({ minLength: 1, maxLength: 128 }),
-  transaction_id: Type.String({ minLength: 28, maxLength: 32 }),
+  ...SUBSIDY_REQUEST_FIELDS,
   refund_id: Type.String({ minLength: 1, maxLength: 32 }),
-  payer_merchant: Type.String({ minLength: 1, maxLength: 32 }),
-  payee_merchant: Type.String({ minLength: 1, maxLength: 32 }),
-  amount: Type.Integer({ minimum: 1, maximum: 500000 }),
-  description: Type.String({ minLength: 1, maxLength: 1024 }),
   out_subsidy_return_no: StrictRequestNo,
 });
 export type CreateSubsidyReturnReceiptBody = Static<typeof CreateSubsidyReturnReceiptBody>;
@@ -28,16 +22,8 @@ export const SubsidyReturnReceiptParams = Type.Object({
 
 export const SubsidyReturnReceipt = Type.Object({
   subsidy_return_receipt_id: Type.Optional(Type.String()),
-  stock_id: Type.String(),
-  coupon_code: Type.String(),
-  transaction_id: Type.String(),
+  ...SUBSIDY_RECEIPT_FIELDS,
   refund_id: Type.String(),
-  payer_merchant: Type.String(),
-  payee_merchant: Type.String(),
-  amount: Type.Integer(),
-  description: Type.String(),
-  status: Type.String(),
-  fail_reason: Type.Optional(Type.String()),
   return_done_time: Type.Optional(Type.String()),
   subsidy_receipt_id: Type.String(),
   out_subsidy_return_no: Type.String(),

@@ -574,20 +574,25 @@ const couponCodec = rowCodec<Coupon, BusifavorCouponsTable>(
 );
 const toCoupon = couponCodec.fromRow;
 
+/** Field → column of what pay and return receipts share. */
+const SUBSIDY_MOVEMENT_COLUMNS = {
+  mchid: 'mchid',
+  stockId: 'stock_id',
+  couponCode: 'coupon_code',
+  transactionId: 'transaction_id',
+  payerMerchant: 'payer_merchant',
+  payeeMerchant: 'payee_merchant',
+  amount: 'amount',
+  description: 'description',
+  status: 'status',
+  failReason: 'fail_reason',
+} as const;
+
 const subsidyReceiptCodec = rowCodec<SubsidyReceipt, BusifavorSubsidyReceiptsTable>(
   {
+    ...SUBSIDY_MOVEMENT_COLUMNS,
     subsidyReceiptId: 'subsidy_receipt_id',
-    mchid: 'mchid',
     outSubsidyNo: 'out_subsidy_no',
-    stockId: 'stock_id',
-    couponCode: 'coupon_code',
-    transactionId: 'transaction_id',
-    payerMerchant: 'payer_merchant',
-    payeeMerchant: 'payee_merchant',
-    amount: 'amount',
-    description: 'description',
-    status: 'status',
-    failReason: 'fail_reason',
     successMs: 'success_ms',
     createMs: 'create_ms',
   },
@@ -596,20 +601,11 @@ const subsidyReceiptCodec = rowCodec<SubsidyReceipt, BusifavorSubsidyReceiptsTab
 
 const subsidyReturnCodec = rowCodec<SubsidyReturn, BusifavorSubsidyReturnsTable>(
   {
+    ...SUBSIDY_MOVEMENT_COLUMNS,
     subsidyReturnReceiptId: 'subsidy_return_receipt_id',
-    mchid: 'mchid',
     outSubsidyReturnNo: 'out_subsidy_return_no',
     subsidyReceiptId: 'subsidy_receipt_id',
-    stockId: 'stock_id',
-    couponCode: 'coupon_code',
-    transactionId: 'transaction_id',
     refundId: 'refund_id',
-    payerMerchant: 'payer_merchant',
-    payeeMerchant: 'payee_merchant',
-    amount: 'amount',
-    description: 'description',
-    status: 'status',
-    failReason: 'fail_reason',
     returnDoneMs: 'return_done_ms',
     returnCreateMs: 'return_create_ms',
   },

@@ -86,11 +86,9 @@ export interface BusifavorMediaTable {
   created_at: number;
 }
 
-/** A subsidy pay receipt (营销补差付款单). */
-export interface BusifavorSubsidyReceiptsTable {
-  subsidy_receipt_id: string;
+/** Columns that pay and return receipts share. */
+interface SubsidyMovementColumns {
   mchid: string;
-  out_subsidy_no: string;
   stock_id: string;
   coupon_code: string;
   transaction_id: string;
@@ -100,26 +98,22 @@ export interface BusifavorSubsidyReceiptsTable {
   description: string;
   status: string;
   fail_reason: string | null;
+}
+
+/** A subsidy pay receipt (营销补差付款单). */
+export interface BusifavorSubsidyReceiptsTable extends SubsidyMovementColumns {
+  subsidy_receipt_id: string;
+  out_subsidy_no: string;
   success_ms: number | null;
   create_ms: number;
 }
 
 /** A subsidy return receipt (营销补差回退单), migration 0005. */
-export interface BusifavorSubsidyReturnsTable {
+export interface BusifavorSubsidyReturnsTable extends SubsidyMovementColumns {
   subsidy_return_receipt_id: string;
-  mchid: string;
   out_subsidy_return_no: string;
   subsidy_receipt_id: string;
-  stock_id: string;
-  coupon_code: string;
-  transaction_id: string;
   refund_id: string;
-  payer_merchant: string;
-  payee_merchant: string;
-  amount: number;
-  description: string;
-  status: string;
-  fail_reason: string | null;
   return_done_ms: number | null;
   return_create_ms: number;
 }

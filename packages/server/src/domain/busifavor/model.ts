@@ -115,11 +115,10 @@ export interface MediaRecord {
   createdAt: number;
 }
 
-/** A subsidy pay receipt. */
-export interface SubsidyReceipt {
-  subsidyReceiptId: string;
+/** What pay and return receipts share: the coupon, the order, who pays whom, and the outcome. */
+export interface SubsidyMovement {
+  /** The merchant that created the receipt. */
   mchid: string;
-  outSubsidyNo: string;
   stockId: string;
   couponCode: string;
   transactionId: string;
@@ -129,6 +128,12 @@ export interface SubsidyReceipt {
   description: string;
   status: string;
   failReason: string | null;
+}
+
+/** A subsidy pay receipt. */
+export interface SubsidyReceipt extends SubsidyMovement {
+  subsidyReceiptId: string;
+  outSubsidyNo: string;
   successMs: number | null;
   createMs: number;
 }
@@ -144,21 +149,12 @@ export const PAID_RECEIPT_STATES = [
 ] as const;
 
 /** A subsidy return receipt (营销补差回退单). */
-export interface SubsidyReturn {
+export interface SubsidyReturn extends SubsidyMovement {
   subsidyReturnReceiptId: string;
-  mchid: string;
   outSubsidyReturnNo: string;
+  /** The pay receipt whose money goes back. */
   subsidyReceiptId: string;
-  stockId: string;
-  couponCode: string;
-  transactionId: string;
   refundId: string;
-  payerMerchant: string;
-  payeeMerchant: string;
-  amount: number;
-  description: string;
-  status: string;
-  failReason: string | null;
   returnDoneMs: number | null;
   returnCreateMs: number;
 }
