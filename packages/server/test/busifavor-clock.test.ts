@@ -1,6 +1,13 @@
 import { DIALECTS, startSandbox, type TestSandbox } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE, expectError, pluginSign, reqNo, signedJson } from './busifavor-helpers.js';
+import {
+  BASE,
+  bindAppidWithUser,
+  expectError,
+  pluginSendOne,
+  reqNo,
+  signedJson,
+} from './busifavor-helpers.js';
 
 /**
  * Busifavor business time follows the merchant's virtual clock (docs/simulation.md): expiry, daily
@@ -12,26 +19,18 @@ const APPID = 'wxclock0000000001';
 const CLOCK = '/sandbox/v1/clock';
 
 type Json = Record<string, unknown>;
-type SendItem = { code: string; coupon_code?: string; message: string };
 
 for (const dialect of DIALECTS) {
   describe.skipIf(!dialect.available)(`busifavor on the virtual clock over HTTP on ${dialect.name}`, () => {
     let sandbox: TestSandbox;
     let mchid: string;
-    let apiV2Key: string;
     let openid: string;
     /** The business time the merchant's frozen clock shows. */
     let now = '';
     beforeAll(async () => {
       sandbox = await startSandbox({ dialect });
       mchid = sandbox.merchant.mchid;
-      apiV2Key = sandbox.server.credentials.merchant.apiV2Key;
-      signedJson(sandbox, await post('/sandbox/v1/appids', { appid: APPID }));
-      const user = signedJson<{ openids: Record<string, string> }>(
-        sandbox,
-        await post('/sandbox/v1/users', { appids: [APPID] }),
-      );
-      openid = user.openids[APPID] as string;
+      openid = (await bindAppidWithUser(sandbox, APPID)).openids[APPID] as string;
     });
     afterAll(async () => {
       await sandbox?.close();
@@ -77,21 +76,7 @@ for (const dialect of DIALECTS) {
           ...extra,
         }),
       );
-    const send = async (stockId: string): Promise<SendItem> => {
-      const params = [{ stock_id: stockId, out_request_no: reqNo('CLKSEND') }];
-      const res = signedJson<{ errcode: string; send_coupon_result: SendItem[] }>(
-        sandbox,
-        await post('/sandbox/v1/busifavor/send/miniapp', {
-          appid: APPID,
-          openid,
-          send_coupon_merchant: mchid,
-          send_coupon_params: params,
-          sign: pluginSign(mchid, params, apiV2Key),
-        }),
-      );
-      expect(res.errcode).toBe('OK');
-      return res.send_coupon_result[0] as SendItem;
-    };
+    const send = (stockId: string) => pluginSendOne(sandbox, APPID, openid, stockId, reqNo('CLKSEND'));
     const sendOk = async (stockId: string): Promise<string> => {
       const item = await send(stockId);
       expect(item.code, item.message).toBe('SUCCESS');

@@ -3,9 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addMerchant,
   BASE,
+  bindAppidWithUser,
   expectError,
-  pluginSign,
+  pluginSendOne,
   reqNo,
+  type SimUserView,
   signedJson,
   stockBody,
 } from './busifavor-helpers.js';
@@ -25,16 +27,13 @@ for (const dialect of DIALECTS) {
   describe.skipIf(!dialect.available)(`busifavor code pool over HTTP on ${dialect.name}`, () => {
     let sandbox: TestSandbox;
     let mchid: string;
-    let apiV2Key: string;
-    let user: { unionid: string; openids: Record<string, string> };
+    let user: SimUserView;
     let other: Awaited<ReturnType<typeof addMerchant>>;
     beforeAll(async () => {
       sandbox = await startSandbox({ dialect });
       mchid = sandbox.merchant.mchid;
-      apiV2Key = sandbox.server.credentials.merchant.apiV2Key;
       other = await addMerchant(sandbox, '1900000888');
-      signedJson(sandbox, await post('/sandbox/v1/appids', { appid: APPID }));
-      user = signedJson(sandbox, await post('/sandbox/v1/users', { appids: [APPID] }));
+      user = await bindAppidWithUser(sandbox, APPID);
     });
     afterAll(async () => {
       await sandbox?.close();
@@ -65,19 +64,9 @@ for (const dialect of DIALECTS) {
       return stockId;
     };
     const sendOne = async (stockId: string) => {
-      const params = [{ stock_id: stockId, out_request_no: reqNo('SEND') }];
-      const res = signedJson<{ send_coupon_result: Array<{ code: string; coupon_code: string }> }>(
-        sandbox,
-        await post('/sandbox/v1/busifavor/send/miniapp', {
-          appid: APPID,
-          openid: user.openids[APPID],
-          send_coupon_merchant: mchid,
-          send_coupon_params: params,
-          sign: pluginSign(mchid, params, apiV2Key),
-        }),
-      );
-      expect(res.send_coupon_result[0]?.code).toBe('SUCCESS');
-      return res.send_coupon_result[0]?.coupon_code as string;
+      const item = await pluginSendOne(sandbox, APPID, user.openids[APPID] as string, stockId);
+      expect(item.code).toBe('SUCCESS');
+      return item.coupon_code as string;
     };
     const codes = (stockId: string, query = '') =>
       get(`${BASE}/stocks/${stockId}/couponcodes${query ? `?${query}` : ''}`);

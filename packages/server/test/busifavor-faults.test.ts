@@ -1,7 +1,15 @@
 import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
 import { DIALECTS, startSandbox, type TestSandbox } from '@wechatpay-sandbox/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BASE, expectError, pluginSign, reqNo, signedJson, stockBody } from './busifavor-helpers.js';
+import {
+  BASE,
+  bindAppidWithUser,
+  expectError,
+  pluginSendOne,
+  reqNo,
+  signedJson,
+  stockBody,
+} from './busifavor-helpers.js';
 
 /**
  * The merchant's retry/idempotency rehearsal (issue 4): a busifavor call is faulted through
@@ -18,18 +26,11 @@ for (const dialect of DIALECTS) {
   describe.skipIf(!dialect.available)(`busifavor under injected faults over HTTP on ${dialect.name}`, () => {
     let sandbox: TestSandbox;
     let mchid: string;
-    let apiV2Key: string;
     let openid: string;
     beforeAll(async () => {
       sandbox = await startSandbox({ dialect });
       mchid = sandbox.merchant.mchid;
-      apiV2Key = sandbox.server.credentials.merchant.apiV2Key;
-      signedJson(sandbox, await post('/sandbox/v1/appids', { appid: APPID }));
-      const user = signedJson<{ openids: Record<string, string> }>(
-        sandbox,
-        await post('/sandbox/v1/users', { appids: [APPID] }),
-      );
-      openid = user.openids[APPID] as string;
+      openid = (await bindAppidWithUser(sandbox, APPID)).openids[APPID] as string;
     });
     afterEach(async () => {
       expect((await sandbox.request({ method: 'DELETE', path: FAULTS })).status).toBe(204);
@@ -45,19 +46,9 @@ for (const dialect of DIALECTS) {
       signedJson<{ stock_id: string }>(sandbox, await post(`${BASE}/stocks`, stockBody(mchid, overrides)))
         .stock_id;
     const pluginSend = async (stockId: string) => {
-      const params = [{ stock_id: stockId, out_request_no: reqNo('FSEND') }];
-      const res = signedJson<{ send_coupon_result: Array<{ code: string; coupon_code: string }> }>(
-        sandbox,
-        await post('/sandbox/v1/busifavor/send/miniapp', {
-          appid: APPID,
-          openid,
-          send_coupon_merchant: mchid,
-          send_coupon_params: params,
-          sign: pluginSign(mchid, params, apiV2Key),
-        }),
-      );
-      expect(res.send_coupon_result[0]?.code).toBe('SUCCESS');
-      return res.send_coupon_result[0]?.coupon_code as string;
+      const item = await pluginSendOne(sandbox, APPID, openid, stockId);
+      expect(item.code).toBe('SUCCESS');
+      return item.coupon_code as string;
     };
     const coupon = async (code: string) =>
       signedJson<Json>(sandbox, await get(`${BASE}/users/${openid}/coupons/${code}/appids/${APPID}`));

@@ -118,3 +118,56 @@ export function pluginSign(
   });
   return signParamsHmacSha256(flat, apiV2Key);
 }
+
+/** A simulated user as the simulation API answers it. */
+export interface SimUserView {
+  user_id: string;
+  unionid: string;
+  openids: Record<string, string>;
+}
+
+/** Binds `appid` to the sandbox's dev merchant and creates a simulated user with an openid under it. */
+export async function bindAppidWithUser(sandbox: TestSandbox, appid: string): Promise<SimUserView> {
+  signedJson(sandbox, await sandbox.request({ method: 'POST', path: '/sandbox/v1/appids', body: { appid } }));
+  return signedJson<SimUserView>(
+    sandbox,
+    await sandbox.request({ method: 'POST', path: '/sandbox/v1/users', body: { appids: [appid] } }),
+  );
+}
+
+/** One result item of a plugin send. */
+export interface PluginSendItem {
+  stock_id: string;
+  out_request_no: string;
+  coupon_code?: string;
+  code: string;
+  message: string;
+}
+
+/** Sends one coupon of `stockId` as the dev merchant's mini-program plugin would (signed with its APIv2 key). */
+export async function pluginSendOne(
+  sandbox: TestSandbox,
+  appid: string,
+  openid: string,
+  stockId: string,
+  outRequestNo = reqNo('SEND'),
+): Promise<PluginSendItem> {
+  const mchid = sandbox.merchant.mchid;
+  const params = [{ stock_id: stockId, out_request_no: outRequestNo }];
+  const res = signedJson<{ errcode: string; send_coupon_result: PluginSendItem[] }>(
+    sandbox,
+    await sandbox.request({
+      method: 'POST',
+      path: '/sandbox/v1/busifavor/send/miniapp',
+      body: {
+        appid,
+        openid,
+        send_coupon_merchant: mchid,
+        send_coupon_params: params,
+        sign: pluginSign(mchid, params, sandbox.server.credentials.merchant.apiV2Key),
+      },
+    }),
+  );
+  expect(res.errcode).toBe('OK');
+  return res.send_coupon_result[0] as PluginSendItem;
+}

@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addMerchant,
   BASE,
+  bindAppidWithUser,
   expectError,
-  pluginSign,
+  pluginSendOne,
   reqNo,
   signedJson,
   stockBody,
@@ -26,19 +27,13 @@ for (const dialect of DIALECTS) {
   describe.skipIf(!dialect.available)(`busifavor subsidy returns over HTTP on ${dialect.name}`, () => {
     let sandbox: TestSandbox;
     let mchid: string;
-    let apiV2Key: string;
     let openid: string;
     let other: Awaited<ReturnType<typeof addMerchant>>;
     beforeAll(async () => {
       sandbox = await startSandbox({ dialect });
       mchid = sandbox.merchant.mchid;
-      apiV2Key = sandbox.server.credentials.merchant.apiV2Key;
       other = await addMerchant(sandbox, '1900000777');
-      signedJson(sandbox, await post('/sandbox/v1/appids', { appid: APPID }));
-      openid = signedJson<{ openids: Record<string, string> }>(
-        sandbox,
-        await post('/sandbox/v1/users', { appids: [APPID] }),
-      ).openids[APPID] as string;
+      openid = (await bindAppidWithUser(sandbox, APPID)).openids[APPID] as string;
     });
     afterAll(async () => {
       await sandbox?.close();
@@ -54,18 +49,7 @@ for (const dialect of DIALECTS) {
         sandbox,
         await post(`${BASE}/stocks`, stockBody(mchid)),
       ).stock_id;
-      const params = [{ stock_id: stockId, out_request_no: reqNo('SEND') }];
-      const sent = signedJson<{ send_coupon_result: Array<{ coupon_code: string }> }>(
-        sandbox,
-        await post('/sandbox/v1/busifavor/send/miniapp', {
-          appid: APPID,
-          openid,
-          send_coupon_merchant: mchid,
-          send_coupon_params: params,
-          sign: pluginSign(mchid, params, apiV2Key),
-        }),
-      );
-      const code = sent.send_coupon_result[0]?.coupon_code as string;
+      const code = (await pluginSendOne(sandbox, APPID, openid, stockId)).coupon_code as string;
       signedJson(
         sandbox,
         await post(`${BASE}/coupons/use`, {
