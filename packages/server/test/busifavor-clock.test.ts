@@ -258,6 +258,25 @@ for (const dialect of DIALECTS) {
       expect((await coupon(late)).coupon_state).toBe('EXPIRED');
     });
 
+    it('available_second_after_receive: usable for N seconds from receipt', async () => {
+      await freeze('2030-06-03T10:00:00+08:00');
+      const { stock_id: stockId } = await createStock({
+        available_begin_time: '2030-06-03T09:00:00+08:00',
+        available_end_time: '2030-07-03T09:00:00+08:00',
+        available_second_after_receive: 3600,
+      });
+      const [c1, c2] = [await sendOk(stockId), await sendOk(stockId)] as [string, string];
+      expect(await coupon(c1)).toMatchObject({
+        available_start_time: '2030-06-03T10:00:00+08:00',
+        expire_time: '2030-06-03T10:59:59+08:00',
+      });
+      await advance(3599);
+      await expectUsable(stockId, c1);
+      await advance(1);
+      expect((await coupon(c2)).coupon_state).toBe('EXPIRED');
+      await expectNotUsable(stockId, c2);
+    });
+
     it('available_week: weekdays and time-of-day slots are read in Beijing time', async () => {
       // 2030-06-03 is a Monday; 07:00 Beijing is still Sunday in UTC.
       await freeze('2030-06-03T00:30:00+08:00');
