@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { SqlMerchantRelations } from '../db/notify-settings-repo.js';
 import type { DatabaseSchema } from '../db/schema.js';
 import type { BusifavorDirectory, SimUser } from '../domain/busifavor/model.js';
 import type { Clock, IdGen } from '../domain/ports.js';
@@ -33,11 +34,15 @@ export interface CreateSimUserInput {
 
 /** SQL-backed simulated users, appid bindings and merchant lookups. */
 export class SimUserRepo implements BusifavorDirectory {
+  private readonly merchants: SqlMerchantRelations;
+
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
     private readonly ids: IdGen,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.merchants = new SqlMerchantRelations(db);
+  }
 
   /** Creates a user with an openid under each appid. */
   async createUser(input: CreateSimUserInput): Promise<SimUserView> {
@@ -129,12 +134,7 @@ export class SimUserRepo implements BusifavorDirectory {
   }
 
   async merchantParent(mchid: string): Promise<string | null | undefined> {
-    const row = await this.db
-      .selectFrom('merchants')
-      .select('parent_mchid')
-      .where('mchid', '=', mchid)
-      .executeTakeFirst();
-    return row ? row.parent_mchid : undefined;
+    return this.merchants.parentOf(mchid);
   }
 
   async merchantApiV2Key(mchid: string): Promise<string | null | undefined> {
