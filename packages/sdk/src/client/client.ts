@@ -12,10 +12,19 @@ import type {
   CreateStockRequest,
   CreateStockResponse,
   CreateSubsidyPayReceiptRequest,
+  CreateSubsidyReturnReceiptRequest,
   DeactivateCouponRequest,
   DeactivateCouponResponse,
+  DeleteCouponCodeQuery,
+  DeleteCouponCodeResponse,
   DisassociateCouponResponse,
+  GetCouponCodeQuery,
+  GetCouponCodeResponse,
   GetUserCouponParams,
+  ListCouponCodesQuery,
+  ListCouponCodesResponse,
+  ListSubsidyPayReceiptsQuery,
+  ListSubsidyPayReceiptsResponse,
   ListUserCouponsQuery,
   ListUserCouponsResponse,
   ModifyBudgetRequest,
@@ -23,8 +32,11 @@ import type {
   ModifyStockRequest,
   ReturnCouponRequest,
   ReturnCouponResponse,
+  SendCouponRequest,
+  SendCouponResponse,
   Stock,
   SubsidyPayReceipt,
+  SubsidyReturnReceipt,
   UploadCouponCodesRequest,
   UploadCouponCodesResponse,
   UseCouponRequest,
@@ -66,6 +78,35 @@ export interface BusifavorApi {
     body: UploadCouponCodesRequest,
     options?: CallOptions,
   ): Promise<UploadCouponCodesResponse>;
+  /** GET /stocks/{stock_id}/couponcodes — page through the uploaded code pool of a MERCHANT_UPLOAD stock. */
+  listCouponCodes(
+    stockId: string,
+    query?: ListCouponCodesQuery,
+    options?: CallOptions,
+  ): Promise<ListCouponCodesResponse>;
+  /** GET /stocks/{stock_id}/couponcodes/{coupon_code} — one uploaded code, with the user's coupon once dispatched. */
+  getCouponCode(
+    stockId: string,
+    couponCode: string,
+    query?: GetCouponCodeQuery,
+    options?: CallOptions,
+  ): Promise<GetCouponCodeResponse>;
+  /**
+   * DELETE /stocks/{stock_id}/couponcodes/{coupon_code} — remove a code not given out yet. Retried
+   * safely: carries `delete_request_no` (in the query).
+   */
+  deleteCouponCode(
+    stockId: string,
+    couponCode: string,
+    query: DeleteCouponCodeQuery,
+    options?: CallOptions,
+  ): Promise<DeleteCouponCodeResponse>;
+  /**
+   * POST /coupons/send — send a coupon to a user from the merchant's server. Retried safely: carries
+   * `out_request_no`. Accepts both the flat answer and one wrapped in `send_coupon_result`.
+   * @see ../../../../shared/docs/busifavor.md §6.2 (no official page: unconfirmed endpoint)
+   */
+  sendCoupon(body: SendCouponRequest, options?: CallOptions): Promise<SendCouponResponse>;
   /** POST /coupons/use — redeem. */
   useCoupon(body: UseCouponRequest, options?: CallOptions): Promise<UseCouponResponse>;
   /** GET /users/{openid}/coupons — list a user's coupons. */
@@ -94,6 +135,25 @@ export interface BusifavorApi {
   ): Promise<SubsidyPayReceipt>;
   /** GET /subsidy/pay-receipts/{subsidy_receipt_id}. */
   getSubsidyPayReceipt(subsidyReceiptId: string, options?: CallOptions): Promise<SubsidyPayReceipt>;
+  /** GET /subsidy/pay-receipts?stock_id&coupon_code — the pay receipts of one coupon. */
+  listSubsidyPayReceipts(
+    query: ListSubsidyPayReceiptsQuery,
+    options?: CallOptions,
+  ): Promise<ListSubsidyPayReceiptsResponse>;
+  /**
+   * POST /subsidy/return-receipts — return (part of) a subsidy after a refund. Retried safely: carries
+   * `out_subsidy_return_no`.
+   * @see ../../../../shared/docs/busifavor.md §5.3
+   */
+  createSubsidyReturnReceipt(
+    body: CreateSubsidyReturnReceiptRequest,
+    options?: CallOptions,
+  ): Promise<SubsidyReturnReceipt>;
+  /** GET /subsidy/return-receipts/{subsidy_return_receipt_id}. */
+  getSubsidyReturnReceipt(
+    subsidyReturnReceiptId: string,
+    options?: CallOptions,
+  ): Promise<SubsidyReturnReceipt>;
   /** POST /callbacks — set the COUPON.SEND notify URL. */
   setCallback(
     body: SetBusifavorCallbackRequest,
@@ -183,6 +243,10 @@ export function createWechatPayClient(options: WechatPayClientOptions): WechatPa
     (await core.request<T>({ ...o, method: 'GET', path, ...(query ? { query } : {}) })).data;
   const send = async <T>(method: 'POST' | 'PATCH', path: string, body: unknown, o?: CallOptions) =>
     (await core.request<T>({ ...o, method, path, body })).data;
+  const del = async <T>(path: string, query: Record<string, string | number | undefined>, o?: CallOptions) =>
+    (await core.request<T>({ ...o, method: 'DELETE', path, query })).data;
+  const code = (stockId: string, couponCode: string) =>
+    `${BF}/stocks/${seg(stockId)}/couponcodes/${seg(couponCode)}`;
 
   const busifavor: BusifavorApi = {
     createStock: (body, o) => send('POST', `${BF}/stocks`, body, o),
@@ -193,6 +257,19 @@ export function createWechatPayClient(options: WechatPayClientOptions): WechatPa
     modifyBudget: (stockId, body, o) => send('PATCH', `${BF}/stocks/${seg(stockId)}/budget`, body, o),
     uploadCouponCodes: (stockId, body, o) =>
       send('POST', `${BF}/stocks/${seg(stockId)}/couponcodes`, body, o),
+    listCouponCodes: (stockId, query, o) => get(`${BF}/stocks/${seg(stockId)}/couponcodes`, { ...query }, o),
+    getCouponCode: (stockId, couponCode, query, o) => get(code(stockId, couponCode), { ...query }, o),
+    deleteCouponCode: (stockId, couponCode, query, o) => del(code(stockId, couponCode), { ...query }, o),
+    sendCoupon: async (body, o) => {
+      const data = await send<SendCouponResponse | { send_coupon_result: SendCouponResponse }>(
+        'POST',
+        `${BF}/coupons/send`,
+        body,
+        o,
+      );
+      // wechatpay-go documents the result wrapped, wechatpay.im flat (busifavor.md §6.2).
+      return 'send_coupon_result' in data ? data.send_coupon_result : data;
+    },
     useCoupon: (body, o) => send('POST', `${BF}/coupons/use`, body, o),
     listUserCoupons: (openid, query, o) => get(`${BF}/users/${seg(openid)}/coupons`, { ...query }, o),
     getUserCoupon: (p, o) =>
@@ -203,6 +280,9 @@ export function createWechatPayClient(options: WechatPayClientOptions): WechatPa
     deactivateCoupon: (body, o) => send('POST', `${BF}/coupons/deactivate`, body, o),
     createSubsidyPayReceipt: (body, o) => send('POST', `${BF}/subsidy/pay-receipts`, body, o),
     getSubsidyPayReceipt: (id, o) => get(`${BF}/subsidy/pay-receipts/${seg(id)}`, undefined, o),
+    listSubsidyPayReceipts: (query, o) => get(`${BF}/subsidy/pay-receipts`, { ...query }, o),
+    createSubsidyReturnReceipt: (body, o) => send('POST', `${BF}/subsidy/return-receipts`, body, o),
+    getSubsidyReturnReceipt: (id, o) => get(`${BF}/subsidy/return-receipts/${seg(id)}`, undefined, o),
     setCallback: (body, o) => send('POST', `${BF}/callbacks`, body, { idempotent: true, ...o }),
     getCallback: (query, o) => get(`${BF}/callbacks`, { ...query }, o),
   };

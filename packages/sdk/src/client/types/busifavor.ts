@@ -6,20 +6,32 @@ import type { OffsetPage, Open, Rfc3339 } from './common.js';
  * @see ../../../../../shared/docs/busifavor.md §2–§5
  */
 
+/** The stock types known today. */
+export type KnownStockType = 'NORMAL' | 'DISCOUNT' | 'EXCHANGE';
 /** `NORMAL` 满减 / `DISCOUNT` 折扣 / `EXCHANGE` 换购. */
-export type StockType = Open<'NORMAL' | 'DISCOUNT' | 'EXCHANGE'>;
+export type StockType = Open<KnownStockType>;
+/** The stock states known today. */
+export type KnownStockState = 'UNAUDIT' | 'RUNNING' | 'STOPED' | 'PAUSED';
 /** Stock state; `STOPED` is WeChat's spelling. */
-export type StockState = Open<'UNAUDIT' | 'RUNNING' | 'STOPED' | 'PAUSED'>;
+export type StockState = Open<KnownStockState>;
+/** The user-coupon states known today. */
+export type KnownCouponState = 'SENDED' | 'USED' | 'EXPIRED' | 'DELETED' | 'DEACTIVATED';
 /** User-coupon state; `SENDED` is WeChat's spelling. */
-export type CouponState = Open<'SENDED' | 'USED' | 'EXPIRED' | 'DELETED' | 'DEACTIVATED'>;
+export type CouponState = Open<KnownCouponState>;
+/** The code modes known today. */
+export type KnownCouponCodeMode = 'WECHATPAY_MODE' | 'MERCHANT_API' | 'MERCHANT_UPLOAD';
 /** Who picks coupon codes. */
-export type CouponCodeMode = Open<'WECHATPAY_MODE' | 'MERCHANT_API' | 'MERCHANT_UPLOAD'>;
+export type CouponCodeMode = Open<KnownCouponCodeMode>;
+/** The use methods known today. */
+export type KnownUseMethod = 'OFF_LINE' | 'MINI_PROGRAMS' | 'SELF_CONSUME' | 'PAYMENT_CODE';
 /** How a coupon is redeemed. */
-export type UseMethod = Open<'OFF_LINE' | 'MINI_PROGRAMS' | 'SELF_CONSUME' | 'PAYMENT_CODE'>;
+export type UseMethod = Open<KnownUseMethod>;
+/** The code display modes known today. */
+export type KnownCodeDisplayMode = 'NOT_SHOW' | 'BARCODE' | 'QRCODE';
 /** How the code is rendered in the card bag. */
-export type CodeDisplayMode = Open<'NOT_SHOW' | 'BARCODE' | 'QRCODE'>;
-/** Card background colour. */
-export type BackgroundColor = Open<
+export type CodeDisplayMode = Open<KnownCodeDisplayMode>;
+/** The background colours known today. */
+export type KnownBackgroundColor =
   | 'Color010'
   | 'Color020'
   | 'Color030'
@@ -29,10 +41,13 @@ export type BackgroundColor = Open<
   | 'Color070'
   | 'Color080'
   | 'Color090'
-  | 'Color100'
->;
-/** Status of an uploaded code. */
-export type CouponCodeStatus = Open<'AVAILABLE' | 'DISPATCHED'>;
+  | 'Color100';
+/** Card background colour. */
+export type BackgroundColor = Open<KnownBackgroundColor>;
+/** The code statuses known today. */
+export type KnownCouponCodeStatus = 'AVAILABLE' | 'DISPATCHED';
+/** Status of an uploaded code: `AVAILABLE` (not given out yet) or `DISPATCHED` (assigned to a user). */
+export type CouponCodeStatus = Open<KnownCouponCodeStatus>;
 /** Status of a subsidy pay receipt. */
 export type SubsidyReceiptStatus = Open<
   | 'PAY_RECEIPT_UNKNOWN'
@@ -392,4 +407,126 @@ export interface SubsidyPayReceipt {
   success_time?: Rfc3339;
   out_subsidy_no: string;
   create_time?: Rfc3339;
+}
+
+/** Query of GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes (the code pool of a MERCHANT_UPLOAD stock). */
+export interface ListCouponCodesQuery {
+  /** Page size, 1–50. @default 20 (server side) */
+  limit?: number;
+  /** 0-based item offset. @default 0 (server side) */
+  offset?: number;
+  /** The appid under which `openid` is shown; without it no openid/unionid is returned. */
+  appid?: string;
+  /** Only codes in this status; omitted: every code. */
+  status?: CouponCodeStatus;
+}
+/** One pre-uploaded code of the pool. */
+export interface CouponCodeInfo {
+  code: string;
+  code_status: CouponCodeStatus;
+  upload_time: Rfc3339;
+  /** Set once the code is given to a user. */
+  dispatched_time?: Rfc3339;
+  openid?: string;
+  unionid?: string;
+  coupon_code?: string;
+}
+/** Response of GET …/stocks/{stock_id}/couponcodes. */
+export interface ListCouponCodesResponse {
+  stock_id: string;
+  total_count: number;
+  data: CouponCodeInfo[];
+  offset: number;
+  limit: number;
+}
+/** Query of GET …/stocks/{stock_id}/couponcodes/{coupon_code}. */
+export interface GetCouponCodeQuery {
+  /** The appid under which `openid` is shown. */
+  appid?: string;
+}
+/** Response of GET …/stocks/{stock_id}/couponcodes/{coupon_code}. */
+export interface GetCouponCodeResponse {
+  code_information: CouponCodeInfo;
+  /** Only for a DISPATCHED code: the user's coupon. */
+  coupon_information?: UserCoupon;
+}
+/** Query of DELETE …/stocks/{stock_id}/couponcodes/{coupon_code}. */
+export interface DeleteCouponCodeQuery {
+  /** Makes the delete safe to repeat. */
+  delete_request_no: string;
+}
+/** Response of DELETE …/stocks/{stock_id}/couponcodes/{coupon_code}. */
+export interface DeleteCouponCodeResponse {
+  stock_id: string;
+  delete_time: Rfc3339;
+}
+
+/** POST /v3/marketing/busifavor/coupons/send — send from the merchant's server (unconfirmed endpoint, busifavor.md §6.2). */
+export interface SendCouponRequest {
+  openid: string;
+  /** The sending appid; `openid` must belong to it. */
+  appid: string;
+  stock_id: string;
+  /** Unique per stock per user; letters, digits and `|_*-`. */
+  out_request_no: string;
+  /** Required for MERCHANT_API stocks, absent otherwise. */
+  coupon_code?: string;
+}
+/** Response of POST /coupons/send (the flat form; the client also unwraps `send_coupon_result`). */
+export interface SendCouponResponse {
+  stock_id: string;
+  out_request_no: string;
+  coupon_code: string;
+}
+
+/** Query of GET /v3/marketing/busifavor/subsidy/pay-receipts (list). */
+export interface ListSubsidyPayReceiptsQuery {
+  stock_id: string;
+  coupon_code: string;
+  out_subsidy_no?: string;
+}
+/** Response of GET /subsidy/pay-receipts (list). */
+export interface ListSubsidyPayReceiptsResponse {
+  pay_receipt_list: SubsidyPayReceipt[];
+}
+
+/** Status of a subsidy return receipt. */
+export type SubsidyReturnReceiptStatus = Open<
+  'RETURN_RECEIPT_UNKNOWN' | 'RETURN_RECEIPT_ACCEPTED' | 'RETURN_RECEIPT_SUCCESS' | 'RETURN_RECEIPT_FAIL'
+>;
+/** Why a subsidy return receipt failed. */
+export type SubsidyReturnFailReason = Open<'RETURN_RECEIPT_INSUFFICIENT_BALANCE' | 'RETURN_RECEIPT_OTHER'>;
+
+/** POST /v3/marketing/busifavor/subsidy/return-receipts — return (part of) a subsidy after a refund. */
+export interface CreateSubsidyReturnReceiptRequest {
+  stock_id: string;
+  coupon_code: string;
+  transaction_id: string;
+  /** The WeChat refund number of the order's refund. */
+  refund_id: string;
+  payer_merchant: string;
+  payee_merchant: string;
+  /** Fen; the total returned per coupon cannot exceed the amount subsidised. */
+  amount: number;
+  description: string;
+  out_subsidy_return_no: string;
+}
+/** A subsidy return receipt (create and GET). */
+export interface SubsidyReturnReceipt {
+  subsidy_return_receipt_id?: string;
+  stock_id: string;
+  coupon_code: string;
+  transaction_id: string;
+  refund_id: string;
+  payer_merchant: string;
+  payee_merchant: string;
+  amount: number;
+  description: string;
+  status: SubsidyReturnReceiptStatus;
+  fail_reason?: SubsidyReturnFailReason;
+  return_done_time?: Rfc3339;
+  /** The pay receipt this return draws from. */
+  subsidy_receipt_id: string;
+  out_subsidy_return_no: string;
+  return_create_time?: Rfc3339;
 }
