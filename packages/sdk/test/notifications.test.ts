@@ -11,6 +11,7 @@ import {
   createNotificationDispatcher,
   createNotificationParser,
   DecryptionError,
+  FAILURE_REASONS,
   isEventType,
   type NotificationEvent,
   parseNotification,
@@ -156,15 +157,31 @@ describe('parseNotification', () => {
     );
   });
 
-  it('returns unknown event types as generic events', async () => {
+  it("returns an unmodelled event type as event_type 'UNKNOWN' with the type WeChat sent", async () => {
     const body = envelope('COUPON.USE', { coupon_id: '1' });
     const event: NotificationEvent = await parseNotification({
       ...byCertificate,
       headers: signed(body),
       body,
     });
-    expect(event.event_type).toBe('COUPON.USE');
+    expect(event.event_type).toBe('UNKNOWN');
+    expect(event.event_type === 'UNKNOWN' && event.unknownEventType).toBe('COUPON.USE');
+    expect(event.envelope.event_type).toBe('COUPON.USE');
     expect(event.resource).toEqual({ coupon_id: '1' });
+  });
+
+  it('narrows resource by switch (event.event_type) at runtime too', async () => {
+    const body = envelope('COUPON.SEND', couponSend);
+    const event = await parseNotification({ ...byCertificate, headers: signed(body), body });
+    let code = '';
+    switch (event.event_type) {
+      case 'COUPON.SEND':
+        code = event.resource.coupon_code; // compiles only because the case narrowed resource
+        break;
+      default:
+        code = 'not narrowed';
+    }
+    expect(code).toBe('CODE0001');
   });
 
   it('refuses a WECHATPAY/SIGNTEST/ probe', async () => {
@@ -220,20 +237,25 @@ describe('parseNotification', () => {
 
 describe('adapters', () => {
   const received: NotificationEvent[] = [];
+  const errors: unknown[] = [];
   const dispatcher = createNotificationDispatcher()
     .on('COUPON.SEND', (e) => {
       // e.resource is CouponSendResource here: this line would not compile otherwise.
       if (e.resource.coupon_code === 'BOOM') throw new Error('database down');
       received.push(e);
     })
+    .on('COUPON.USE', (e) => {
+      received.push(e);
+    })
     .otherwise((e) => {
       received.push(e);
     });
+  const adapterOptions = { ...byCertificate, onError: (e: unknown) => errors.push(e) };
   let server: http.Server;
   let url = '';
 
   beforeAll(async () => {
-    server = http.createServer(createNodeHandler(byCertificate, dispatcher.dispatch));
+    server = http.createServer(createNodeHandler(adapterOptions, dispatcher.dispatch));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/notify`;
   });
@@ -247,27 +269,71 @@ describe('adapters', () => {
       body,
     });
     expect(res.status).toBe(204);
+    expect(res.headers.get('content-type')).toBeNull();
+    expect(await res.text()).toBe('');
     expect(received.at(-1)?.event_type).toBe('COUPON.SEND');
   });
 
-  it('node:http answers 401 + FAIL JSON on a bad signature and does not dispatch', async () => {
+  it('the dispatcher routes an unmodelled type by the name WeChat sent', async () => {
+    const body = envelope('COUPON.USE', { coupon_id: '9' });
+    const res = await fetch(url, { method: 'POST', headers: signed(body), body });
+    expect(res.status).toBe(204);
+    expect(received.at(-1)).toMatchObject({ event_type: 'UNKNOWN', unknownEventType: 'COUPON.USE' });
+  });
+
+  it('node:http answers 500 + FAIL JSON on a bad signature and on a SIGNTEST probe, and does not dispatch', async () => {
     const before = received.length;
     const body = envelope('COUPON.SEND', couponSend);
     const res = await fetch(url, { method: 'POST', headers: { ...signed(`${body} `) }, body });
-    expect(res.status).toBe(401);
-    expect(await res.json()).toMatchObject({ code: 'FAIL' });
+    expect(res.status).toBe(500);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(await res.json()).toEqual({ code: 'FAIL', message: FAILURE_REASONS.signature });
+    const probe = await fetch(url, {
+      method: 'POST',
+      headers: { ...signed(body), 'Wechatpay-Signature': 'WECHATPAY/SIGNTEST/AAAA' },
+      body,
+    });
+    expect(probe.status).toBe(500);
+    expect(await probe.json()).toEqual({ code: 'FAIL', message: FAILURE_REASONS.signature });
     expect(received.length).toBe(before);
+    expect(errors.at(-1)).toBeInstanceOf(SignatureVerificationError);
   });
 
-  it('node:http answers 500 when the handler throws, so WeChat redelivers', async () => {
+  it('node:http answers 500 when the handler throws, without leaking its error text to WeChat', async () => {
     const body = envelope('COUPON.SEND', { ...couponSend, coupon_code: 'BOOM' });
     const res = await fetch(url, { method: 'POST', headers: signed(body), body });
     expect(res.status).toBe(500);
-    expect(await res.json()).toEqual({ code: 'FAIL', message: 'database down' });
+    expect(await res.json()).toEqual({ code: 'FAIL', message: 'the notification handler failed' });
+    expect((errors.at(-1) as Error).message).toBe('database down');
   });
 
-  it('node adapter refuses an already-parsed JSON body with an actionable message', async () => {
-    const handler = createNodeHandler(byCertificate, () => {});
+  it('node:http answers 500 + FAIL JSON to a GET, a non-envelope and an oversized body', async () => {
+    const get = await fetch(url);
+    expect(get.status).toBe(500);
+    expect(await get.json()).toEqual({ code: 'FAIL', message: FAILURE_REASONS.method });
+    const notEnvelope = '{"hello":"world"}';
+    const bad = await fetch(url, { method: 'POST', headers: signed(notEnvelope), body: notEnvelope });
+    expect(bad.status).toBe(500);
+    expect(await bad.json()).toEqual({ code: 'FAIL', message: FAILURE_REASONS.envelope });
+    const small = http.createServer(createNodeHandler({ ...adapterOptions, maxBodyBytes: 64 }, () => {}));
+    await new Promise<void>((resolve) => small.listen(0, '127.0.0.1', resolve));
+    try {
+      const body = envelope('COUPON.SEND', couponSend);
+      const big = await fetch(`http://127.0.0.1:${(small.address() as AddressInfo).port}/`, {
+        method: 'POST',
+        headers: signed(body),
+        body,
+      });
+      expect(big.status).toBe(500);
+      expect(await big.json()).toEqual({ code: 'FAIL', message: FAILURE_REASONS.tooLarge });
+    } finally {
+      await new Promise<void>((resolve) => small.close(() => resolve()));
+    }
+  });
+
+  it('node adapter refuses an already-parsed JSON body, telling onError what to do', async () => {
+    const told: unknown[] = [];
+    const handler = createNodeHandler({ ...byCertificate, onError: (e) => told.push(e) }, () => {});
     const body = envelope('COUPON.SEND', couponSend);
     const req = Object.assign(new http.IncomingMessage(null as never), {
       method: 'POST',
@@ -287,20 +353,23 @@ describe('adapters', () => {
     };
     await handler(req, res as never);
     expect(status).toBe(500);
-    expect(text).toContain('express.raw');
+    expect(JSON.parse(text)).toEqual({ code: 'FAIL', message: FAILURE_REASONS.alreadyParsed });
+    expect(String(told[0])).toContain('express.raw');
   });
 
-  it('the Fetch adapter answers 204 on success and 400 on an undecryptable resource', async () => {
+  it('the Fetch adapter answers 204 on success and 500 + FAIL JSON on an undecryptable resource', async () => {
     const handle = createFetchHandler(byCertificate, dispatcher.dispatch);
     const body = envelope('PRODUCT_COUPON_SP.SEND', { brand_id: 'B' }, 'product_coupon');
     const ok = await handle(new Request('http://x/notify', { method: 'POST', headers: signed(body), body }));
     expect(ok.status).toBe(204);
+    expect(await ok.text()).toBe('');
     const wrongKey = createFetchHandler({ ...byCertificate, apiV3Key: 'Y'.repeat(32) }, () => {});
     const bad = await wrongKey(
       new Request('http://x/notify', { method: 'POST', headers: signed(body), body }),
     );
-    expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ code: 'FAIL' });
+    expect(bad.status).toBe(500);
+    expect(bad.headers.get('content-type')).toBe('application/json');
+    expect(await bad.json()).toEqual({ code: 'FAIL', message: FAILURE_REASONS.decryption });
   });
 
   it('a prepared parser verifies many notifications with keys parsed once', async () => {

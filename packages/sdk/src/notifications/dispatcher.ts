@@ -1,8 +1,9 @@
-import type {
-  KnownEventType,
-  NotificationEvent,
-  NotificationEventOf,
-  UnknownNotificationEvent,
+import {
+  type KnownEventType,
+  type NotificationEvent,
+  type NotificationEventOf,
+  UNKNOWN_EVENT_TYPE,
+  type UnknownNotificationEvent,
 } from './events.js';
 
 /** A handler for one event type. */
@@ -15,7 +16,7 @@ export interface NotificationDispatcher {
     type: T,
     handler: EventHandler<NotificationEventOf<T>>,
   ): NotificationDispatcher;
-  /** Registers the handler of any other event type. */
+  /** Registers the handler of an event type this SDK does not model (by the type WeChat sends). */
   on(type: string, handler: EventHandler<UnknownNotificationEvent>): NotificationDispatcher;
   /** Handles events no handler was registered for. @default ignore them (answer success) */
   otherwise(handler: EventHandler<NotificationEvent>): NotificationDispatcher;
@@ -43,7 +44,8 @@ export function createNotificationDispatcher(): NotificationDispatcher {
       return dispatcher;
     },
     dispatch: async (event) => {
-      const handler = handlers.get(event.event_type) as EventHandler<NotificationEvent> | undefined;
+      const type = event.event_type === UNKNOWN_EVENT_TYPE ? event.unknownEventType : event.event_type;
+      const handler = handlers.get(type) as EventHandler<NotificationEvent> | undefined;
       if (handler) await handler(event);
       else if (fallback) await fallback(event);
     },

@@ -118,21 +118,47 @@ export type NotificationEventOf<T extends KnownEventType> = EventBase & {
   resource: NotificationResourceMap[T];
 };
 
+/**
+ * What `event_type` says on an event whose type this SDK does not model. A known type is never reported
+ * this way, so `switch (event.event_type)` narrows `resource` in every `case` of a known type (a plain
+ * `string` member would swallow every case). The type WeChat sent is in `unknownEventType`.
+ */
+export const UNKNOWN_EVENT_TYPE = 'UNKNOWN';
+
 /** A verified event whose type this SDK does not model; `resource` is the parsed plaintext. */
 export type UnknownNotificationEvent = EventBase & {
-  event_type: string;
+  event_type: typeof UNKNOWN_EVENT_TYPE;
+  /** The `event_type` WeChat sent (also `envelope.event_type`). */
+  unknownEventType: string;
   resource: unknown;
 };
 
-/** Any verified, decrypted notification. Narrow with `isEventType(event, 'COUPON.SEND')` or the dispatcher. */
+/**
+ * Any verified, decrypted notification, discriminated by `event_type`: `switch (event.event_type)` or
+ * `if (event.event_type === 'COUPON.SEND')` types `resource`; events of other types have
+ * `event_type: 'UNKNOWN'`.
+ */
 export type NotificationEvent =
   | { [K in KnownEventType]: NotificationEventOf<K> }[KnownEventType]
   | UnknownNotificationEvent;
+
+// A record over KnownEventType, so adding a type to the map without listing it here does not compile.
+const KNOWN: { readonly [K in KnownEventType]: true } = {
+  'COUPON.SEND': true,
+  'PRODUCT_COUPON_SP.SEND': true,
+  'PRODUCT_COUPON_SP.IMAGE_GENERATION': true,
+  'DELIVERY_PLAN.CHANGE': true,
+};
+
+/** Whether this SDK models (types the resource of) an `event_type` as sent by WeChat. */
+export function isKnownEventType(type: string): type is KnownEventType {
+  return Object.hasOwn(KNOWN, type);
+}
 
 /** Type guard narrowing an event to a known type. */
 export function isEventType<T extends KnownEventType>(
   event: NotificationEvent,
   type: T,
-): event is NotificationEventOf<T> {
+): event is Extract<NotificationEvent, { event_type: T }> {
   return event.event_type === type;
 }

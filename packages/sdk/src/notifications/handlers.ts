@@ -5,12 +5,14 @@ import {
   createNotificationParser,
   InvalidNotificationError,
   type NotificationParserOptions,
+  type RawNotification,
 } from './parse.js';
 
 /**
- * Webhook adapters. Both answer WeChat the way it counts success: 204 after the handler resolved; on
- * failure 401 (signature), 400 (envelope or decryption) or 500 (handler threw), with
- * `{"code":"FAIL","message":…}`.
+ * Webhook adapters. They answer WeChat the way it counts success: 204 with an empty body once the handler
+ * resolved; every failure is 500 with `{"code":"FAIL","message":…}` (WeChat's documented failure answer),
+ * so WeChat redelivers. The message is a fixed reason, never the error text: a handler's error may name a
+ * database, a key or a customer. The error itself goes to `onError`.
  * @see ../../../../shared/docs/protocol.md §6.4
  */
 
@@ -21,41 +23,78 @@ export type NotificationHandler = (event: NotificationEvent) => void | Promise<v
 export interface NotificationAdapterOptions extends NotificationParserOptions {
   /** Largest accepted body. @default 1048576 */
   maxBodyBytes?: number;
-  /** Called with every refused notification (for logs). @default undefined */
+  /** Called with every refused notification and every handler error (for logs). @default undefined */
   onError?: (error: unknown) => void;
 }
 
-/** A status and JSON body to answer with. */
-interface Answer {
-  status: number;
+/** What to answer WeChat: 204 and no body, or 500 and a FAIL JSON body. */
+export interface NotificationAnswer {
+  status: 204 | 500;
+  /** `Content-Type: application/json` on a failure, nothing on success. */
+  headers: Record<string, string>;
+  /** Empty on success. */
   body: string;
 }
 
-function failure(status: number, message: string): Answer {
-  return { status, body: JSON.stringify({ code: 'FAIL', message }) };
+/** The fixed reasons sent to WeChat (the `message` of the FAIL body). */
+export const FAILURE_REASONS = {
+  method: 'notifications are POST requests',
+  tooLarge: 'the notification body is too large',
+  alreadyParsed: 'the notification body was parsed before its signature could be checked',
+  signature: 'signature verification failed',
+  envelope: 'the notification is not a valid APIv3 envelope',
+  decryption: 'the notification resource could not be decrypted',
+  handler: 'the notification handler failed',
+} as const;
+
+const SUCCESS: NotificationAnswer = { status: 204, headers: {}, body: '' };
+
+function failure(reason: string): NotificationAnswer {
+  return {
+    status: 500,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ code: 'FAIL', message: reason }),
+  };
 }
 
-function answerFor(error: unknown): Answer {
-  if (error instanceof SignatureVerificationError) return failure(401, error.message);
-  if (error instanceof InvalidNotificationError || error instanceof DecryptionError) {
-    return failure(400, error.message);
-  }
-  return failure(500, error instanceof Error ? error.message : 'the notification handler failed');
+function reasonFor(error: unknown): string {
+  if (error instanceof SignatureVerificationError) return FAILURE_REASONS.signature;
+  if (error instanceof InvalidNotificationError) return FAILURE_REASONS.envelope;
+  if (error instanceof DecryptionError) return FAILURE_REASONS.decryption;
+  return FAILURE_REASONS.handler;
 }
 
-function createCore(options: NotificationAdapterOptions, onEvent: NotificationHandler) {
+/**
+ * The framework-neutral core: give it the headers and the raw body (string or bytes, exactly as received),
+ * send back what it answers. Use it where the framework owns the body, e.g. Fastify with a `parseAs: 'string'`
+ * content-type parser (see the README).
+ * @example
+ * const handle = createRawNotificationHandler(options, events.dispatch);
+ * const answer = await handle({ headers: request.headers, body: request.body as string });
+ * reply.code(answer.status).headers(answer.headers).send(answer.body);
+ */
+export function createRawNotificationHandler(
+  options: NotificationAdapterOptions,
+  onEvent: NotificationHandler,
+): (raw: RawNotification) => Promise<NotificationAnswer> {
   const parse = createNotificationParser(options);
-  return async (
-    headers: Parameters<typeof parse>[0]['headers'],
-    body: string | Uint8Array,
-  ): Promise<Answer> => {
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  return async (raw) => {
+    const size = typeof raw.body === 'string' ? Buffer.byteLength(raw.body) : raw.body.byteLength;
+    if (size > maxBodyBytes) return failure(FAILURE_REASONS.tooLarge);
+    let event: NotificationEvent;
     try {
-      const event = await parse({ headers, body });
-      await onEvent(event);
-      return { status: 204, body: '' };
+      event = await parse(raw);
     } catch (error) {
       options.onError?.(error);
-      return answerFor(error);
+      return failure(reasonFor(error));
+    }
+    try {
+      await onEvent(event);
+      return SUCCESS;
+    } catch (error) {
+      options.onError?.(error);
+      return failure(FAILURE_REASONS.handler);
     }
   };
 }
@@ -64,9 +103,10 @@ function createCore(options: NotificationAdapterOptions, onEvent: NotificationHa
 type RequestWithBody = IncomingMessage & { rawBody?: unknown; body?: unknown };
 
 /**
- * An adapter for node:http, Express, Koa-style and Fastify (`reply.raw`/`request.raw`) request handlers.
- * It reads the raw body itself, or uses `req.rawBody` / a Buffer or string `req.body` (e.g.
- * `express.raw({ type: 'application/json' })`). A parsed JSON `req.body` is refused: its bytes are gone.
+ * An adapter for node:http and Express-style `(req, res)` handlers. It reads the raw body from the stream,
+ * or uses `req.rawBody` / a Buffer or string `req.body` (Express: `express.raw({ type: 'application/json' })`
+ * on the route). A parsed JSON `req.body` is refused: its bytes, and so its signature, are gone.
+ * For Fastify use `createRawNotificationHandler` (Fastify consumes the stream before handlers run).
  * @example
  * http.createServer(createNodeHandler({ apiV3Key, keys: client.platformKeys }, async (event) => { … }));
  */
@@ -74,46 +114,48 @@ export function createNodeHandler(
   options: NotificationAdapterOptions,
   onEvent: NotificationHandler,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const handle = createCore(options, onEvent);
+  const handle = createRawNotificationHandler(options, onEvent);
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   return async (req, res) => {
-    let answer: Answer;
+    let answer: NotificationAnswer;
     if (req.method !== 'POST') {
-      answer = failure(405, 'notifications are POST requests');
+      answer = failure(FAILURE_REASONS.method);
     } else {
       const raw = await readRawBody(req as RequestWithBody, maxBodyBytes);
-      answer = 'error' in raw ? raw.error : await handle(req.headers, raw.body);
+      if ('problem' in raw) {
+        options.onError?.(new InvalidNotificationError(BODY_PROBLEMS[raw.problem]));
+        answer = failure(FAILURE_REASONS[raw.problem]);
+      } else {
+        answer = await handle({ headers: req.headers, body: raw.body });
+      }
     }
-    if (answer.status === 204) {
-      res.writeHead(204).end();
-    } else {
-      res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(answer.body);
-    }
+    res.writeHead(answer.status, answer.headers).end(answer.body || undefined);
   };
 }
+
+/** What `onError` is told (the developer's side; WeChat gets the short reason). */
+const BODY_PROBLEMS = {
+  tooLarge: 'the notification body exceeds maxBodyBytes',
+  alreadyParsed:
+    'the request body was already parsed as JSON, so its signature cannot be checked; mount the handler ' +
+    "before JSON middleware or use express.raw({ type: 'application/json' }) on its route",
+} as const;
 
 async function readRawBody(
   req: RequestWithBody,
   maxBodyBytes: number,
-): Promise<{ body: string | Uint8Array } | { error: Answer }> {
+): Promise<{ body: string | Uint8Array } | { problem: 'tooLarge' | 'alreadyParsed' }> {
   for (const candidate of [req.rawBody, req.body]) {
     if (typeof candidate === 'string' || candidate instanceof Uint8Array) return { body: candidate };
   }
-  if (req.body !== undefined && req.body !== null) {
-    return {
-      error: failure(
-        500,
-        'the request body was already parsed as JSON, so its signature cannot be checked; mount the handler ' +
-          "before JSON middleware or use express.raw({ type: 'application/json' })",
-      ),
-    };
-  }
+  // Parsed JSON (express.json() ran first): re-serialising it would not give back the signed bytes.
+  if (req.body !== undefined && req.body !== null) return { problem: 'alreadyParsed' };
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     size += buf.length;
-    if (size > maxBodyBytes) return { error: failure(413, `the body exceeds ${maxBodyBytes} bytes`) };
+    if (size > maxBodyBytes) return { problem: 'tooLarge' };
     chunks.push(buf);
   }
   return { body: Buffer.concat(chunks) };
@@ -128,21 +170,15 @@ export function createFetchHandler(
   options: NotificationAdapterOptions,
   onEvent: NotificationHandler,
 ): (request: Request) => Promise<Response> {
-  const handle = createCore(options, onEvent);
-  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const handle = createRawNotificationHandler(options, onEvent);
   return async (request) => {
-    let answer: Answer;
-    if (request.method !== 'POST') {
-      answer = failure(405, 'notifications are POST requests');
-    } else {
-      const body = new Uint8Array(await request.arrayBuffer());
-      answer =
-        body.byteLength > maxBodyBytes
-          ? failure(413, `the body exceeds ${maxBodyBytes} bytes`)
-          : await handle(request.headers, body);
-    }
-    return answer.status === 204
-      ? new Response(null, { status: 204 })
-      : new Response(answer.body, { status: answer.status, headers: { 'Content-Type': 'application/json' } });
+    const answer =
+      request.method === 'POST'
+        ? await handle({ headers: request.headers, body: new Uint8Array(await request.arrayBuffer()) })
+        : failure(FAILURE_REASONS.method);
+    return new Response(answer.status === 204 ? null : answer.body, {
+      status: answer.status,
+      headers: answer.headers,
+    });
   };
 }

@@ -3,7 +3,7 @@ import { PlatformKeyStore, type VerificationOptions } from '../client/platform-k
 import { DecryptionError, SignatureVerificationError, WechatPayError } from '../errors.js';
 import { decryptNotificationResource, parseNotificationEnvelope } from '../protocol/notification.js';
 import { readHeader, verifyResponseSignature } from '../protocol/response-signature.js';
-import type { NotificationEvent } from './events.js';
+import { isKnownEventType, type NotificationEvent, UNKNOWN_EVENT_TYPE } from './events.js';
 
 /**
  * Notification intake: verify the signature over the raw body (±300 s), then decrypt the resource and
@@ -89,17 +89,19 @@ export function createNotificationParser(options: NotificationParserOptions): No
     } catch {
       throw new DecryptionError('the decrypted notification resource is not JSON');
     }
-    return {
+    const base = {
       id: envelope.id,
       create_time: envelope.create_time,
-      event_type: envelope.event_type,
       summary: envelope.summary,
       original_type: envelope.resource.original_type,
-      resource,
       plaintext,
       envelope,
       verifiedBy: result.serial,
-    } as NotificationEvent;
+    };
+    // The resource's shape is WeChat's contract for the type; it is not re-validated here.
+    return isKnownEventType(envelope.event_type)
+      ? ({ ...base, event_type: envelope.event_type, resource } as NotificationEvent)
+      : { ...base, event_type: UNKNOWN_EVENT_TYPE, unknownEventType: envelope.event_type, resource };
   };
 }
 
@@ -110,7 +112,7 @@ const parserCache = new WeakMap<object, { apiV3Key: string; parser: Notification
  * with the options bound); this function caches a parser per options object.
  * @example
  * const event = await parseNotification({ headers: req.headers, body: rawBody, apiV3Key, keys: client.platformKeys });
- * if (event.event_type === 'COUPON.SEND') console.log(event.resource);
+ * if (event.event_type === 'COUPON.SEND') console.log(event.resource.coupon_code);
  */
 export function parseNotification(
   input: RawNotification & NotificationParserOptions,
