@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Aes } from 'wechatpay-axios-plugin';
 import WxPay from 'wechatpay-node-v3';
 import {
-  buildNotification,
   createFetchHandler,
   createNodeHandler,
   createNotificationDispatcher,
@@ -16,55 +15,17 @@ import {
   type NotificationEvent,
   parseNotification,
   SignatureVerificationError,
-  signResponse,
 } from '../src/index.js';
-import { API_V3_KEY, MCHID, makeIdentity, PUB_KEY_ID } from './fixtures.js';
-
-const platform = makeIdentity('platform', '3A6B2C9D1E4F50617283940A1B2C3D4E5F607182');
-const NOW_S = 1735689605;
-const now = () => NOW_S * 1000;
-const couponSend = {
-  event_type: 'EVENT_TYPE_BUSICOUPON_SEND',
-  coupon_code: 'CODE0001',
-  stock_id: '1212000000000001',
-  send_time: '2025-01-01T08:00:00+08:00',
-  openid: 'oTest_openid_0001',
-  send_channel: 'BUSICOUPON_SEND_CHANNEL_API',
-  send_merchant: MCHID,
-};
-
-function envelope(eventType: string, plaintext: unknown, originalType = 'coupon') {
-  return JSON.stringify(
-    buildNotification({
-      id: '8b33f79f-8869-5ae5-b41b-3c0b59f957d0',
-      createTime: '2025-01-01T08:00:05+08:00',
-      eventType,
-      summary: '商家券领券通知',
-      originalType,
-      associatedData: originalType,
-      resourceNonce: 'k9x2LmQ7pR4s',
-      apiV3Key: API_V3_KEY,
-      plaintext,
-    }),
-  );
-}
-
-function signed(body: string, serial = platform.serialNo, timestamp = NOW_S) {
-  return signResponse({
-    body,
-    timestamp,
-    nonce: 'Q0s9N8m7L6k5J4h3G2f1D0s9A8p7O6i5',
-    serial,
-    privateKey: platform.privateKey,
-  });
-}
-
-const byCertificate = { apiV3Key: API_V3_KEY, keys: { certificates: [platform.certificatePem] }, now };
-const byPublicKey = {
-  apiV3Key: API_V3_KEY,
-  keys: { publicKey: { keyId: PUB_KEY_ID, key: platform.publicKeyPem } },
-  now,
-};
+import { API_V3_KEY, MCHID, PUB_KEY_ID } from './fixtures.js';
+import {
+  byCertificate,
+  byPublicKey,
+  couponSend,
+  envelope,
+  NOW_S,
+  platform,
+  signed,
+} from './notification-fixtures.js';
 
 describe('parseNotification', () => {
   it('verifies and decrypts a COUPON.SEND built by our protocol code, typed by event_type', async () => {
