@@ -67,13 +67,19 @@ export async function buildApp(
     logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
     bodyLimit: config.bodyLimitBytes,
     genReqId: () => newRequestId(),
-    // Malformed HTTP (bad framing, oversized headers) still gets WeChat's error shape, then the socket closes.
+    // Malformed HTTP (bad framing, oversized headers) still gets WeChat's error shape and a Request-ID,
+    // then the socket closes.
     clientErrorHandler: (error, socket) => {
       if (!socket.writable) return socket.destroy(error);
       const body = JSON.stringify(errors.INVALID_REQUEST('HTTP 请求格式错误').toBody());
       socket.end(
-        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nRequest-ID: ${newRequestId()}\r\nConnection: close\r\n\r\n${body}`,
       );
+    },
+    // A path Fastify cannot route (bad percent-encoding, an over-long parameter) gets WeChat's shape too.
+    frameworkErrors: (error, request, reply) => {
+      void reply.header('Request-ID', request.id);
+      handleError(error, request, reply);
     },
   });
   app.setValidatorCompiler(createValidatorCompiler());

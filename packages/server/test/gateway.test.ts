@@ -1,21 +1,49 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { connect } from 'node:net';
 import { decryptAeadAes256Gcm, loadCertificate } from '@wechatpay-sandbox/sdk/protocol';
 import {
   DIALECTS,
   rawRequest,
   startSandbox,
+  type TestMerchant,
   type TestSandbox,
   verifyTestResponse,
 } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/db/connect.js';
+import { SqlNotifySettingsStore } from '../src/db/notify-settings-repo.js';
+import { addMerchant } from './busifavor-helpers.js';
 
 const CALLBACKS = '/v3/marketing/busifavor/callbacks';
+const PRODUCT_COUPON = '/v3/marketing/partner/product-coupon/notify-configs';
+const deliveryPlan = (spMchid: string) => `/v3/marketing/partner/delivery-plan/${spMchid}/notify-url`;
+/** `https://merchant.example.com/` is 29 characters. */
+const urlOfLength = (length: number) => `https://merchant.example.com/${'a'.repeat(length - 29)}`;
+
+/** Writes raw bytes to the server and resolves with everything it answers before closing. */
+function rawExchange(baseUrl: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      data += chunk;
+    });
+    socket.on('end', () => resolve(data));
+    socket.on('error', reject);
+    socket.write(bytes);
+  });
+}
 
 for (const dialect of DIALECTS) {
   describe.skipIf(!dialect.available)(`gateway and notify settings on ${dialect.name}`, () => {
     let sandbox: TestSandbox;
+    /** A second, unrelated merchant with its own registered key. */
+    let other: TestMerchant;
     beforeAll(async () => {
       sandbox = await startSandbox({ dialect });
+      other = await addMerchant(sandbox, '1900000303');
     });
     afterAll(async () => {
       await sandbox?.close();
@@ -154,6 +182,177 @@ for (const dialect of DIALECTS) {
       expect([bad.status, bad.json().code]).toEqual([400, 'PARAM_ERROR']);
     });
 
+    it('accepts a 256-character notify_url on all three families and echoes it', async () => {
+      const url = urlOfLength(256);
+      expect(url).toHaveLength(256);
+      const busifavor = await sandbox.request({ method: 'POST', path: CALLBACKS, body: { notify_url: url } });
+      expect([busifavor.status, busifavor.json().notify_url]).toEqual([200, url]);
+      const productCoupon = await sandbox.request({
+        method: 'POST',
+        path: PRODUCT_COUPON,
+        body: { notify_url: url },
+      });
+      expect([productCoupon.status, productCoupon.json().notify_url]).toEqual([200, url]);
+      const plan = await sandbox.request({
+        method: 'POST',
+        path: deliveryPlan(mchid()),
+        body: { notify_url: url },
+      });
+      expect([plan.status, plan.json().notify_url]).toEqual([200, url]);
+      // The tamper tests below check that this URL is left alone.
+      const restore = await sandbox.request({
+        method: 'POST',
+        path: CALLBACKS,
+        body: { notify_url: 'https://merchant.example.com/wxpay/busifavor' },
+      });
+      expect(restore.status).toBe(200);
+    });
+
+    describe.each([
+      ['product-coupon', () => PRODUCT_COUPON, 'product-coupon'],
+      ['delivery-plan', () => deliveryPlan(mchid()), 'delivery-plan'],
+    ] as const)('%s notify_url validation', (_family, path, storeFamily) => {
+      it.each([
+        ['http scheme', 'http://merchant.example.com/notify'],
+        ['a query string', 'https://merchant.example.com/notify?a=1'],
+        ['an empty query', 'https://merchant.example.com/notify?'],
+        ['a fragment', 'https://merchant.example.com/notify#x'],
+        ['257 characters', urlOfLength(257)],
+        ['not a URL', 'merchant.example.com/notify'],
+        ['an empty string', ''],
+      ])('refuses %s with PARAM_ERROR on /notify_url and keeps the stored URL', async (_name, url) => {
+        const res = await sandbox.request({ method: 'POST', path: path(), body: { notify_url: url } });
+        expect(res.status).toBe(400);
+        const error = res.json<{ code: string; detail: { field: string; location: string } }>();
+        expect(error.code).toBe('PARAM_ERROR');
+        expect(error.detail).toMatchObject({ field: '/notify_url', location: 'body' });
+        // Read the stored setting itself: delivery-plan has no GET endpoint.
+        const handle = openDatabase(sandbox.dbUrl);
+        try {
+          const stored = await new SqlNotifySettingsStore(handle.db).get(mchid(), storeFamily);
+          expect(stored?.notifyUrl).toBe(urlOfLength(256));
+        } finally {
+          await handle.close();
+        }
+      });
+    });
+
+    it.each([
+      ['16 digits', '1900000001234567'],
+      ['letters', '19000000ab'],
+      ['full-width digits', '１９０００００００１'],
+    ])('refuses a busifavor mchid of %s with PARAM_ERROR in body and query', async (_name, value) => {
+      const post = await sandbox.request({
+        method: 'POST',
+        path: CALLBACKS,
+        body: { mchid: value, notify_url: 'https://merchant.example.com/n' },
+      });
+      expect([post.status, post.json().code]).toEqual([400, 'PARAM_ERROR']);
+      expect(post.json().detail).toMatchObject({ field: '/mchid', location: 'body' });
+      const get = await sandbox.request({
+        method: 'GET',
+        path: `${CALLBACKS}?mchid=${encodeURIComponent(value)}`,
+      });
+      expect([get.status, get.json().code]).toEqual([400, 'PARAM_ERROR']);
+      expect(get.json().detail).toMatchObject({ field: 'mchid', location: 'query' });
+    });
+
+    it.each([
+      ['16 digits', '1900000001234567'],
+      ['7 digits', '1900000'],
+      ['letters', '19000000ab'],
+    ])('refuses a delivery-plan sp_mchid of %s with PARAM_ERROR in the path', async (_name, value) => {
+      const res = await sandbox.request({
+        method: 'POST',
+        path: deliveryPlan(value),
+        body: { notify_url: 'https://www.example.com/notify' },
+      });
+      expect([res.status, res.json().code]).toEqual([400, 'PARAM_ERROR']);
+      expect(res.json().detail).toMatchObject({ field: 'sp_mchid', location: 'path' });
+    });
+
+    describe('a sub-merchant with its own key', () => {
+      let sub: TestMerchant;
+      beforeAll(async () => {
+        sub = await addMerchant(sandbox, '1900000404', { parent: mchid() });
+      });
+
+      it("seed 001: its own busifavor URL is visible to it, and 404 to its provider's GET", async () => {
+        const set = await sandbox.request({
+          method: 'POST',
+          path: CALLBACKS,
+          body: { notify_url: 'https://sub.example.com/own' },
+          merchant: sub,
+        });
+        expect([set.status, set.json().mchid]).toEqual([200, sub.mchid]);
+        const own = await sandbox.request({ method: 'GET', path: CALLBACKS, merchant: sub });
+        expect([own.status, own.json()]).toEqual([
+          200,
+          { mchid: sub.mchid, notify_url: 'https://sub.example.com/own' },
+        ]);
+        const byProvider = await sandbox.request({ method: 'GET', path: `${CALLBACKS}?mchid=${sub.mchid}` });
+        expect([byProvider.status, byProvider.json().code]).toEqual([404, 'RESOURCE_NOT_EXISTS']);
+      });
+
+      it('seed 001: a URL the provider set for it is visible to the provider, and 404 to the sub-merchant', async () => {
+        const set = await sandbox.request({
+          method: 'POST',
+          path: CALLBACKS,
+          body: { mchid: sub.mchid, notify_url: 'https://provider.example.com/for-sub' },
+        });
+        expect(set.status).toBe(200);
+        const byProvider = await sandbox.request({ method: 'GET', path: `${CALLBACKS}?mchid=${sub.mchid}` });
+        expect([byProvider.status, byProvider.json()]).toEqual([
+          200,
+          { mchid: sub.mchid, notify_url: 'https://provider.example.com/for-sub' },
+        ]);
+        const own = await sandbox.request({ method: 'GET', path: CALLBACKS, merchant: sub });
+        expect([own.status, own.json().code]).toEqual([404, 'RESOURCE_NOT_EXISTS']);
+      });
+
+      it('seeds 000/003: product-coupon and delivery-plan settings are refused with 403 NO_AUTH (not a 普通服务商)', async () => {
+        const requests = [
+          { method: 'POST', path: PRODUCT_COUPON, body: { notify_url: 'https://sub.example.com/pc' } },
+          { method: 'GET', path: PRODUCT_COUPON },
+          {
+            method: 'POST',
+            path: deliveryPlan(sub.mchid),
+            body: { notify_url: 'https://sub.example.com/dp' },
+          },
+        ];
+        for (const input of requests) {
+          const res = await sandbox.request({ ...input, merchant: sub });
+          expect([res.status, res.json().code], `${input.method} ${input.path}`).toEqual([403, 'NO_AUTH']);
+          expect(res.json().message).toContain('请确认已开通商品券权限');
+        }
+        const handle = openDatabase(sandbox.dbUrl);
+        try {
+          const store = new SqlNotifySettingsStore(handle.db);
+          expect(await store.get(sub.mchid, 'product-coupon')).toBeUndefined();
+          expect(await store.get(sub.mchid, 'delivery-plan')).toBeUndefined();
+        } finally {
+          await handle.close();
+        }
+      });
+
+      it('a merchant without a provider may set them (the sandbox treats it as a 普通服务商)', async () => {
+        const pc = await sandbox.request({
+          method: 'POST',
+          path: PRODUCT_COUPON,
+          body: { notify_url: 'https://other.example.com/pc' },
+          merchant: other,
+        });
+        expect([pc.status, pc.json().notify_url]).toEqual([200, 'https://other.example.com/pc']);
+        const plan = await sandbox.request({
+          method: 'POST',
+          path: deliveryPlan(other.mchid),
+          body: { notify_url: 'https://other.example.com/dp' },
+          merchant: other,
+        });
+        expect(plan.status).toBe(200);
+      });
+    });
+
     it('answers /v3/certificates with 404 for a public-key merchant', async () => {
       const res = await sandbox.request({ method: 'GET', path: '/v3/certificates' });
       expect([res.status, res.json().code]).toEqual([404, 'RESOURCE_NOT_EXISTS']);
@@ -220,6 +419,16 @@ for (const dialect of DIALECTS) {
           }),
         );
       });
+      it('timestamp 301 s in the future', async () => {
+        await expect401(
+          await sandbox.request({
+            method: 'POST',
+            path: CALLBACKS,
+            body: body(),
+            timestamp: Math.floor(Date.now() / 1000) + 301,
+          }),
+        );
+      });
       it('timestamp in milliseconds', async () => {
         await expect401(
           await sandbox.request({ method: 'POST', path: CALLBACKS, body: body(), timestamp: Date.now() }),
@@ -231,7 +440,31 @@ for (const dialect of DIALECTS) {
         expect(first.status).toBe(200);
         await expect401(await sandbox.request({ method: 'GET', path: CALLBACKS, nonce }));
       });
-      it("another merchant's serial", async () => {
+      it("another merchant's own mchid, serial and key verify (control for the next two)", async () => {
+        const res = await sandbox.request({ method: 'GET', path: CALLBACKS, merchant: other });
+        expect([res.status, res.json().code]).toEqual([404, 'RESOURCE_NOT_EXISTS']);
+      });
+      it("another merchant's registered serial, signed with the caller's key", async () => {
+        await expect401(
+          await sandbox.request({
+            method: 'POST',
+            path: CALLBACKS,
+            body: body(),
+            authorization: (h) => h.replace(/serial_no="[^"]+"/, `serial_no="${other.serialNo}"`),
+          }),
+        );
+      });
+      it("the caller's mchid with another merchant's serial and key", async () => {
+        await expect401(
+          await sandbox.request({
+            method: 'POST',
+            path: CALLBACKS,
+            body: body(),
+            merchant: { ...other, mchid: mchid() },
+          }),
+        );
+      });
+      it('a serial registered for nobody', async () => {
         await expect401(
           await sandbox.request({
             method: 'POST',
@@ -359,6 +592,47 @@ for (const dialect of DIALECTS) {
         },
       });
       expect(res.status).toBe(200);
+    });
+
+    it('accepts a timestamp 300 s in the future (the window is inclusive)', async () => {
+      const res = await sandbox.request({
+        method: 'GET',
+        path: CALLBACKS,
+        timestamp: Math.floor(Date.now() / 1000) + 300,
+      });
+      expect(res.status).toBe(200);
+    });
+
+    it.each([
+      ['a header line without a colon', 'GET /v3/certificates HTTP/1.1\r\nHost: x\r\nBroken header\r\n\r\n'],
+      ['an invalid method token', 'G@T /v3/certificates HTTP/1.1\r\nHost: x\r\n\r\n'],
+      [
+        'both Content-Length and chunked framing',
+        'POST /v3/certificates HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      ],
+    ])(
+      'answers malformed HTTP (%s) with 400 INVALID_REQUEST, a Request-ID, then closes',
+      async (_n, bytes) => {
+        const answer = await rawExchange(sandbox.url, bytes);
+        const [head = '', body = ''] = answer.split('\r\n\r\n');
+        const [statusLine, ...headerLines] = head.split('\r\n');
+        expect(statusLine).toBe('HTTP/1.1 400 Bad Request');
+        const headers = Object.fromEntries(
+          headerLines.map((line) => [
+            line.slice(0, line.indexOf(':')).toLowerCase(),
+            line.slice(line.indexOf(':') + 1).trim(),
+          ]),
+        );
+        expect(headers['request-id']).toMatch(/^[0-9A-F]{48}$/);
+        expect(headers.connection).toBe('close');
+        expect(JSON.parse(body)).toMatchObject({ code: 'INVALID_REQUEST', message: expect.any(String) });
+      },
+    );
+
+    it('answers a path with broken percent-encoding with 400 INVALID_REQUEST and a Request-ID', async () => {
+      const res = await sandbox.request({ method: 'GET', path: '/v3/marketing/busifavor/%ZZ' });
+      expect([res.status, res.json().code]).toEqual([400, 'INVALID_REQUEST']);
+      expect(res.headers['request-id']).toMatch(/^[0-9A-F]{48}$/);
     });
 
     it('refuses a request without User-Agent with 400 INVALID_REQUEST', async () => {

@@ -41,6 +41,22 @@ export interface NotifySettingsDeps {
 
 const MCHID_PATTERN = /^\d{8,15}$/;
 
+/** Seed 000's answer to a caller without product-coupon permission (描述 and 解决方案 of its NO_AUTH row). */
+export const PRODUCT_COUPON_NO_AUTH_MESSAGE = '缺少业务相关权限，请确认已开通商品券权限';
+
+/**
+ * Seeds 000 and 003 are for 普通服务商 only. The sandbox has no merchant types, so a sub-merchant (a
+ * merchant with a service provider) is refused and any other merchant may act as a service provider —
+ * the dev merchant of `init` included (docs/fidelity.md).
+ */
+async function assertServiceProvider(
+  deps: Pick<NotifySettingsDeps, 'merchants'>,
+  caller: string,
+): Promise<void> {
+  const parent = await deps.merchants.parentOf(caller);
+  if (parent !== null) throw errors.NO_AUTH(PRODUCT_COUPON_NO_AUTH_MESSAGE);
+}
+
 /**
  * Resolves which merchant a request acts for: the caller itself, or a sub-merchant of the caller.
  * Unknown merchant → 400 MCH_NOT_EXISTS; someone else's → 403 NO_AUTH.
@@ -106,6 +122,7 @@ export async function setProductCouponNotifyConfig(
   caller: string,
   body: { notify_url?: unknown },
 ): Promise<NotifySetting> {
+  await assertServiceProvider(deps, caller);
   return saveOwnSetting(deps, caller, 'product-coupon', validUrl(deps, body.notify_url));
 }
 
@@ -114,6 +131,7 @@ export async function getProductCouponNotifyConfig(
   deps: NotifySettingsDeps,
   caller: string,
 ): Promise<NotifySetting> {
+  await assertServiceProvider(deps, caller);
   const setting = await deps.store.get(caller, 'product-coupon');
   if (!setting) throw errors.RESOURCE_NOT_EXISTS('未设置商品券事件通知地址');
   return setting;
@@ -128,6 +146,7 @@ export async function setDeliveryPlanNotifyUrl(
 ): Promise<NotifySetting> {
   if (!MCHID_PATTERN.test(spMchid))
     throw paramError('sp_mchid', '必须为8-15位数字的服务商商户号', 'path', spMchid);
+  await assertServiceProvider(deps, caller);
   if (spMchid !== caller) throw errors.NO_AUTH(`sp_mchid ${spMchid} 与调用方商户号不一致`);
   return saveOwnSetting(deps, caller, 'delivery-plan', validUrl(deps, body.notify_url));
 }
