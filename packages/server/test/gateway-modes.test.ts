@@ -1,9 +1,14 @@
-import { DIALECTS, startSandbox, type TestSandbox, verifyTestResponse } from '@wechatpay-sandbox/test-kit';
+import {
+  DIALECTS,
+  startSandbox,
+  type TestMerchant,
+  type TestSandbox,
+  verifyTestResponse,
+} from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/connect.js';
 import { MerchantRepo } from '../src/db/merchant-repo.js';
-
-const sqlite = DIALECTS.find((d) => d.name === 'sqlite');
+import { addMerchant } from './busifavor-helpers.js';
 
 for (const dialect of DIALECTS) {
   describe.skipIf(!dialect.available)(`signing modes and merchant relations on ${dialect.name}`, () => {
@@ -87,74 +92,95 @@ for (const dialect of DIALECTS) {
   });
 }
 
-describe.skipIf(!sqlite)('rate limits', () => {
-  let sandbox: TestSandbox;
-  beforeAll(async () => {
-    sandbox = await startSandbox({
-      dialect: sqlite as NonNullable<typeof sqlite>,
-      config: {
-        rateLimit: { perSecond: 0.001, burst: 3 },
-        endpointRateLimits: {
-          'GET /v3/marketing/partner/product-coupon/notify-configs': { perSecond: 0.001, burst: 1 },
+for (const dialect of DIALECTS) {
+  describe.skipIf(!dialect.available)(`rate limits on ${dialect.name}`, () => {
+    let sandbox: TestSandbox;
+    let second: TestMerchant;
+    beforeAll(async () => {
+      sandbox = await startSandbox({
+        dialect,
+        config: {
+          rateLimit: { perSecond: 0.001, burst: 3 },
+          endpointRateLimits: {
+            'GET /v3/marketing/partner/product-coupon/notify-configs': { perSecond: 0.001, burst: 1 },
+          },
         },
-      },
+      });
+      second = await addMerchant(sandbox, '1900000505');
+    });
+    afterAll(async () => {
+      await sandbox?.close();
+    });
+
+    it('answers 429 FREQUENCY_LIMITED past the per-merchant limit and RATELIMIT_EXCEEDED on product-coupon', async () => {
+      const pc = '/v3/marketing/partner/product-coupon/notify-configs';
+      expect((await sandbox.request({ method: 'GET', path: pc })).status).toBe(404); // no URL yet; token used
+      const limited = await sandbox.request({ method: 'GET', path: pc });
+      expect([limited.status, limited.json().code]).toEqual([429, 'RATELIMIT_EXCEEDED']);
+      const statuses: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        statuses.push(
+          (await sandbox.request({ method: 'GET', path: '/v3/marketing/busifavor/callbacks' })).status,
+        );
+      }
+      expect(statuses).toEqual([404, 404]);
+      const last = await sandbox.request({ method: 'GET', path: '/v3/marketing/busifavor/callbacks' });
+      expect([last.status, last.json().code]).toEqual([429, 'FREQUENCY_LIMITED']);
+    });
+
+    it('counts per merchant: a second merchant is unaffected while the first is limited', async () => {
+      const pc = '/v3/marketing/partner/product-coupon/notify-configs';
+      const first = await sandbox.request({ method: 'GET', path: '/v3/marketing/busifavor/callbacks' });
+      expect([first.status, first.json().code]).toEqual([429, 'FREQUENCY_LIMITED']);
+      const own = await sandbox.request({ method: 'GET', path: pc, merchant: second });
+      expect([own.status, own.json().code]).toEqual([404, 'RESOURCE_NOT_EXISTS']);
+      const busifavor = await sandbox.request({
+        method: 'GET',
+        path: '/v3/marketing/busifavor/callbacks',
+        merchant: second,
+      });
+      expect([busifavor.status, busifavor.json().code]).toEqual([404, 'RESOURCE_NOT_EXISTS']);
+      // …and its own per-endpoint bucket (burst 1) is now empty too.
+      const again = await sandbox.request({ method: 'GET', path: pc, merchant: second });
+      expect([again.status, again.json().code]).toEqual([429, 'RATELIMIT_EXCEEDED']);
     });
   });
-  afterAll(async () => {
-    await sandbox?.close();
-  });
 
-  it('answers 429 FREQUENCY_LIMITED past the per-merchant limit and RATELIMIT_EXCEEDED on product-coupon', async () => {
-    const pc = '/v3/marketing/partner/product-coupon/notify-configs';
-    expect((await sandbox.request({ method: 'GET', path: pc })).status).toBe(404); // no URL yet; token used
-    const limited = await sandbox.request({ method: 'GET', path: pc });
-    expect([limited.status, limited.json().code]).toEqual([429, 'RATELIMIT_EXCEEDED']);
-    const statuses: number[] = [];
-    for (let i = 0; i < 2; i++) {
-      statuses.push(
-        (await sandbox.request({ method: 'GET', path: '/v3/marketing/busifavor/callbacks' })).status,
-      );
-    }
-    expect(statuses).toEqual([404, 404]);
-    const last = await sandbox.request({ method: 'GET', path: '/v3/marketing/busifavor/callbacks' });
-    expect([last.status, last.json().code]).toEqual([429, 'FREQUENCY_LIMITED']);
-  });
-});
+  describe.skipIf(!dialect.available)(`strict target policy at set time on ${dialect.name}`, () => {
+    let sandbox: TestSandbox;
+    beforeAll(async () => {
+      sandbox = await startSandbox({
+        dialect,
+        config: { targetPolicy: 'strict' },
+      });
+    });
+    afterAll(async () => {
+      await sandbox?.close();
+    });
 
-describe.skipIf(!sqlite)('strict target policy at set time', () => {
-  let sandbox: TestSandbox;
-  beforeAll(async () => {
-    sandbox = await startSandbox({
-      dialect: sqlite as NonNullable<typeof sqlite>,
-      config: { targetPolicy: 'strict' },
+    it.each([
+      'https://localhost/notify',
+      'https://127.0.0.1/notify',
+      'https://10.1.2.3/notify',
+      'https://192.168.0.10/notify',
+      'https://[::1]/notify',
+      'https://169.254.169.254/latest',
+    ])('refuses %s', async (url) => {
+      const res = await sandbox.request({
+        method: 'POST',
+        path: '/v3/marketing/partner/product-coupon/notify-configs',
+        body: { notify_url: url },
+      });
+      expect([res.status, res.json().code]).toEqual([400, 'PARAM_ERROR']);
+    });
+
+    it('accepts a public host', async () => {
+      const res = await sandbox.request({
+        method: 'POST',
+        path: '/v3/marketing/partner/product-coupon/notify-configs',
+        body: { notify_url: 'https://8.8.8.8/notify' },
+      });
+      expect(res.status).toBe(200);
     });
   });
-  afterAll(async () => {
-    await sandbox?.close();
-  });
-
-  it.each([
-    'https://localhost/notify',
-    'https://127.0.0.1/notify',
-    'https://10.1.2.3/notify',
-    'https://192.168.0.10/notify',
-    'https://[::1]/notify',
-    'https://169.254.169.254/latest',
-  ])('refuses %s', async (url) => {
-    const res = await sandbox.request({
-      method: 'POST',
-      path: '/v3/marketing/partner/product-coupon/notify-configs',
-      body: { notify_url: url },
-    });
-    expect([res.status, res.json().code]).toEqual([400, 'PARAM_ERROR']);
-  });
-
-  it('accepts a public host', async () => {
-    const res = await sandbox.request({
-      method: 'POST',
-      path: '/v3/marketing/partner/product-coupon/notify-configs',
-      body: { notify_url: 'https://8.8.8.8/notify' },
-    });
-    expect(res.status).toBe(200);
-  });
-});
+}

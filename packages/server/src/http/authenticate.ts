@@ -32,6 +32,7 @@ export interface AuthenticatorDeps {
 }
 
 const NONCE_PATTERN = /^[0-9A-Za-z]{1,32}$/;
+const KEY_CACHE_MAX = 10_000;
 
 /**
  * Verifies a request's APIv3 signature from the raw request-target and raw body, before any JSON
@@ -40,6 +41,7 @@ const NONCE_PATTERN = /^[0-9A-Za-z]{1,32}$/;
  * @see ../../../../shared/docs/protocol.md §1
  */
 export class RequestAuthenticator {
+  /** Parsed keys by PEM text. */
   private readonly keyCache = new Map<string, KeyObject>();
 
   constructor(private readonly deps: AuthenticatorDeps) {}
@@ -103,14 +105,19 @@ export class RequestAuthenticator {
     return { ...merchant, serialNo: serial };
   }
 
+  /**
+   * The key registered for this serial, read from the database on every request so that `merchant add`
+   * replacing a key takes effect on a running server at once; only the PEM parse is cached.
+   */
   private async merchantKey(mchid: string, serial: string): Promise<KeyObject | undefined> {
-    const cacheKey = `${mchid}|${serial}`;
-    const cached = this.keyCache.get(cacheKey);
-    if (cached) return cached;
     const pem = await this.deps.merchants.findMerchantKeyPem(mchid, serial);
     if (!pem) return undefined;
+    const cached = this.keyCache.get(pem);
+    if (cached) return cached;
     const key = loadPublicKey(pem);
-    this.keyCache.set(cacheKey, key);
+    // PEMs come only from registered keys, so this bound is never reached in practice.
+    if (this.keyCache.size >= KEY_CACHE_MAX) this.keyCache.clear();
+    this.keyCache.set(pem, key);
     return key;
   }
 }
