@@ -69,8 +69,8 @@ export type SubsidyFailReason = Open<
 
 /** A time-of-day slot in seconds of the day (1 = 00:00:01, 86399 = 23:59:59). */
 export interface AvailableDayTime {
-  begin_time?: number;
-  end_time?: number;
+  begin_time: number;
+  end_time: number;
 }
 /** Weekday restriction: 0 = Sunday … 6 = Saturday, at most two day-time slots. */
 export interface AvailableWeek {
@@ -79,8 +79,8 @@ export interface AvailableWeek {
 }
 /** An irregular window. */
 export interface IrregularAvailableTime {
-  begin_time?: Rfc3339;
-  end_time?: Rfc3339;
+  begin_time: Rfc3339;
+  end_time: Rfc3339;
 }
 /** `coupon_use_rule.coupon_available_time`. */
 export interface CouponAvailableTime {
@@ -121,7 +121,7 @@ export interface CouponUseRule {
 /** `stock_send_rule`. */
 export interface StockSendRule {
   max_amount?: number;
-  max_coupons?: number;
+  max_coupons: number;
   max_coupons_per_user: number;
   max_amount_by_day?: number;
   max_coupons_by_day?: number;
@@ -227,7 +227,7 @@ export interface ModifyStockRequest {
   comment?: string;
   goods_name?: string;
   display_pattern_info?: DisplayPatternInfo;
-  coupon_use_rule?: Pick<CouponUseRule, 'use_method' | 'mini_programs_appid' | 'mini_programs_path'>;
+  coupon_use_rule?: Partial<Pick<CouponUseRule, 'use_method' | 'mini_programs_appid' | 'mini_programs_path'>>;
   stock_send_rule?: Pick<StockSendRule, 'natural_person_limit' | 'prevent_api_abuse'>;
   notify_config?: NotifyConfig;
   subsidy?: boolean;
@@ -262,7 +262,7 @@ export interface UploadFailCode {
 export interface UploadCouponCodesResponse {
   stock_id: string;
   total_count: number;
-  success_count: number;
+  success_count?: number;
   success_codes?: string[];
   success_time: Rfc3339;
   fail_count?: number;

@@ -14,7 +14,7 @@ export interface SetBusifavorCallbackRequest {
 }
 /** Response of POST /v3/marketing/busifavor/callbacks */
 export interface SetBusifavorCallbackResponse {
-  update_time?: Rfc3339;
+  update_time: Rfc3339;
   notify_url: string;
   mchid: string;
 }

@@ -1,0 +1,203 @@
+import type { Static } from '@sinclair/typebox';
+import type * as Sdk from '@wechatpay-sandbox/sdk';
+import type * as common from './busifavor/common.js';
+import type * as Associate from './busifavor/coupons-associate.js';
+import type * as Deactivate from './busifavor/coupons-deactivate.js';
+import type * as GetCoupon from './busifavor/coupons-get.js';
+import type * as ListCoupons from './busifavor/coupons-list.js';
+import type * as Return from './busifavor/coupons-return.js';
+import type * as Send from './busifavor/coupons-send.js';
+import type * as Use from './busifavor/coupons-use.js';
+import type * as Media from './busifavor/media-image-upload.js';
+import type * as Budget from './busifavor/stocks-budget.js';
+import type * as Upload from './busifavor/stocks-couponcodes.js';
+import type * as Pool from './busifavor/stocks-couponcodes-pool.js';
+import type * as Create from './busifavor/stocks-create.js';
+import type * as GetStock from './busifavor/stocks-get.js';
+import type * as Modify from './busifavor/stocks-modify.js';
+import type * as Pay from './busifavor/subsidy-pay-receipts.js';
+import type * as ReturnReceipts from './busifavor/subsidy-return-receipts.js';
+import type * as Notify from './notify-settings.js';
+
+/**
+ * Compile-time drift check between the SDK's hand-written wire types and these TypeBox contracts. It is
+ * part of the server build (`tsc -b packages/sdk packages/server`, the first step of `npm test`), so a
+ * field added, removed, renamed, retyped or made (non-)optional on one side and not the other fails the
+ * build at the line naming the endpoint. Emits nothing at run time.
+ *
+ * For every endpoint, request and response alike:
+ * - `SameShape`: the same keys at every depth, each optional on both sides or on neither, and the same
+ *   primitive type per leaf (string-like / number / boolean), arrays element-wise;
+ * - requests: every request the SDK's types admit (its open enums narrowed to the known values) is one
+ *   the server's schema admits; responses: every response the server's schema admits is assignable to the
+ *   SDK's type;
+ * - the SDK's known enum values equal the server's enum lists.
+ */
+
+/** Exact type identity (the `<T>() => T extends X` trick: distinguishes optional from required). */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+
+/** The wire skeleton: literal and open enums widened to their primitive, objects and arrays kept. */
+type Shape<T> = T extends string
+  ? string
+  : T extends number
+    ? number
+    : T extends boolean
+      ? boolean
+      : T extends readonly (infer E)[]
+        ? Shape<E>[]
+        : T extends object
+          ? { [K in keyof T]: Shape<T[K]> }
+          : T;
+
+/** `Open<'A' | 'B'>` → `'A' | 'B'`: the open branch is `string & {}`, which a plain literal never is. */
+type Known<T> = T extends string ? (Equal<T, string> extends true ? T : string extends T ? never : T) : T;
+type Closed<T> = T extends string
+  ? Known<T>
+  : T extends readonly (infer E)[]
+    ? Closed<E>[]
+    : T extends object
+      ? { [K in keyof T]: Closed<T[K]> }
+      : T;
+
+/** Fails to compile unless `T` is `true`; otherwise the error message shows `T`, the differences. */
+type Assert<T extends true> = T;
+
+type OptionalKeys<T> = { [K in keyof T]-?: Record<never, never> extends Pick<T, K> ? K : never }[keyof T];
+type IsOptional<T, K> = K extends OptionalKeys<T> ? 'optional' : 'required';
+
+/** Where two types' shapes differ, as `path: what` strings (never when they are the same shape). */
+type ShapeDiff<A, B, P extends string = ''> =
+  Equal<Shape<A>, Shape<B>> extends true
+    ? never
+    : [NonNullable<A>, NonNullable<B>] extends [readonly (infer EA)[], readonly (infer EB)[]]
+      ? ShapeDiff<EA, EB, `${P}[]`>
+      : [NonNullable<A>, NonNullable<B>] extends [object, object]
+        ? [NonNullable<A>, NonNullable<B>] extends
+            | [readonly unknown[], unknown]
+            | [unknown, readonly unknown[]]
+          ? `${P}: array on one side only`
+          : ObjectDiff<NonNullable<A>, NonNullable<B>, P>
+        : `${P}: leaf types differ`;
+type ObjectDiff<A, B, P extends string> =
+  | { [K in Exclude<keyof A, keyof B> & string]: `${P}.${K}: only in the SDK` }[Exclude<keyof A, keyof B> &
+      string]
+  | { [K in Exclude<keyof B, keyof A> & string]: `${P}.${K}: only on the server` }[Exclude<keyof B, keyof A> &
+      string]
+  | {
+      [K in keyof A & keyof B & string]: IsOptional<A, K> extends IsOptional<B, K>
+        ? ShapeDiff<A[K], B[K], `${P}.${K}`>
+        : `${P}.${K}: ${IsOptional<A, K>} in the SDK, ${IsOptional<B, K>} on the server`;
+    }[keyof A & keyof B & string];
+
+/** The SDK request type against the server's request schema. */
+type Request<SdkType, ServerType> = [ShapeDiff<SdkType, ServerType>] extends [never]
+  ? [Closed<SdkType>] extends [ServerType]
+    ? true
+    : 'the SDK admits a request value the server rejects'
+  : ShapeDiff<SdkType, ServerType>;
+
+/** The server's response schema against the SDK response type. */
+type Response<SdkType, ServerType> = [ShapeDiff<SdkType, ServerType>] extends [never]
+  ? [ServerType] extends [SdkType]
+    ? true
+    : 'a server response is not assignable to the SDK type'
+  : ShapeDiff<SdkType, ServerType>;
+
+/** Two enum unions with the same members; otherwise the members on one side only. */
+type SameEnum<SdkKnown, Server> =
+  Equal<SdkKnown, Server> extends true
+    ? true
+    : ['only in the SDK:', Exclude<SdkKnown, Server>, 'only on the server:', Exclude<Server, SdkKnown>];
+
+// Enums.
+export type EnumChecks = [
+  Assert<SameEnum<Sdk.KnownStockType, (typeof common.STOCK_TYPES)[number]>>,
+  Assert<SameEnum<Sdk.KnownStockState, (typeof common.STOCK_STATES)[number]>>,
+  Assert<SameEnum<Sdk.KnownCouponState, (typeof common.COUPON_STATES)[number]>>,
+  Assert<SameEnum<Sdk.KnownCouponCodeMode, (typeof common.COUPON_CODE_MODES)[number]>>,
+  Assert<SameEnum<Sdk.KnownUseMethod, (typeof common.USE_METHODS)[number]>>,
+  Assert<SameEnum<Sdk.KnownCodeDisplayMode, (typeof common.CODE_DISPLAY_MODES)[number]>>,
+  Assert<SameEnum<Sdk.KnownBackgroundColor, (typeof common.BACKGROUND_COLORS)[number]>>,
+  Assert<SameEnum<Sdk.KnownCouponCodeStatus, (typeof Pool.CODE_STATUSES)[number]>>,
+];
+
+// Stocks.
+export type StockChecks = [
+  Assert<Request<Sdk.CreateStockRequest, Static<typeof Create.CreateStockBody>>>,
+  Assert<Response<Sdk.CreateStockResponse, Static<typeof Create.CreateStockResponse>>>,
+  Assert<Response<Sdk.Stock, Static<typeof GetStock.StockResponse>>>,
+  Assert<Request<Sdk.ModifyStockRequest, Static<typeof Modify.ModifyStockBody>>>,
+  Assert<Request<Sdk.ModifyBudgetRequest, Static<typeof Budget.ModifyBudgetBody>>>,
+  Assert<Response<Sdk.ModifyBudgetResponse, Static<typeof Budget.ModifyBudgetResponse>>>,
+];
+
+// The code pool of MERCHANT_UPLOAD stocks.
+export type CodePoolChecks = [
+  Assert<Request<Sdk.UploadCouponCodesRequest, Static<typeof Upload.UploadCodesBody>>>,
+  Assert<Response<Sdk.UploadCouponCodesResponse, Static<typeof Upload.UploadCodesResponse>>>,
+  Assert<Request<Sdk.ListCouponCodesQuery, Static<typeof Pool.ListCodesQuery>>>,
+  Assert<Response<Sdk.ListCouponCodesResponse, Static<typeof Pool.ListCodesResponse>>>,
+  Assert<Request<Sdk.GetCouponCodeQuery, Static<typeof Pool.GetCodeQuery>>>,
+  Assert<Response<Sdk.GetCouponCodeResponse, Static<typeof Pool.GetCodeResponse>>>,
+  Assert<Request<Sdk.DeleteCouponCodeQuery, Static<typeof Pool.DeleteCodeQuery>>>,
+  Assert<Response<Sdk.DeleteCouponCodeResponse, Static<typeof Pool.DeleteCodeResponse>>>,
+];
+
+// User coupons.
+export type CouponChecks = [
+  Assert<Request<Sdk.SendCouponRequest, Static<typeof Send.SendCouponBody>>>,
+  Assert<Response<Sdk.SendCouponResponse, Static<typeof Send.SendCouponResponse>>>,
+  Assert<Request<Sdk.UseCouponRequest, Static<typeof Use.UseCouponBody>>>,
+  Assert<Response<Sdk.UseCouponResponse, Static<typeof Use.UseCouponResponse>>>,
+  Assert<Request<Sdk.ListUserCouponsQuery, Static<typeof ListCoupons.ListUserCouponsQuery>>>,
+  Assert<Response<Sdk.ListUserCouponsResponse, Static<typeof ListCoupons.ListUserCouponsResponse>>>,
+  Assert<Request<Sdk.GetUserCouponParams, Static<typeof GetCoupon.GetUserCouponParams>>>,
+  Assert<Response<Sdk.UserCoupon, Static<typeof GetCoupon.GetUserCouponResponse>>>,
+  Assert<Request<Sdk.AssociateCouponRequest, Static<typeof Associate.AssociateBody>>>,
+  Assert<Response<Sdk.AssociateCouponResponse, Static<typeof Associate.AssociateResponse>>>,
+  Assert<Response<Sdk.DisassociateCouponResponse, Static<typeof Associate.DisassociateResponse>>>,
+  Assert<Request<Sdk.ReturnCouponRequest, Static<typeof Return.ReturnCouponBody>>>,
+  Assert<Response<Sdk.ReturnCouponResponse, Static<typeof Return.ReturnCouponResponse>>>,
+  Assert<Request<Sdk.DeactivateCouponRequest, Static<typeof Deactivate.DeactivateCouponBody>>>,
+  Assert<Response<Sdk.DeactivateCouponResponse, Static<typeof Deactivate.DeactivateCouponResponse>>>,
+];
+
+// Subsidy (营销补差) pay and return receipts.
+export type SubsidyChecks = [
+  Assert<Request<Sdk.CreateSubsidyPayReceiptRequest, Static<typeof Pay.CreateSubsidyPayReceiptBody>>>,
+  Assert<Response<Sdk.SubsidyPayReceipt, Static<typeof Pay.SubsidyPayReceipt>>>,
+  Assert<Request<Sdk.ListSubsidyPayReceiptsQuery, Static<typeof ReturnReceipts.ListSubsidyPayReceiptsQuery>>>,
+  Assert<
+    Response<Sdk.ListSubsidyPayReceiptsResponse, Static<typeof ReturnReceipts.ListSubsidyPayReceiptsResponse>>
+  >,
+  Assert<
+    Request<
+      Sdk.CreateSubsidyReturnReceiptRequest,
+      Static<typeof ReturnReceipts.CreateSubsidyReturnReceiptBody>
+    >
+  >,
+  Assert<Response<Sdk.SubsidyReturnReceipt, Static<typeof ReturnReceipts.SubsidyReturnReceipt>>>,
+];
+
+// Notify settings of the three families, image upload, platform certificates.
+export type OtherChecks = [
+  Assert<Request<Sdk.SetBusifavorCallbackRequest, Static<typeof Notify.SetBusifavorCallbackBody>>>,
+  Assert<Response<Sdk.SetBusifavorCallbackResponse, Static<typeof Notify.SetBusifavorCallbackResponse>>>,
+  Assert<Request<Sdk.GetBusifavorCallbackQuery, Static<typeof Notify.GetBusifavorCallbackQuery>>>,
+  Assert<Response<Sdk.GetBusifavorCallbackResponse, Static<typeof Notify.GetBusifavorCallbackResponse>>>,
+  Assert<
+    Request<Sdk.SetProductCouponNotifyConfigRequest, Static<typeof Notify.SetProductCouponNotifyConfigBody>>
+  >,
+  Assert<
+    Response<Sdk.ProductCouponNotifyConfigResponse, Static<typeof Notify.ProductCouponNotifyConfigResponse>>
+  >,
+  Assert<Request<Sdk.SetDeliveryPlanNotifyUrlRequest, Static<typeof Notify.SetDeliveryPlanNotifyUrlBody>>>,
+  Assert<
+    Response<Sdk.SetDeliveryPlanNotifyUrlResponse, Static<typeof Notify.SetDeliveryPlanNotifyUrlResponse>>
+  >,
+  Assert<Request<Sdk.ImageUploadMeta, Static<typeof Media.ImageUploadMeta>>>,
+  Assert<Response<Sdk.ImageUploadResponse, Static<typeof Media.ImageUploadResponse>>>,
+  Assert<Request<Sdk.CertificatesQuery, Static<typeof Notify.CertificatesQuery>>>,
+  Assert<Response<Sdk.CertificatesResponse, Static<typeof Notify.CertificatesResponse>>>,
+];
