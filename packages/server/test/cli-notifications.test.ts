@@ -98,33 +98,62 @@ let laxCa: string;
 const request = (input: Parameters<typeof signedRequest>[2]): Promise<TestResponse> =>
   signedRequest(baseUrl, merchant, input);
 
+/** A `wechatpay-sandbox start` child on its own DIR, once it printed where it listens. */
+interface StartedCli {
+  child: ChildProcess;
+  url: string;
+  /** Everything it printed until it listened. */
+  banner: string;
+  merchant: TestMerchant;
+}
+
+async function startCli(sandboxDir: string, extra: string[] = []): Promise<StartedCli> {
+  const child = spawn('node', [BIN, 'start', '--dir', sandboxDir, '--port', '0', ...extra], {
+    cwd: work,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = await new Promise<string>((done, fail) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/\S+)[\s\S]*Press Ctrl\+C/.exec(output);
+      if (match?.[1]) done(match[1]);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code) => fail(new Error(`start exited with ${code}:\n${output}`)));
+  });
+  const credentials = JSON.parse(readFileSync(join(sandboxDir, 'credentials.json'), 'utf8'));
+  return {
+    child,
+    url,
+    banner: output,
+    merchant: {
+      mchid: credentials.merchant.mchid,
+      serialNo: credentials.merchant.serialNo,
+      privateKey: createPrivateKey(readFileSync(join(sandboxDir, credentials.merchant.privateKeyFile))),
+      apiV3Key: credentials.merchant.apiV3Key,
+    },
+  };
+}
+
+function stopCli(child: ChildProcess | undefined): Promise<void> {
+  return new Promise<void>((r) => {
+    if (!child || child.exitCode !== null) return r();
+    child.once('exit', () => r());
+    child.kill('SIGTERM');
+  });
+}
+
 beforeAll(async () => {
   execFileSync('npx', ['tsc', '-b', 'packages/sdk', 'packages/server'], { cwd: ROOT, stdio: 'pipe' });
   expect(existsSync(BIN)).toBe(true);
   work = mkdtempSync(join(tmpdir(), 'wps-cli-notify-'));
   dir = join(work, 'sbx');
-  server = spawn('node', [BIN, 'start', '--dir', dir, '--port', '0'], {
-    cwd: work,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  baseUrl = await new Promise<string>((done, fail) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) done(match[1]);
-    };
-    server.stdout?.on('data', onData);
-    server.stderr?.on('data', onData);
-    server.on('exit', (code) => fail(new Error(`start exited with ${code}:\n${output}`)));
-  });
-  const credentials = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8'));
-  merchant = {
-    mchid: credentials.merchant.mchid,
-    serialNo: credentials.merchant.serialNo,
-    privateKey: createPrivateKey(readFileSync(join(dir, credentials.merchant.privateKeyFile))),
-    apiV3Key: credentials.merchant.apiV3Key,
-  };
+  const started = await startCli(dir);
+  server = started.child;
+  baseUrl = started.url;
+  merchant = started.merchant;
   const plainState = { bodies: [] as string[], status: 500 };
   plain = await listen(http.createServer(handler(plainState)), 'http', plainState);
   // The lax receiver: a self-signed certificate made with openssl, and 200 for anything.
@@ -158,12 +187,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  if (server && server.exitCode === null) {
-    await new Promise<void>((r) => {
-      server.once('exit', () => r());
-      server.kill('SIGTERM');
-    });
-  }
+  await stopCli(server);
   await plain?.close();
   await lax?.close();
   if (work) rmSync(work, { recursive: true, force: true });
@@ -467,5 +491,163 @@ describe('wechatpay-sandbox notifications', () => {
       work,
     );
     expect(unknownMerchant.code).toBe(2);
+  });
+});
+
+describe('wechatpay-sandbox start --notify-policy / --notify-ca-file / --notify-insecure-tls', () => {
+  interface Detail {
+    id: string;
+    state: string;
+    attemptLog: Array<{ outcome: string; status: number | null; error: string | null }>;
+  }
+  let selfSigned: Receiver;
+  let withCa: StartedCli;
+  let insecure: StartedCli;
+  let strict: StartedCli;
+  const dirs = { ca: '', insecure: '', strict: '' };
+
+  beforeAll(async () => {
+    // The same openssl certificate as the lax receiver, on a receiver of its own that accepts anything.
+    const state = { bodies: [] as string[], status: 200 };
+    selfSigned = await listen(
+      https.createServer(
+        { key: readFileSync(join(work, 'lax.key')), cert: readFileSync(laxCa) },
+        handler(state),
+      ),
+      'https',
+      state,
+    );
+    dirs.ca = join(work, 'sbx-ca');
+    dirs.insecure = join(work, 'sbx-insecure');
+    dirs.strict = join(work, 'sbx-strict');
+    [withCa, insecure, strict] = await Promise.all([
+      startCli(dirs.ca, ['--notify-ca-file', laxCa]),
+      startCli(dirs.insecure, ['--notify-insecure-tls']),
+      startCli(dirs.strict, ['--notify-policy', 'strict']),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([stopCli(withCa?.child), stopCli(insecure?.child), stopCli(strict?.child)]);
+    await selfSigned?.close();
+  });
+
+  /** `notifications show ID --json` on a sandbox's database once it has `attempts` attempts. */
+  async function shown(sandboxDir: string, id: string, attempts = 1): Promise<Detail> {
+    return waitFor(async () => {
+      const run = await cli(['notifications', 'show', id, '--dir', sandboxDir, '--json'], work);
+      expect(run.code, run.stderr).toBe(0);
+      const detail = JSON.parse(run.stdout) as Detail;
+      return detail.attemptLog.length >= attempts ? detail : undefined;
+    }, `attempt ${attempts} of ${id}`);
+  }
+
+  async function setProductCouponUrl(started: StartedCli, url: string): Promise<TestResponse> {
+    return signedRequest(started.url, started.merchant, {
+      method: 'POST',
+      path: '/v3/marketing/partner/product-coupon/notify-configs',
+      body: { notify_url: url },
+    });
+  }
+
+  async function imageEvent(started: StartedCli, taskId: string): Promise<string> {
+    const res = await signedRequest(started.url, started.merchant, {
+      method: 'POST',
+      path: '/sandbox/v1/product-coupon/events',
+      body: {
+        event_type: 'PRODUCT_COUPON_SP.IMAGE_GENERATION',
+        resource: {
+          brand_id: '120344',
+          task_id: taskId,
+          image_generation_type: 'CUT_OUT',
+          task_state: 'SUCCESS',
+        },
+      },
+    });
+    expect(res.status, res.text).toBe(200);
+    return res.json<{ notification_id: string }>().notification_id;
+  }
+
+  const receivedIds = () => selfSigned.bodies.map((b) => (JSON.parse(b) as { id: string }).id);
+
+  it('prints the policy and TLS trust it runs with', () => {
+    expect(withCa.banner).toContain('notify policy:   local (loopback/private targets and http allowed)');
+    expect(withCa.banner).toContain(`notify TLS:      system CAs + ${laxCa}`);
+    expect(insecure.banner).toContain('notify TLS:      certificates NOT verified (--notify-insecure-tls)');
+    expect(strict.banner).toMatch(/notify policy: +strict \(public https targets only/);
+    expect(strict.banner).toMatch(/notify TLS: +system CAs\n/);
+  });
+
+  it('--notify-ca-file: a self-signed HTTPS receiver gets the delivery', async () => {
+    expect((await setProductCouponUrl(withCa, `${selfSigned.url}/ca/notify`)).status).toBe(200);
+    const id = await imageEvent(withCa, 'T-CA');
+    const detail = await shown(dirs.ca, id);
+    expect(detail.state).toBe('delivered');
+    expect(detail.attemptLog).toMatchObject([{ outcome: 'delivered', status: 200, error: null }]);
+    expect(receivedIds()).toContain(id);
+  });
+
+  it('--notify-insecure-tls: the same receiver gets the delivery without any CA', async () => {
+    expect((await setProductCouponUrl(insecure, `${selfSigned.url}/insecure/notify`)).status).toBe(200);
+    const id = await imageEvent(insecure, 'T-INSECURE');
+    const detail = await shown(dirs.insecure, id);
+    expect(detail.attemptLog).toMatchObject([{ outcome: 'delivered', status: 200 }]);
+    expect(receivedIds()).toContain(id);
+  });
+
+  it('without either flag the attempt fails with the TLS error in the delivery log', async () => {
+    // The first sandbox was started without notify flags; its delivery-plan URL points at the receiver.
+    const set = await request({
+      method: 'POST',
+      path: `/v3/marketing/partner/delivery-plan/${merchant.mchid}/notify-url`,
+      body: { notify_url: `${selfSigned.url}/plain/notify` },
+    });
+    expect(set.status, set.text).toBe(200);
+    const event = await request({
+      method: 'POST',
+      path: '/sandbox/v1/delivery-plan/events',
+      body: { plan_id: 'PLAN-TLS', plan_state: 'DELIVERING', audit_state: 'PASSED' },
+    });
+    expect(event.status, event.text).toBe(200);
+    const id = event.json<{ notification_id: string }>().notification_id;
+    const detail = await shown(dir, id);
+    expect(detail.state).toBe('pending');
+    expect(detail.attemptLog).toHaveLength(1);
+    expect(detail.attemptLog[0]).toMatchObject({ outcome: 'failed', status: null });
+    expect(detail.attemptLog[0]?.error).toMatch(/self[- ]signed certificate/);
+    expect(receivedIds()).not.toContain(id);
+  });
+
+  it('--notify-policy strict: refuses a loopback notify URL, and a forwarded loopback target at delivery', async () => {
+    const loopback = await setProductCouponUrl(strict, `${selfSigned.url}/strict/notify`);
+    expect(loopback.status).toBe(400);
+    expect(loopback.json<{ code: string }>().code).toBe('PARAM_ERROR');
+    // A public URL is accepted; a forwarding rule then points it at the loopback receiver.
+    expect((await setProductCouponUrl(strict, 'https://merchant.example.com/wx/notify')).status).toBe(200);
+    const rule = await cli(
+      [
+        'notifications',
+        'forward',
+        'add',
+        '--dir',
+        dirs.strict,
+        '--mchid',
+        strict.merchant.mchid,
+        '--from',
+        'https://merchant.example.com/wx',
+        '--to',
+        `${selfSigned.url}/strict`,
+      ],
+      work,
+    );
+    expect(rule.code, rule.stderr).toBe(0);
+    const id = await imageEvent(strict, 'T-STRICT');
+    const detail = await shown(dirs.strict, id);
+    expect(detail.state).toBe('pending');
+    expect(detail.attemptLog[0]).toMatchObject({ outcome: 'refused', status: null });
+    expect(detail.attemptLog[0]?.error).toMatch(
+      /127\.0\.0\.1 resolves to 127\.0\.0\.1 \(loopback\), refused by the strict target policy/,
+    );
+    expect(receivedIds()).not.toContain(id);
   });
 });

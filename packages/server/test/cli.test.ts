@@ -237,6 +237,37 @@ describe('wechatpay-sandbox bad input', () => {
       /--port must be a number from 0 to 65535/,
     ],
     [
+      'an unknown notify policy',
+      () => ['start', '--dir', 'bad', '--notify-policy', 'open'],
+      /--notify-policy must be local or strict, got "open"/,
+    ],
+    [
+      'a missing notify CA file',
+      () => ['start', '--dir', 'bad', '--notify-ca-file', 'missing.crt'],
+      /--notify-ca-file missing\.crt: cannot read the file \(ENOENT\)/,
+    ],
+    [
+      'a notify CA file without a certificate (a private key)',
+      () => ['start', '--dir', 'bad', '--notify-ca-file', key],
+      /--notify-ca-file .*: no PEM certificate/,
+    ],
+    [
+      'a corrupt certificate as notify CA file',
+      () => {
+        writeFileSync(
+          join(work, 'corrupt.crt'),
+          '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
+        );
+        return ['start', '--dir', 'bad', '--notify-ca-file', 'corrupt.crt'];
+      },
+      /--notify-ca-file corrupt\.crt: not a valid certificate/,
+    ],
+    [
+      'both a notify CA file and insecure TLS',
+      () => ['start', '--dir', 'bad', '--notify-ca-file', cert, '--notify-insecure-tls'],
+      /pass --notify-ca-file or --notify-insecure-tls, not both/,
+    ],
+    [
       'set-mode for an unknown merchant',
       () => ['merchant', 'set-mode', '--dir', 'bad', '--mchid', '1900000666', '--mode', 'certificate'],
       /merchant 1900000666 is not registered/,

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
@@ -7,6 +8,7 @@ import {
   loadPublicKey,
   normalizeSerial,
 } from '@wechatpay-sandbox/sdk/protocol';
+import type { AppConfig, TargetPolicy } from '../config.js';
 import { CredentialsError } from '../credentials/errors.js';
 import { CREDENTIALS_FILE_NAME, readCredentialsFile } from '../credentials/file.js';
 import {
@@ -43,8 +45,17 @@ export interface CliOutput {
   err(line: string): void;
 }
 
+/** The server settings `start` takes from its flags (the notify target policy and TLS trust). */
+export type StartConfig = Pick<AppConfig, 'targetPolicy' | 'notifyCaFile' | 'notifyInsecureTls'>;
+
 /** Starts a server; injected so `start` does not import the HTTP stack for the other commands. */
-export type StartServerFn = (options: { dir: string; host: string; port: number; dbUrl: string }) => Promise<{
+export type StartServerFn = (options: {
+  dir: string;
+  host: string;
+  port: number;
+  dbUrl: string;
+  config: StartConfig;
+}) => Promise<{
   url: string;
   close(): Promise<void>;
 }>;
@@ -114,6 +125,9 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
     port: { type: 'string', default: '8080' },
     host: { type: 'string', default: '127.0.0.1' },
     workers: { type: 'string', default: '1' },
+    'notify-policy': { type: 'string', default: 'local' },
+    'notify-ca-file': { type: 'string' },
+    'notify-insecure-tls': { type: 'boolean', default: false },
   });
   const workers = Number(values.workers);
   if (!/^[0-9]+$/.test(values.workers) || workers < 1 || workers > 64) {
@@ -123,6 +137,8 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
   if (!/^[0-9]+$/.test(values.port) || port > 65535) {
     throw new UsageError(`--port must be a number from 0 to 65535, got "${values.port}"`);
   }
+  // Checked before anything is written, so a typo leaves no half-initialised DIR behind.
+  const config = notifyConfig(values);
   const dir = resolve(values.dir);
   const init = await initCredentials(dir);
   const dbUrl = values.db ?? defaultDbUrl(dir);
@@ -131,8 +147,15 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
   try {
     server =
       workers > 1
-        ? await (await import('../cluster.js')).startCluster({ dir, host: values.host, port, dbUrl, workers })
-        : await startServer({ dir, host: values.host, port, dbUrl });
+        ? await (await import('../cluster.js')).startCluster({
+            dir,
+            host: values.host,
+            port,
+            dbUrl,
+            workers,
+            config,
+          })
+        : await startServer({ dir, host: values.host, port, dbUrl, config });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(`${values.host}:${port} is already in use; pass another --port (0 picks a free one)`);
@@ -148,11 +171,69 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
   o.out(`  public key id:   ${file.platform.publicKey.keyId}`);
   o.out(`  credentials:     ${init.credentialsPath}${init.created ? ' (created now)' : ''}`);
   o.out(`  database:        ${openDatabaseDisplayUrl(dbUrl)}`);
+  o.out(`  notify policy:   ${describePolicy(config.targetPolicy)}`);
+  o.out(`  notify TLS:      ${describeTls(config)}`);
   o.out('Press Ctrl+C to stop.');
   const signal = await deps.stopSignal();
   o.out(`${signal}: stopping`);
   await server.close();
   return EXIT.ok;
+}
+
+/** `--notify-policy`, `--notify-ca-file` and `--notify-insecure-tls`, validated. */
+function notifyConfig(values: {
+  'notify-policy': string;
+  'notify-ca-file'?: string | undefined;
+  'notify-insecure-tls': boolean;
+}): StartConfig {
+  const policy = values['notify-policy'];
+  if (policy !== 'local' && policy !== 'strict') {
+    throw new UsageError(`--notify-policy must be local or strict, got "${policy}"`);
+  }
+  const caFile = values['notify-ca-file'];
+  if (caFile !== undefined && values['notify-insecure-tls']) {
+    // Trusting one CA and trusting everything at once is a contradiction worth pointing out.
+    throw new UsageError('pass --notify-ca-file or --notify-insecure-tls, not both');
+  }
+  return {
+    targetPolicy: policy,
+    notifyCaFile: caFile === undefined ? undefined : caFileOption(caFile),
+    notifyInsecureTls: values['notify-insecure-tls'],
+  };
+}
+
+/**
+ * An absolute path to a readable PEM file of one or more certificates. Node's TLS quietly ignores a
+ * file that holds no certificate, which would surface only later as a TLS error on every delivery.
+ */
+function caFileOption(path: string): string {
+  const text = readInputFile(path, 'notify-ca-file');
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) {
+    throw new UsageError(
+      `--notify-ca-file ${path}: no PEM certificate (-----BEGIN CERTIFICATE-----) in the file`,
+    );
+  }
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      throw new UsageError(`--notify-ca-file ${path}: not a valid certificate (${(err as Error).message})`);
+    }
+  }
+  return resolve(path);
+}
+
+function describePolicy(policy: TargetPolicy): string {
+  return policy === 'strict'
+    ? 'strict (public https targets only; loopback/private addresses refused at delivery)'
+    : 'local (loopback/private targets and http allowed)';
+}
+
+function describeTls(config: StartConfig): string {
+  if (config.notifyInsecureTls) return 'certificates NOT verified (--notify-insecure-tls)';
+  if (config.notifyCaFile) return `system CAs + ${config.notifyCaFile}`;
+  return 'system CAs';
 }
 
 /** The URL without a password, as connect.ts prints it. */

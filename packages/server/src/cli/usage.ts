@@ -28,8 +28,11 @@ Commands:
       Never overwrites: when DIR/credentials.json exists, prints what is there.
 
   start [--dir DIR] [--port 8080] [--host 127.0.0.1] [--db sqlite:PATH | postgres://…] [--workers N]
+        [--notify-policy local|strict] [--notify-ca-file FILE | --notify-insecure-tls]
       Serve the sandbox with the credentials of DIR (initialised if absent) and every merchant
-      registered in the database (default sqlite:DIR/data.db).
+      registered in the database (default sqlite:DIR/data.db). Callbacks: --notify-policy strict
+      refuses loopback/private targets (default local allows them); --notify-ca-file trusts a PEM CA
+      (self-signed receivers) next to the system ones; --notify-insecure-tls skips verification.
 
   merchant add --mchid N (--certificate FILE | --public-key FILE --serial S) --api-v3-key K
                [--api-v2-key K] [--name NAME] [--signing-mode pubkey|certificate|migrating]
