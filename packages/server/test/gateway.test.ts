@@ -629,8 +629,11 @@ for (const dialect of DIALECTS) {
       },
     );
 
-    it('answers a path with broken percent-encoding with 400 INVALID_REQUEST and a Request-ID', async () => {
-      const res = await sandbox.request({ method: 'GET', path: '/v3/marketing/busifavor/%ZZ' });
+    it.each([
+      ['broken percent-encoding', '/v3/marketing/busifavor/%ZZ'],
+      ['a path parameter over 100 characters', `/v3/marketing/busifavor/stocks/${'1'.repeat(101)}`],
+    ])('answers a path with %s with 400 INVALID_REQUEST and a Request-ID', async (_n, path) => {
+      const res = await sandbox.request({ method: 'GET', path });
       expect([res.status, res.json().code]).toEqual([400, 'INVALID_REQUEST']);
       expect(res.headers['request-id']).toMatch(/^[0-9A-F]{48}$/);
     });
