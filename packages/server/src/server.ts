@@ -81,7 +81,9 @@ export async function startServer(options: StartOptions & { skipPrepare?: boolea
   });
   const host = options.host ?? '127.0.0.1';
   try {
-    await app.listen({ host, port: options.port ?? 8080 });
+    // Node's default accept backlog (511) overflows under a burst of new connections on a busy event
+    // loop, and the kernel then resets some of them (ECONNRESET); the OS caps this at somaxconn.
+    await app.listen({ host, port: options.port ?? 8080, backlog: 4096 });
   } catch (err) {
     await app.close();
     await database.close();

@@ -1,17 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  buildAuthorization,
-  buildRequestSigningString,
-  formatBeijingTime,
-  signMessage,
-  signParamsHmacSha256,
-} from '@wechatpay-sandbox/sdk/protocol';
-import { DIALECTS, rawRequest, startSandbox, type TestSandbox } from '@wechatpay-sandbox/test-kit';
+import { createHash } from 'node:crypto';
+import { formatBeijingTime, signParamsHmacSha256 } from '@wechatpay-sandbox/sdk/protocol';
+import { DIALECTS, startSandbox, type TestSandbox } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addMerchant,
   BASE,
   expectError,
+  multipartUpload,
   pluginSign,
   reqNo,
   signedJson,
@@ -759,45 +754,5 @@ for (const dialect of DIALECTS) {
         );
       });
     });
-  });
-}
-
-/** POST a multipart image upload signed over the meta JSON, as WeChat's SDKs do. */
-async function multipartUpload(sandbox: TestSandbox, meta: string, file: Buffer) {
-  const path = '/v3/marketing/favor/media/image-upload';
-  const boundary = `----wps${randomBytes(8).toString('hex')}`;
-  const body = Buffer.concat([
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="meta";\r\nContent-Type: application/json\r\n\r\n${meta}\r\n`,
-    ),
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="logo.png"\r\nContent-Type: image/png\r\n\r\n`,
-    ),
-    file,
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
-  const timestamp = Math.floor(Date.now() / 1000);
-  const nonce = randomBytes(16).toString('hex').toUpperCase();
-  const m = sandbox.merchant;
-  const signature = signMessage(
-    buildRequestSigningString({ method: 'POST', canonicalUrl: path, timestamp, nonce, body: meta }),
-    m.privateKey,
-  );
-  return rawRequest(sandbox.url, {
-    method: 'POST',
-    path,
-    headers: {
-      Accept: 'application/json',
-      'User-Agent': 'busifavor-tests',
-      'Content-Type': `multipart/form-data; boundary=${boundary}`,
-      Authorization: buildAuthorization({
-        mchid: m.mchid,
-        serialNo: m.serialNo,
-        timestamp: String(timestamp),
-        nonce,
-        signature,
-      }),
-    },
-    body,
   });
 }

@@ -1,6 +1,13 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { formatBeijingTime, signParamsHmacSha256 } from '@wechatpay-sandbox/sdk/protocol';
 import {
+  buildAuthorization,
+  buildRequestSigningString,
+  formatBeijingTime,
+  signMessage,
+  signParamsHmacSha256,
+} from '@wechatpay-sandbox/sdk/protocol';
+import {
+  rawRequest,
   type TestMerchant,
   type TestResponse,
   type TestSandbox,
@@ -170,4 +177,63 @@ export async function pluginSendOne(
   );
   expect(res.errcode).toBe('OK');
   return res.send_coupon_result[0] as PluginSendItem;
+}
+
+/**
+ * POSTs a multipart marketing image upload signed over the meta JSON, as WeChat's SDKs do.
+ * `signOver: 'body'` signs the whole multipart body instead (the common client mistake).
+ */
+export async function multipartUpload(
+  sandbox: TestSandbox,
+  meta: string,
+  file: Buffer,
+  options: { signOver?: 'meta' | 'body'; parts?: Array<'meta' | 'file'> } = {},
+): Promise<TestResponse> {
+  const path = '/v3/marketing/favor/media/image-upload';
+  const boundary = `----wps${randomBytes(8).toString('hex')}`;
+  const chunks: Buffer[] = [];
+  for (const part of options.parts ?? ['meta', 'file']) {
+    if (part === 'meta') {
+      chunks.push(
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="meta";\r\nContent-Type: application/json\r\n\r\n${meta}\r\n`,
+        ),
+      );
+    } else {
+      chunks.push(
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="logo.png"\r\nContent-Type: image/png\r\n\r\n`,
+        ),
+        file,
+        Buffer.from('\r\n'),
+      );
+    }
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  const body = Buffer.concat(chunks);
+  const timestamp = Math.floor(Date.now() / 1000);
+  const nonce = randomBytes(16).toString('hex').toUpperCase();
+  const m = sandbox.merchant;
+  const signed = options.signOver === 'body' ? body.toString('latin1') : meta;
+  const signature = signMessage(
+    buildRequestSigningString({ method: 'POST', canonicalUrl: path, timestamp, nonce, body: signed }),
+    m.privateKey,
+  );
+  return rawRequest(sandbox.url, {
+    method: 'POST',
+    path,
+    headers: {
+      Accept: 'application/json',
+      'User-Agent': 'busifavor-tests',
+      'Content-Type': `multipart/form-data; boundary=${boundary}`,
+      Authorization: buildAuthorization({
+        mchid: m.mchid,
+        serialNo: m.serialNo,
+        timestamp: String(timestamp),
+        nonce,
+        signature,
+      }),
+    },
+    body,
+  });
 }
