@@ -101,5 +101,92 @@ for (const dialect of DIALECTS) {
         await handle.close();
       }
     });
+
+    it('holds the per-user cap when 300 concurrent sends target 5 users (cap 3, ample stock): 3 each, the rest MAXQUOTA', async () => {
+      const mchid = sandbox.merchant.mchid;
+      const apiV2Key = sandbox.server.credentials.merchant.apiV2Key;
+      const appid = 'wxconcurrency0002';
+      signedJson(
+        sandbox,
+        await sandbox.request({ method: 'POST', path: '/sandbox/v1/appids', body: { appid } }),
+      );
+      const body = stockBody(mchid, { stock_send_rule: { max_coupons: 10_000, max_coupons_per_user: 3 } });
+      const stockId = signedJson<{ stock_id: string }>(
+        sandbox,
+        await sandbox.request({ method: 'POST', path: `${BASE}/stocks`, body }),
+      ).stock_id;
+      const openids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await sandbox.request({
+          method: 'POST',
+          path: '/sandbox/v1/users',
+          body: { appids: [appid] },
+        });
+        openids.push(signedJson<{ openids: Record<string, string> }>(sandbox, res).openids[appid] as string);
+      }
+      // Plugin and API sends mixed, so both answers of the per-user limit are exercised.
+      const responses = await Promise.all(
+        Array.from({ length: 300 }, (_, i) => {
+          const openid = openids[i % 5] as string;
+          const out = reqNo('F');
+          if (i % 2 === 0) {
+            return sandbox.request({
+              method: 'POST',
+              path: `${BASE}/coupons/send`,
+              body: { openid, appid, stock_id: stockId, out_request_no: out },
+            });
+          }
+          const params = [{ stock_id: stockId, out_request_no: out }];
+          return sandbox.request({
+            method: 'POST',
+            path: '/sandbox/v1/busifavor/send/miniapp',
+            body: {
+              appid,
+              openid,
+              send_coupon_merchant: mchid,
+              send_coupon_params: params,
+              sign: pluginSign(mchid, params, apiV2Key),
+            },
+          });
+        }),
+      );
+      expect(responses.filter((r) => r.status >= 500)).toEqual([]);
+      let successes = 0;
+      responses.forEach((r, i) => {
+        if (i % 2 === 0) {
+          if (r.status === 200) {
+            successes += 1;
+            return;
+          }
+          // The documented per-user-limit answer of the API send (fidelity.md: 403 RULE_LIMIT).
+          expect(r.status, r.text).toBe(403);
+          expect(r.json()).toMatchObject({ code: 'RULE_LIMIT', message: '用户领券已达上限' });
+          return;
+        }
+        expect(r.status, r.text).toBe(200);
+        const item = r.json<{ errcode: string; send_coupon_result: Array<{ code: string }> }>();
+        expect(item.errcode).toBe('OK');
+        const code = item.send_coupon_result[0]?.code;
+        if (code === 'SUCCESS') successes += 1;
+        else expect(code).toBe('MAXQUOTA');
+      });
+      expect(successes).toBe(15);
+
+      for (const openid of openids) {
+        const list = signedJson<{ total_count: number; data: Array<{ stock_id: string }> }>(
+          sandbox,
+          await sandbox.request({
+            method: 'GET',
+            path: `${BASE}/users/${openid}/coupons?appid=${appid}&stock_id=${stockId}&creator_merchant=${mchid}`,
+          }),
+        );
+        expect(list.total_count).toBe(3);
+      }
+      const stock = signedJson<{ send_count_information: Record<string, number> }>(
+        sandbox,
+        await sandbox.request({ method: 'GET', path: `${BASE}/stocks/${stockId}` }),
+      );
+      expect(stock.send_count_information).toEqual({ total_send_num: 15, total_send_amount: 15 * 100 });
+    });
   });
 }
