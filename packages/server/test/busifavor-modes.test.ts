@@ -1,7 +1,14 @@
 import { createWechatPayClient, type WechatPayClient } from '@wechatpay-sandbox/sdk';
 import { formatBeijingTime, signParamsHmacSha256 } from '@wechatpay-sandbox/sdk/protocol';
-import { DIALECTS, startSandbox, type TestMerchant, type TestSandbox } from '@wechatpay-sandbox/test-kit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DIALECTS,
+  startSandbox,
+  type TestMerchant,
+  type TestResponse,
+  type TestSandbox,
+} from '@wechatpay-sandbox/test-kit';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fractionFires } from '../src/sim/faults.js';
 import {
   addMerchant,
   BASE,
@@ -22,10 +29,22 @@ import {
 const APPID = 'wxmodes0000000001';
 const MINI_APPID = 'wxmodesmini000001';
 const OTHER_APPID = 'wxmodesother00001';
+const FAULTS = '/sandbox/v1/faults';
+const CLOCK = '/sandbox/v1/clock';
+const DAY_MS = 86_400_000;
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 
 type Json = Record<string, unknown>;
 type CouponParam = { stock_id: string; out_request_no: string; coupon_code?: string };
+interface ClockView {
+  mchid: string;
+  now: string;
+  now_ms: number;
+  mode: string;
+  source: string;
+  merchant: Json | null;
+  global: Json | null;
+}
 type PluginResult = { errcode: string | number; msg: string; send_coupon_result: PluginSendItem[] };
 
 function sdkClient(sandbox: TestSandbox, m: TestMerchant): WechatPayClient {
@@ -630,4 +649,224 @@ for (const dialect of DIALECTS) {
       });
     });
   });
+}
+
+/**
+ * Sandbox modes over HTTP (docs/simulation.md): fractional fault rules, whose firings are a pure
+ * function of (seed, sequence number), and the virtual clock's global scope against a merchant's own.
+ */
+for (const dialect of DIALECTS) {
+  describe.skipIf(!dialect.available)(
+    `busifavor under fault fractions and clock scopes on ${dialect.name}`,
+    () => {
+      let sandbox: TestSandbox;
+      let mchid: string;
+      let other: Awaited<ReturnType<typeof addMerchant>>;
+      let openid: string;
+      beforeAll(async () => {
+        sandbox = await startSandbox({ dialect });
+        mchid = sandbox.merchant.mchid;
+        other = await addMerchant(sandbox, '1900000813');
+        signedJson(sandbox, await post('/sandbox/v1/appids', { appid: APPID }));
+        openid = signedJson<{ openids: Record<string, string> }>(
+          sandbox,
+          await post('/sandbox/v1/users', { appids: [APPID] }),
+        ).openids[APPID] as string;
+      });
+      afterEach(async () => {
+        expect((await sandbox.request({ method: 'DELETE', path: FAULTS })).status).toBe(204);
+        for (const scope of ['merchant', 'global']) {
+          signedJson(sandbox, await post(CLOCK, { action: 'resume', scope, allow_backwards: true }));
+        }
+      });
+      afterAll(async () => {
+        await sandbox?.close();
+      });
+
+      const post = (path: string, body: unknown, merchant?: TestMerchant) =>
+        sandbox.request({ method: 'POST', path, body: body as object, ...(merchant ? { merchant } : {}) });
+      const get = (path: string, merchant?: TestMerchant) =>
+        sandbox.request({ method: 'GET', path, ...(merchant ? { merchant } : {}) });
+      const createStock = async (merchant?: TestMerchant) =>
+        signedJson<{ stock_id: string; create_time: string }>(
+          sandbox,
+          await post(`${BASE}/stocks`, stockBody(merchant?.mchid ?? mchid), merchant),
+        );
+      const clock = async (body: Json, merchant?: TestMerchant) =>
+        signedJson<ClockView>(sandbox, await post(CLOCK, body, merchant));
+      const clockOf = async (merchant?: TestMerchant) =>
+        signedJson<ClockView>(sandbox, await get(CLOCK, merchant));
+      const isFault = (res: TestResponse, ruleId: string) => {
+        if (res.status === 200) return false;
+        expectError(res, 500, 'SYSTEM_ERROR');
+        expect(res.headers['wechatpay-sandbox-injected-fault']).toBe(`rule=${ruleId}`);
+        return true;
+      };
+
+      it('a fraction rule fires exactly on the calls its seed picks, sequential and concurrent, within 6σ of n·f', async () => {
+        const { stock_id } = await createStock();
+        const seed = 20240601;
+        const fraction = 0.25;
+        const rule = signedJson<Json & { id: string }>(
+          sandbox,
+          await post(FAULTS, {
+            method: 'GET',
+            path: `${BASE}/stocks/{stock_id}`,
+            code: 'SYSTEM_ERROR',
+            fraction,
+            seed,
+          }),
+        );
+        expect(rule).toMatchObject({ fraction, seed, matched: 0, fired: 0 });
+        expect(rule.remaining).toBeUndefined();
+        const picks = Array.from({ length: 200 }, (_, i) => fractionFires(seed, i + 1, fraction));
+        const stockPath = `${BASE}/stocks/${stock_id}`;
+        // Calls 1..100 one after another: each one fails exactly when its sequence number is picked.
+        const sequential: boolean[] = [];
+        for (let i = 0; i < 100; i++) {
+          const res = await get(stockPath);
+          sequential.push(isFault(res, rule.id));
+          if (res.status === 200) expect(signedJson<Json>(sandbox, res).stock_id).toBe(stock_id);
+        }
+        expect(sequential).toEqual(picks.slice(0, 100));
+        // Calls 101..200 at once: which request gets which number races, how many fail does not.
+        const concurrent = await Promise.all(Array.from({ length: 100 }, () => get(stockPath)));
+        const failed = concurrent.filter((r) => isFault(r, rule.id)).length;
+        expect(failed).toBe(picks.slice(100).filter(Boolean).length);
+        const fired = picks.filter(Boolean).length;
+        // The PRNG is not degenerate: 200·0.25 = 50, σ ≈ 6.1.
+        expect(Math.abs(fired - 50)).toBeLessThanOrEqual(6 * Math.sqrt(200 * fraction * (1 - fraction)));
+        expect(signedJson<Json>(sandbox, await get(`${FAULTS}/${rule.id}`))).toMatchObject({
+          matched: 200,
+          fired,
+          seed,
+        });
+      });
+
+      it('fraction with count fires at most count times; without a seed one is generated and shown', async () => {
+        const { stock_id } = await createStock();
+        const rule = signedJson<Json & { id: string; seed: number }>(
+          sandbox,
+          await post(FAULTS, {
+            method: 'GET',
+            path: `${BASE}/stocks/*`,
+            code: 'SYSTEM_ERROR',
+            fraction: 0.5,
+            count: 3,
+          }),
+        );
+        expect(Number.isInteger(rule.seed)).toBe(true);
+        expect(rule).toMatchObject({ remaining: 3, fraction: 0.5 });
+        const responses = await Promise.all(
+          Array.from({ length: 40 }, () => get(`${BASE}/stocks/${stock_id}`)),
+        );
+        const failed = responses.filter((r) => isFault(r, rule.id)).length;
+        const picked = Array.from({ length: 40 }, (_, i) => fractionFires(rule.seed, i + 1, 0.5)).filter(
+          Boolean,
+        ).length;
+        expect(failed).toBe(Math.min(3, picked));
+        expect(signedJson<Json>(sandbox, await get(`${FAULTS}/${rule.id}`))).toMatchObject({
+          remaining: 3 - failed,
+          fired: failed,
+        });
+      });
+
+      it('a global clock moves every merchant without a setting of its own; a merchant setting wins for that merchant only', async () => {
+        const t = Math.floor(Date.now() / 1000) * 1000 + 10 * DAY_MS;
+        const global = await clock({ action: 'freeze', time: formatBeijingTime(t), scope: 'global' });
+        expect(global).toMatchObject({
+          now: formatBeijingTime(t),
+          now_ms: t,
+          mode: 'frozen',
+          source: 'global',
+        });
+        expect(await clockOf(other)).toMatchObject({
+          mchid: other.mchid,
+          now_ms: t,
+          source: 'global',
+          merchant: null,
+        });
+        expect((await createStock(other)).create_time).toBe(formatBeijingTime(t));
+
+        const mine = await clock({ action: 'freeze', time: formatBeijingTime(t + DAY_MS) });
+        expect(mine).toMatchObject({
+          now_ms: t + DAY_MS,
+          source: 'merchant',
+          merchant: { mode: 'frozen', now: formatBeijingTime(t + DAY_MS) },
+          global: { mode: 'frozen', now: formatBeijingTime(t) },
+        });
+        expect((await clockOf(other)).now_ms).toBe(t);
+        const { stock_id } = await createStock();
+        const sent = signedJson<{ coupon_code: string }>(
+          sandbox,
+          await post(`${BASE}/coupons/send`, {
+            openid,
+            appid: APPID,
+            stock_id,
+            out_request_no: reqNo('CLK'),
+          }),
+        );
+        const got = signedJson<Json>(
+          sandbox,
+          await get(`${BASE}/users/${openid}/coupons/${sent.coupon_code}/appids/${APPID}`),
+        );
+        expect(got.receive_time).toBe(formatBeijingTime(t + DAY_MS));
+        expect((await createStock(other)).create_time).toBe(formatBeijingTime(t));
+
+        // Back to the global instant is a step backwards for this merchant.
+        const back = await post(CLOCK, { action: 'resume' });
+        expectError(back, 400, 'INVALID_REQUEST');
+        expect(back.json<{ detail: { field: string } }>().detail.field).toBe('/allow_backwards');
+        expect(await clock({ action: 'resume', allow_backwards: true })).toMatchObject({
+          now_ms: t,
+          source: 'global',
+          merchant: null,
+        });
+      });
+
+      it('set forward: the clock runs on from the new time and a coupon’s *_time fields follow it', async () => {
+        const s = Math.floor(Date.now() / 1000) * 1000 + 3 * DAY_MS;
+        const set = await clock({ action: 'set', time: formatBeijingTime(s) });
+        expect(set).toMatchObject({ mode: 'running', source: 'merchant', merchant: { mode: 'running' } });
+        expect(set.now_ms).toBeGreaterThanOrEqual(s);
+        expect(set.now_ms - s).toBeLessThan(60_000);
+        const { stock_id, create_time } = await createStock();
+        const near = (time: unknown) => {
+          const ms = Date.parse(time as string);
+          expect(ms).toBeGreaterThanOrEqual(s);
+          expect(ms - s).toBeLessThan(60_000);
+        };
+        near(create_time);
+        const sent = signedJson<{ coupon_code: string }>(
+          sandbox,
+          await post(`${BASE}/coupons/send`, {
+            openid,
+            appid: APPID,
+            stock_id,
+            out_request_no: reqNo('SET'),
+          }),
+        );
+        const couponPath = `${BASE}/users/${openid}/coupons/${sent.coupon_code}/appids/${APPID}`;
+        const got = signedJson<Json>(sandbox, await get(couponPath));
+        near(got.receive_time);
+        expect(got.available_start_time).toBe(got.receive_time);
+        const use = (useTime: number) =>
+          post(`${BASE}/coupons/use`, {
+            coupon_code: sent.coupon_code,
+            stock_id,
+            appid: APPID,
+            use_time: formatBeijingTime(useTime),
+            use_request_no: reqNo('SETUSE'),
+          });
+        // Wall-clock "now" is three business days ago.
+        expectError(await use(Date.now()), 400, 'PARAM_ERROR', /24小时/);
+        const used = signedJson<{ wechatpay_use_time: string }>(sandbox, await use(s));
+        near(used.wechatpay_use_time);
+        const after = signedJson<Json>(sandbox, await get(couponPath));
+        expect(after).toMatchObject({ coupon_state: 'USED', use_time: used.wechatpay_use_time });
+        // The running clock keeps moving (not frozen).
+        expect((await clockOf()).now_ms).toBeGreaterThanOrEqual(set.now_ms);
+      });
+    },
+  );
 }
