@@ -35,10 +35,18 @@ export interface AppConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
-/** Documented endpoint limits (product-coupon GET notify-configs: 20/s). */
-export const DEFAULT_ENDPOINT_RATE_LIMITS: Record<string, RateLimitRule> = {
+/**
+ * Documented endpoint limits, per merchant: product-coupon GET notify-configs 20/s; busifavor create
+ * stock 1000/min, use 500 QPS, associate and disassociate 500 QPS. The burst is one period's quota.
+ * @see ../../../shared/docs/busifavor.md §1.4, §7.3
+ */
+export const DEFAULT_ENDPOINT_RATE_LIMITS: Readonly<Record<string, RateLimitRule>> = Object.freeze({
   'GET /v3/marketing/partner/product-coupon/notify-configs': { perSecond: 20, burst: 20 },
-};
+  'POST /v3/marketing/busifavor/stocks': { perSecond: 1000 / 60, burst: 1000 },
+  'POST /v3/marketing/busifavor/coupons/use': { perSecond: 500, burst: 500 },
+  'POST /v3/marketing/busifavor/coupons/associate': { perSecond: 500, burst: 500 },
+  'POST /v3/marketing/busifavor/coupons/disassociate': { perSecond: 500, burst: 500 },
+});
 
 const DEFAULTS: AppConfig = {
   targetPolicy: 'local',

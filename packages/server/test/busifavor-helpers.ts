@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import {
   buildAuthorization,
   buildRequestSigningString,
@@ -27,6 +27,7 @@ export async function addMerchant(
   mchid: string,
   options: { parent?: string; apiV2Key?: string } = {},
 ): Promise<TestMerchant & { apiV2Key: string }> {
+  trustPlatformKeys(sandbox);
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const serialNo = randomBytes(20).toString('hex').toUpperCase();
   const apiV3Key = randomBytes(16).toString('hex');
@@ -60,12 +61,29 @@ export function signedJson<T = Record<string, unknown>>(
   res: TestResponse,
   status = 200,
 ): T {
+  trustPlatformKeys(sandbox);
   expect(res.status, res.text).toBe(status);
   expect(verifyTestResponse(res, sandbox.server.credentials.platform.publicKey.publicKey).ok).toBe(true);
   return (res.text ? res.json<T>() : undefined) as T;
 }
 
-/** Asserts a WeChat error body. */
+/**
+ * Platform verification keys by `Wechatpay-Serial` (public key id or certificate serial) of every
+ * sandbox a helper has seen, so that {@link expectError} can verify without a sandbox argument.
+ */
+const platformKeys = new Map<string, KeyObject>();
+
+/** Registers a sandbox's platform keys for {@link expectError}; every helper taking a sandbox calls it. */
+export function trustPlatformKeys(sandbox: TestSandbox): void {
+  const platform = sandbox.server.credentials.platform;
+  platformKeys.set(platform.publicKey.keyId, platform.publicKey.publicKey);
+  for (const cert of platform.certificates) platformKeys.set(cert.serialNo, cert.publicKey);
+}
+
+/**
+ * Asserts a WeChat error body, and that the error is signed by the platform like a success (errors to
+ * an identified merchant are signed; a 401 from failed authentication never is: protocol.md §2.3).
+ */
 export function expectError(
   res: TestResponse,
   status: number,
@@ -78,6 +96,20 @@ export function expectError(
   expect(typeof body.message).toBe('string');
   if (typeof message === 'string') expect(body.message).toBe(message);
   else if (message) expect(body.message).toMatch(message);
+  if (status === 401) {
+    expect(res.headers['wechatpay-signature'], 'a 401 must not be signed').toBeUndefined();
+    return;
+  }
+  const serial = res.headers['wechatpay-serial'];
+  expect(serial, `error ${status} ${code} is not signed`).toBeDefined();
+  const key = platformKeys.get(serial as string);
+  if (!key) {
+    throw new Error(
+      `expectError: Wechatpay-Serial ${serial} is no key of a known sandbox; call trustPlatformKeys(sandbox) (or any helper taking the sandbox) first`,
+    );
+  }
+  const verified = verifyTestResponse(res, key);
+  expect(verified.ok, `error ${status} ${code} signature: ${JSON.stringify(verified)}`).toBe(true);
 }
 
 let counter = 0;
@@ -181,13 +213,14 @@ export async function pluginSendOne(
 
 /**
  * POSTs a multipart marketing image upload signed over the meta JSON, as WeChat's SDKs do.
- * `signOver: 'body'` signs the whole multipart body instead (the common client mistake).
+ * `signOver: 'body'` signs the whole multipart body instead (the common client mistake); `sentMeta`
+ * is put on the wire in place of the signed meta (a tampered upload).
  */
 export async function multipartUpload(
   sandbox: TestSandbox,
   meta: string,
   file: Buffer,
-  options: { signOver?: 'meta' | 'body'; parts?: Array<'meta' | 'file'> } = {},
+  options: { signOver?: 'meta' | 'body'; parts?: Array<'meta' | 'file'>; sentMeta?: string } = {},
 ): Promise<TestResponse> {
   const path = '/v3/marketing/favor/media/image-upload';
   const boundary = `----wps${randomBytes(8).toString('hex')}`;
@@ -196,7 +229,7 @@ export async function multipartUpload(
     if (part === 'meta') {
       chunks.push(
         Buffer.from(
-          `--${boundary}\r\nContent-Disposition: form-data; name="meta";\r\nContent-Type: application/json\r\n\r\n${meta}\r\n`,
+          `--${boundary}\r\nContent-Disposition: form-data; name="meta";\r\nContent-Type: application/json\r\n\r\n${options.sentMeta ?? meta}\r\n`,
         ),
       );
     } else {

@@ -342,25 +342,77 @@ export async function modifyStock(
     if (body.subsidy === false && d.subsidy === true) {
       throw paramError('/subsidy', '不支持从true修改为false');
     }
+    // Each nested object takes only its modifiable members (seed 002 §3.2.12): whatever else a
+    // caller puts there (coupon_available_time, fixed_normal_coupon, …) can never reach the stock.
     const next: StockDefinition = structuredClone(d);
     if (body.comment !== undefined) next.comment = body.comment;
     if (body.goods_name !== undefined) next.goods_name = body.goods_name;
-    if (body.custom_entrance !== undefined)
-      next.custom_entrance = { ...d.custom_entrance, ...body.custom_entrance };
-    if (display !== undefined) next.display_pattern_info = { ...d.display_pattern_info, ...display };
-    if (body.coupon_use_rule !== undefined)
-      next.coupon_use_rule = { ...d.coupon_use_rule, ...body.coupon_use_rule };
+    const entrance = body.custom_entrance;
+    if (entrance !== undefined) {
+      const info = entrance.mini_programs_info;
+      next.custom_entrance = {
+        ...d.custom_entrance,
+        ...pickPresent(entrance, MODIFIABLE.custom_entrance),
+        ...(info !== undefined
+          ? { mini_programs_info: pickPresent(info, MODIFIABLE.mini_programs_info) }
+          : {}),
+      };
+    }
+    if (display !== undefined) {
+      const finder = display.finder_info;
+      next.display_pattern_info = {
+        ...d.display_pattern_info,
+        ...pickPresent(display, MODIFIABLE.display_pattern_info),
+        ...(finder !== undefined ? { finder_info: pickPresent(finder, MODIFIABLE.finder_info) } : {}),
+      };
+    }
+    if (body.coupon_use_rule !== undefined) {
+      next.coupon_use_rule = {
+        ...d.coupon_use_rule,
+        ...pickPresent(body.coupon_use_rule, MODIFIABLE.coupon_use_rule),
+      };
+    }
     if (body.stock_send_rule?.prevent_api_abuse !== undefined) {
       next.stock_send_rule = {
         ...d.stock_send_rule,
         prevent_api_abuse: body.stock_send_rule.prevent_api_abuse,
       };
     }
-    if (body.notify_config !== undefined) next.notify_config = { ...d.notify_config, ...body.notify_config };
+    if (body.notify_config !== undefined)
+      next.notify_config = {
+        ...d.notify_config,
+        ...pickPresent(body.notify_config, MODIFIABLE.notify_config),
+      };
     if (body.subsidy !== undefined) next.subsidy = body.subsidy;
     checkMiniProgramRule(next.coupon_use_rule, '/coupon_use_rule');
     await tx.updateStock(stockId, { definition: next, updatedAt: now });
   });
+}
+
+/**
+ * The members of each nested object that PATCH basic info may set (seed 002 §3.2.12). `finder_info`
+ * and `mini_programs_info` are replaced whole, with their own members only.
+ */
+const MODIFIABLE = {
+  custom_entrance: ['appid', 'hall_id', 'code_display_mode'],
+  mini_programs_info: ['mini_programs_appid', 'mini_programs_path', 'entrance_words', 'guiding_words'],
+  display_pattern_info: [
+    'description',
+    'merchant_logo_url',
+    'merchant_name',
+    'background_color',
+    'coupon_image_url',
+  ],
+  finder_info: ['finder_id', 'finder_video_id', 'finder_video_cover_image_url'],
+  coupon_use_rule: ['use_method', 'mini_programs_appid', 'mini_programs_path'],
+  notify_config: ['notify_appid'],
+} as const;
+
+/** The named members of `source` that are present, and nothing else (absent ones stay absent). */
+function pickPresent<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Pick<T, K> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  return out as Pick<T, K>;
 }
 
 /** PATCH budget: exactly one target, checked against the current value the caller believes in. */
