@@ -1,8 +1,16 @@
 #!/usr/bin/env node
-// SDK benchmark: request signing and notification verify+decrypt per second for our SDK (built dist),
-// wechatpay-node-v3 and wechatpay-axios-plugin, next to the raw node:crypto bound measured in the same run;
-// plus installed size and runtime dependency count of each package. Each measurement runs for a fixed time
-// (BENCH_MS, default 500 ms) after a warm-up, BENCH_ROUNDS (default 3) times, interleaved. Run `npm run build` first (npm run bench does).
+import { spawn } from 'node:child_process';
+// SDK benchmark, one run, three parts, for our SDK (built dist), wechatpay-node-v3 and wechatpay-axios-plugin
+// next to raw node:crypto / node:http bounds measured in the same run:
+//  1. in process: request signing and notification verify+decrypt per second (each contender's output is
+//     checked first: a signature must verify, a notification must decrypt);
+//  2. against the same local sandbox server (built dist): signed GET /v3/marketing/busifavor/callbacks per
+//     second at a fixed concurrency, each response checked (signature verified where the client can);
+//  3. installed size and runtime dependency count.
+// The machine is shared, so contenders are interleaved: in process in batches of 10 calls round-robin (the
+// rate is taken from the median batch), over HTTP in slices of BENCH_HTTP_MS round-robin, BENCH_ROUNDS times.
+// Defaults: BENCH_MS=1500 (in-process time per contender), BENCH_HTTP_MS=2000, BENCH_ROUNDS=3,
+// BENCH_CONCURRENCY=16 — about a minute in all. Run `npm run build` first (npm run bench does).
 import {
   createCipheriv,
   createDecipheriv,
@@ -13,8 +21,10 @@ import {
   sign,
   verify,
 } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import http from 'node:http';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,10 +37,14 @@ if (!existsSync(sdkDist)) {
 }
 const sdk = await import(sdkDist);
 const WxPay = require('wechatpay-node-v3');
-const { Rsa, Aes, Formatter, Decorator } = require('wechatpay-axios-plugin');
+const { Rsa, Aes, Formatter, Decorator, Wechatpay } = require('wechatpay-axios-plugin');
+// wechatpay-node-v3's own HTTP client (its PayRequest uses it but drops the response headers it must verify).
+const superagent = createRequire(require.resolve('wechatpay-node-v3'))('superagent');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const DURATION_MS = Number(process.env.BENCH_MS ?? 500);
+const DURATION_MS = Number(process.env.BENCH_MS ?? 1500);
+const HTTP_SLICE_MS = Number(process.env.BENCH_HTTP_MS ?? 2000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const API_V3_KEY = 'TestApiV3Key0123456789abcdefABCD';
 const MCHID = '1900000001';
 const MCH_SERIAL = '5E3F1C2B4A6D8E9F01234567ABCDEF0011223344';
@@ -101,17 +115,29 @@ const headers = {
   'wechatpay-signature-type': 'WECHATPAY2-SHA256-RSA2048',
 };
 
-async function measure(fn) {
-  for (let i = 0; i < 100; i++) await fn();
-  let ops = 0;
-  const start = performance.now();
-  let elapsed = 0;
-  while (elapsed < DURATION_MS) {
-    for (let i = 0; i < 20; i++) await fn();
-    ops += 20;
-    elapsed = performance.now() - start;
+const median = (xs) => {
+  const sorted = [...xs].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+/** Ops per second of each contender, sampled in interleaved batches (a busy moment hits them all alike). */
+async function measureInterleaved(contenders) {
+  const BATCH = 10;
+  const entries = Object.entries(contenders);
+  for (const [, fn] of entries) for (let i = 0; i < 50; i++) await fn();
+  const batches = Object.fromEntries(entries.map(([k]) => [k, []]));
+  const spent = Object.fromEntries(entries.map(([k]) => [k, 0]));
+  for (let turn = 0; entries.some(([k]) => spent[k] < DURATION_MS * ROUNDS); turn++) {
+    for (let j = 0; j < entries.length; j++) {
+      const [key, fn] = entries[(turn + j) % entries.length];
+      const start = performance.now();
+      for (let i = 0; i < BATCH; i++) await fn();
+      const ms = performance.now() - start;
+      batches[key].push(ms);
+      spent[key] += ms;
+    }
   }
-  return (ops * 1000) / elapsed;
+  return Object.fromEntries(entries.map(([k]) => [k, (BATCH * 1000) / median(batches[k])]));
 }
 
 function check(name, ok) {
@@ -207,6 +233,24 @@ const axiosNotify = () => {
 };
 check('wechatpay-axios-plugin notify', axiosNotify().coupon_code === 'CODE0001');
 
+/** Whether an Authorization header carries a signature of the request by the merchant key. */
+function authorizationVerifies(authorization) {
+  const fields = Object.fromEntries([...authorization.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+  const message = `POST\n${requestPath}\n${fields.timestamp}\n${fields.nonce_str}\n${requestBody}\n`;
+  return (
+    authorization.startsWith('WECHATPAY2-SHA256-RSA2048 ') &&
+    fields.mchid === MCHID &&
+    fields.serial_no === MCH_SERIAL &&
+    verify('sha256', Buffer.from(message), merchant.publicKey, Buffer.from(fields.signature ?? '', 'base64'))
+  );
+}
+const rawAuthorization = () =>
+  `WECHATPAY2-SHA256-RSA2048 mchid="${MCHID}",nonce_str="${nonce}",timestamp="${ts}",serial_no="${MCH_SERIAL}",signature="${rawSign()}"`;
+check('raw sign', authorizationVerifies(rawAuthorization()));
+check('sdk sign', authorizationVerifies(ourSign()));
+check('wechatpay-node-v3 sign', authorizationVerifies(nodeV3Sign()));
+check('wechatpay-axios-plugin sign', authorizationVerifies(axiosSign()));
+
 // --- Installed size and runtime dependencies (transitive, from node_modules). -----------------------------
 function dirSize(dir) {
   let total = 0;
@@ -251,9 +295,8 @@ const sizes = {
   axios: footprint(packageDir('wechatpay-axios-plugin', root)),
 };
 
-// --- Run: contenders interleaved over ROUNDS rounds, best round kept (the machine is shared; a busy moment
-// then penalises no contender in particular). ----------------------------------------------------------------
-const contenders = {
+// --- Part 1, in process. ------------------------------------------------------------------------------
+const results = await measureInterleaved({
   rawSign,
   rawNotify,
   ourSign,
@@ -262,13 +305,168 @@ const contenders = {
   nodeV3Notify,
   axiosSign,
   axiosNotify,
-};
-const results = Object.fromEntries(Object.keys(contenders).map((k) => [k, 0]));
-for (let round = 0; round < ROUNDS; round++) {
-  for (const [key, fn] of Object.entries(contenders))
-    results[key] = Math.max(results[key], await measure(fn));
+});
+
+// --- Part 2, signed requests against the sandbox server (built dist, one process, loopback). --------------
+async function startSandbox(dir) {
+  const child = spawn(
+    process.execPath,
+    [join(root, 'packages/server/dist/cli/main.js'), 'start', '--dir', dir, '--port', '0'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  const url = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
+  });
+  return { url, child };
 }
 
+const sandboxDir = mkdtempSync(join(tmpdir(), 'wps-bench-sdk-'));
+const sandbox = await startSandbox(sandboxDir);
+let httpResults;
+try {
+  const creds = JSON.parse(readFileSync(join(sandboxDir, 'credentials.json'), 'utf8'));
+  const m = creds.merchant;
+  const mPem = readFileSync(join(sandboxDir, m.privateKeyFile), 'utf8');
+  const mKey = createPrivateKey(mPem);
+  const keyId = creds.platform.publicKey.keyId;
+  const pPem = readFileSync(join(sandboxDir, creds.platform.publicKey.publicKeyFile), 'utf8');
+  const pKey = createPublicKey(pPem);
+  const path = `/v3/marketing/busifavor/callbacks?mchid=${m.mchid}`;
+  const notifyUrl = 'https://merchant.example.com/wxpay/busifavor';
+  const expectBody = (data, who) => {
+    if (data?.notify_url !== notifyUrl) throw new Error(`${who}: unexpected answer ${JSON.stringify(data)}`);
+  };
+
+  // Raw bound: node:http keep-alive + node:crypto sign and response verify with cached KeyObjects.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const rawGet = () =>
+    new Promise((resolve, reject) => {
+      const t = String(Math.floor(Date.now() / 1000));
+      const n = randomBytes(16).toString('hex');
+      const sig = sign('sha256', Buffer.from(`GET\n${path}\n${t}\n${n}\n\n`), mKey).toString('base64');
+      const authorization = `WECHATPAY2-SHA256-RSA2048 mchid="${m.mchid}",nonce_str="${n}",timestamp="${t}",serial_no="${m.serialNo}",signature="${sig}"`;
+      const req = http.request(
+        `${sandbox.url}${path}`,
+        { agent, headers: { Authorization: authorization, Accept: 'application/json', 'User-Agent': 'raw' } },
+        (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const h = res.headers;
+            const ok =
+              res.statusCode === 200 &&
+              h['wechatpay-serial'] === keyId &&
+              verify(
+                'sha256',
+                Buffer.from(`${h['wechatpay-timestamp']}\n${h['wechatpay-nonce']}\n${text}\n`),
+                pKey,
+                Buffer.from(String(h['wechatpay-signature']), 'base64'),
+              );
+            if (!ok) reject(new Error(`raw: ${res.statusCode} or bad signature`));
+            else resolve(expectBody(JSON.parse(text), 'raw'));
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+
+  // Our client: verification on (public-key mode), no retries.
+  const client = sdk.createWechatPayClient({
+    mchid: m.mchid,
+    serialNo: m.serialNo,
+    privateKey: mPem,
+    apiV3Key: m.apiV3Key,
+    baseUrl: sandbox.url,
+    verification: { publicKey: { keyId, key: pPem } },
+    retry: false,
+  });
+  await client.busifavor.setCallback({ mchid: m.mchid, notify_url: notifyUrl });
+  const ourGet = async () => expectBody(await client.busifavor.getCallback({ mchid: m.mchid }), 'sdk');
+
+  // wechatpay-node-v3: buildAuthorization + getHeaders, its superagent, then its verifySign (it does not
+  // verify responses by itself; a merchant has to call it).
+  const pay = new WxPay({
+    appid: 'wx1234567890abcdef',
+    mchid: m.mchid,
+    serial_no: m.serialNo,
+    publicKey: Buffer.from(readFileSync(join(sandboxDir, m.certificateFile))),
+    privateKey: Buffer.from(mPem),
+    key: m.apiV3Key,
+  });
+  WxPay.certificates[keyId] = pPem; // it predates public keys: its verifier reads this serial→key map
+  const nodeV3Get = async () => {
+    // It signs the URL minus https://api.mch.weixin.qq.com only, so sign that URL and send to the sandbox.
+    const authorization = pay.buildAuthorization('GET', `https://api.mch.weixin.qq.com${path}`);
+    const res = await superagent.get(`${sandbox.url}${path}`).set(pay.getHeaders(authorization));
+    const ok = await pay.verifySign({
+      timestamp: res.headers['wechatpay-timestamp'],
+      nonce: res.headers['wechatpay-nonce'],
+      body: res.text,
+      serial: res.headers['wechatpay-serial'],
+      signature: res.headers['wechatpay-signature'],
+    });
+    if (!ok) throw new Error('wechatpay-node-v3: bad signature');
+    expectBody(JSON.parse(res.text), 'wechatpay-node-v3');
+  };
+
+  // wechatpay-axios-plugin: its Wechatpay client verifies every response against `certs` itself.
+  const wxpay = new Wechatpay({
+    mchid: m.mchid,
+    serial: m.serialNo,
+    privateKey: mPem,
+    certs: { [keyId]: pPem },
+    baseURL: sandbox.url,
+  });
+  const axiosGet = async () =>
+    expectBody(
+      (await wxpay.v3.marketing.busifavor.callbacks.get({ params: { mchid: m.mchid } })).data,
+      'axios',
+    );
+
+  /** Requests per second of `fn` at CONCURRENCY in flight for `ms`. */
+  async function load(fn, ms) {
+    let done = 0;
+    const deadline = performance.now() + ms;
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (performance.now() < deadline) {
+          await fn();
+          done++;
+        }
+      }),
+    );
+    return { done, ms: performance.now() - start };
+  }
+  const httpContenders = { rawGet, ourGet, nodeV3Get, axiosGet };
+  for (const fn of Object.values(httpContenders)) await load(fn, 300); // warm-up, and fails fast if wrong
+  const totals = Object.fromEntries(Object.keys(httpContenders).map((k) => [k, { done: 0, ms: 0 }]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const keys = Object.keys(httpContenders);
+    for (let j = 0; j < keys.length; j++) {
+      const key = keys[(round + j) % keys.length];
+      const r = await load(httpContenders[key], HTTP_SLICE_MS);
+      totals[key].done += r.done;
+      totals[key].ms += r.ms;
+    }
+  }
+  agent.destroy();
+  httpResults = Object.fromEntries(Object.entries(totals).map(([k, t]) => [k, (t.done * 1000) / t.ms]));
+} finally {
+  sandbox.child.kill('SIGTERM');
+  await new Promise((r) => sandbox.child.once('exit', r));
+  rmSync(sandboxDir, { recursive: true, force: true });
+}
+
+// --- Output. ----------------------------------------------------------------------------------------------
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const ratio = (n, bound) => (n / bound).toFixed(2);
 const kb = (b) => `${(b / 1024).toFixed(0)} KiB`;
@@ -291,7 +489,8 @@ const rows = [
   ],
 ];
 console.log(
-  `SDK benchmark (one core, best of ${ROUNDS} × ${DURATION_MS} ms per contender, RSA-2048, node ${process.versions.node})\n`,
+  `SDK benchmark, node ${process.versions.node}, RSA-2048. In process: one core, median of 10-call batches ` +
+    `interleaved over ${ROUNDS} × ${DURATION_MS} ms per contender.\n`,
 );
 console.log(
   '| client | sign request /s | ratio | verify+decrypt notification /s | ratio | installed size | runtime deps |',
@@ -303,3 +502,25 @@ for (const [name, s, n, size, deps] of rows) {
   );
 }
 console.log('\nSizes include transitive runtime dependencies; the SDK size is its built dist.');
+console.log(
+  `\nSigned GET /v3/marketing/busifavor/callbacks against one local sandbox process (same machine), ` +
+    `${CONCURRENCY} in flight, ${ROUNDS} × ${HTTP_SLICE_MS} ms slices per client, every response checked ` +
+    '(signature verified).\n',
+);
+console.log('| client | requests /s | ratio to raw node:http client | ratio to in-process sign bound |');
+console.log('|---|---:|---:|---:|');
+for (const [name, key] of [
+  ['raw node:http + node:crypto', 'rawGet'],
+  ['@wechatpay-sandbox/sdk', 'ourGet'],
+  ['wechatpay-node-v3 (+ its verifySign)', 'nodeV3Get'],
+  ['wechatpay-axios-plugin', 'axiosGet'],
+]) {
+  const rps = httpResults[key];
+  console.log(
+    `| ${name} | ${fmt(rps)} | ${ratio(rps, httpResults.rawGet)} | ${ratio(rps, results.rawSign)} |`,
+  );
+}
+console.log(
+  '\nThe server signs every response and the client signs every request, on the same 2 cores: the raw ' +
+    'client is the bound for a client against this server.',
+);

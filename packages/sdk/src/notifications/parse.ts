@@ -65,11 +65,13 @@ export function createNotificationParser(options: NotificationParserOptions): No
       );
     }
     const serial = readHeader(raw.headers, 'wechatpay-serial');
-    if (serial && !keys.resolve(serial) && keys.resolveOrRefresh) await keys.resolveOrRefresh(serial);
+    // Resolve once; only an unknown serial waits for a refresh (certificate rotation).
+    let key = serial ? keys.resolve(serial) : undefined;
+    if (serial && !key && keys.resolveOrRefresh) key = await keys.resolveOrRefresh(serial);
     const result = verifyResponseSignature({
       headers: raw.headers,
       body,
-      resolveKey: (s) => keys.resolve(s),
+      resolveKey: (s) => (s === serial ? key : keys.resolve(s)),
       nowSeconds: Math.floor(now() / 1000),
       windowSeconds,
     });

@@ -143,6 +143,9 @@ export function readHeader(
   if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
   const record = headers as Record<string, string | string[] | undefined>;
   const lower = name.toLowerCase();
+  // Fast path: node:http and most frameworks hand over lower-case names.
+  const direct = record[lower];
+  if (direct !== undefined) return Array.isArray(direct) ? direct[0] : direct;
   for (const key of Object.keys(record)) {
     if (key.toLowerCase() === lower) {
       const value = record[key];
