@@ -209,8 +209,8 @@ for (const dialect of DIALECTS) {
     });
 
     describe.each([
-      ['product-coupon', () => PRODUCT_COUPON, 'product-coupon'],
-      ['delivery-plan', () => deliveryPlan(mchid()), 'delivery-plan'],
+      ['product-coupon', (): string => PRODUCT_COUPON, 'product-coupon'],
+      ['delivery-plan', (): string => deliveryPlan(mchid()), 'delivery-plan'],
     ] as const)('%s notify_url validation', (_family, path, storeFamily) => {
       it.each([
         ['http scheme', 'http://merchant.example.com/notify'],
