@@ -314,6 +314,46 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    describe('POST /coupons/return', () => {
+      it('an unknown stock is 404 券不存在 (the documented row); a return_request_no reused on another coupon is RESOURCE_ALREADY_EXISTS', async () => {
+        const stockId = await createStock();
+        const a = await sendTo(stockId, await newUser());
+        const b = await sendTo(stockId, await newUser());
+        for (const c of [a, b]) signedJson(sandbox, await post(`${BASE}/coupons/use`, useBody(c)));
+        const no = reqNo('R');
+        expectError(
+          await post(`${BASE}/coupons/return`, {
+            coupon_code: a.code,
+            stock_id: NO_STOCK,
+            return_request_no: no,
+          }),
+          404,
+          'RESOURCE_NOT_EXISTS',
+          '券不存在',
+        );
+        signedJson(
+          sandbox,
+          await post(`${BASE}/coupons/return`, {
+            coupon_code: a.code,
+            stock_id: stockId,
+            return_request_no: no,
+          }),
+        );
+        expectError(
+          await post(`${BASE}/coupons/return`, {
+            coupon_code: b.code,
+            stock_id: stockId,
+            return_request_no: no,
+          }),
+          400,
+          'RESOURCE_ALREADY_EXISTS',
+          reusedMessage('/return_request_no'),
+        );
+        expect((await coupon(a)).coupon_state).toBe('SENDED');
+        expect((await coupon(b)).coupon_state).toBe('USED');
+      });
+    });
+
     describe('POST /coupons/send (API send)', () => {
       const apiSend = (stockId: string, openid: string, extra: Json = {}, merchant = sandbox.merchant) =>
         post(

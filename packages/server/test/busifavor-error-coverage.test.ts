@@ -450,6 +450,14 @@ for (const dialect of DIALECTS) {
         expect(res.headers['wechatpay-signature']).toBeUndefined();
         expect(res.json<Json>().media_url).toBeUndefined();
       });
+
+      it('a meta part changed after signing is 401 SIGN_ERROR', async () => {
+        const signed = meta(PNG);
+        const res = await multipartUpload(sandbox, signed, PNG, {
+          sentMeta: JSON.stringify({ filename: 'other.png', sha256: sha256(PNG) }),
+        });
+        expectError(res, 401, 'SIGN_ERROR', '验证不通过');
+      });
     });
 
     describe('401 SIGN_ERROR on busifavor routes changes nothing', () => {
