@@ -23,7 +23,26 @@ type Verb = <T = Record<string, unknown>>(
   data?: unknown,
   config?: unknown,
 ) => Promise<{ status: number; data: T }>;
-type Chain = { readonly [segment: string]: Chain } & { readonly get: Verb; readonly post: Verb };
+/** The path segments the README walks (a finite set, so every step is typed as present). */
+type Segment =
+  | 'v3'
+  | 'marketing'
+  | 'busifavor'
+  | 'callbacks'
+  | 'stocks'
+  | 'coupons'
+  | 'use'
+  | 'users'
+  | '_openid_'
+  | '_coupon_code_'
+  | 'appids'
+  | '_appid_'
+  | 'sandbox'
+  | 'v1'
+  | 'send'
+  | 'miniapp'
+  | 'notifications';
+type Chain = { readonly [K in Segment]: Chain } & { readonly get: Verb; readonly post: Verb };
 
 interface Credentials {
   merchant: { mchid: string; serialNo: string; privateKeyFile: string; apiV2Key: string };
