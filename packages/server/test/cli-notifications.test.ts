@@ -39,6 +39,7 @@ interface Receiver {
   url: string;
   bodies: string[];
   status: number;
+  gate?: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,12 +60,14 @@ async function listen(
   }) as Receiver;
 }
 
-function handler(receiver: { bodies: string[]; status: number }) {
+/** `gate`, when set, holds every answer until it resolves (an attempt in flight). */
+function handler(receiver: { bodies: string[]; status: number; gate?: Promise<void> }) {
   return (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       receiver.bodies.push(Buffer.concat(chunks).toString('utf8'));
+      await receiver.gate;
       res.writeHead(receiver.status, { 'Content-Type': 'text/plain' });
       res.end(receiver.status === 200 ? 'ok' : 'receiver says no');
     });
@@ -298,6 +301,70 @@ describe('wechatpay-sandbox notifications', () => {
     );
     expect(item.attempts).toBe(2);
     expect(plain.bodies.map((b) => JSON.parse(b).id)).toEqual([failedId, failedId]);
+  });
+
+  it('replays several ids in one call: each is delivered again under its own id', async () => {
+    plain.status = 500;
+    const first = await triggerEvent('T-MANY-1');
+    const second = await triggerEvent('T-MANY-2');
+    await waitFor(async () => {
+      const items = (await listJson()).filter((n) => n.id === first || n.id === second);
+      return items.length === 2 && items.every((n) => n.attempts === 1) ? items : undefined;
+    }, 'the first attempts');
+    plain.status = 200;
+    const run = await cli(['notifications', 'replay', first, second, first, '--dir', dir], work);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    // A repeated id is replayed once.
+    expect(run.stdout.match(/^replayed .+$/gm)?.sort()).toEqual(
+      [`replayed ${first}`, `replayed ${second}`].sort(),
+    );
+    expect(run.stdout).toContain('2 notification(s) queued');
+    const items = await waitFor(async () => {
+      const all = (await listJson()).filter((n) => n.id === first || n.id === second);
+      return all.length === 2 && all.every((n) => n.state === 'delivered') ? all : undefined;
+    }, 'both replayed deliveries');
+    expect(items.map((n) => [n.attempts, n.lastStatus])).toEqual([
+      [2, 200],
+      [2, 200],
+    ]);
+    const received = plain.bodies.map((b) => JSON.parse(b).id as string);
+    expect(received.filter((id) => id === first)).toHaveLength(2);
+    expect(received.filter((id) => id === second)).toHaveLength(2);
+  });
+
+  it('refuses to replay a notification whose attempt is in flight, so no duplicate is sent alongside it', async () => {
+    let release: () => void = () => {};
+    plain.gate = new Promise((r) => {
+      release = r;
+    });
+    plain.status = 200;
+    const id = await triggerEvent('T-INFLIGHT');
+    await waitFor(
+      () => (plain.bodies.some((b) => JSON.parse(b).id === id) ? true : undefined),
+      'the open attempt',
+    );
+    const run = await cli(['notifications', 'replay', id, '--dir', dir], work);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `error: notification ${id} has a delivery attempt in flight; nothing was replayed`,
+    );
+    release();
+    plain.gate = undefined;
+    const item = await waitFor(
+      async () => (await listJson()).find((n) => n.id === id && n.state === 'delivered'),
+      'the open attempt to finish',
+    );
+    expect(item.attempts).toBe(1);
+    // Over two poll intervals of the server: the refused replay queued nothing.
+    await new Promise((r) => setTimeout(r, 600));
+    expect(plain.bodies.filter((b) => JSON.parse(b).id === id)).toHaveLength(1);
+    const again = await cli(['notifications', 'replay', id, '--dir', dir], work);
+    expect(again.code, again.stderr).toBe(0);
+    await waitFor(
+      async () => (await listJson()).find((n) => n.id === id && n.attempts === 2 && n.state === 'delivered'),
+      'the replay',
+    );
   });
 
   it('refuses unknown ids atomically and bad selections as usage errors', async () => {

@@ -171,9 +171,30 @@ export async function notificationOwners(
 export type ReplaySelection = { ids: string[] } | { state: string };
 
 /**
+ * A replay asked for notifications that have an attempt in flight (a live lease). Replaying them would
+ * let a second dispatcher send the same notification while the first request is still open, so the
+ * replay is refused and nothing is changed; the caller replays again once the attempt has finished.
+ */
+export class NotificationsInFlightError extends Error {
+  override readonly name = 'NotificationsInFlightError';
+  constructor(readonly ids: readonly string[]) {
+    super(
+      `notification ${ids.join(', ')} ${ids.length === 1 ? 'has' : 'have'} a delivery attempt in flight; ` +
+        'nothing was replayed. Replay again once the attempt has finished (at most 5 s plus its commit)',
+    );
+  }
+}
+
+/**
  * Queues notifications again for immediate delivery: a new round of the schedule, the same notification
  * id (a receiver deduplicates on it), and a fresh timestamp, nonce and signature at delivery.
  * Returns the ids that were queued.
+ *
+ * Rows whose lease is live (an attempt is in flight) are never touched: clearing that lease would let
+ * another claim send a duplicate while the first attempt is still open. Replay by ids is all or nothing:
+ * if any of them is in flight, nothing is replayed and {@link NotificationsInFlightError} names them.
+ * Replay by state skips in-flight rows (their attempt is the delivery asked for). An expired lease (the
+ * holder crashed) is cleared, as a claim would take it over anyway.
  */
 export async function replayNotifications(
   db: Kysely<DatabaseSchema>,
@@ -182,22 +203,40 @@ export async function replayNotifications(
   businessNowMs: number,
   wallMs: number,
 ): Promise<string[]> {
-  let query = db
-    .updateTable('notification_outbox')
-    .set({
-      state: 'pending',
-      round_attempts: 0,
-      next_attempt_at: businessNowMs,
-      // An attempt in flight finishes and is logged, but no longer decides the row's state.
-      locked_until: null,
-      locked_by: null,
-      updated_at: wallMs,
-    })
-    .where('mchid', '=', mchid);
-  query =
-    'ids' in selection ? query.where('id', 'in', selection.ids) : query.where('state', '=', selection.state);
-  const rows = await query.returning('id').execute();
-  return rows.map((r) => r.id);
+  // One transaction: on PostgreSQL the UPDATE row-locks what it replays, so a concurrent claim waits and
+  // then sees the new row; a claim that won first has set a live lease, which the UPDATE re-checks.
+  return db.transaction().execute(async (trx) => {
+    let query = trx
+      .updateTable('notification_outbox')
+      .set({
+        state: 'pending',
+        round_attempts: 0,
+        next_attempt_at: businessNowMs,
+        locked_until: null,
+        locked_by: null,
+        updated_at: wallMs,
+      })
+      .where('mchid', '=', mchid)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', wallMs)]));
+    query =
+      'ids' in selection
+        ? query.where('id', 'in', selection.ids)
+        : query.where('state', '=', selection.state);
+    const rows = await query.returning('id').execute();
+    if ('ids' in selection) {
+      const busy = await trx
+        .selectFrom('notification_outbox')
+        .select('id')
+        .where('mchid', '=', mchid)
+        .where('id', 'in', selection.ids)
+        .where('locked_until', '>=', wallMs)
+        .orderBy('id')
+        .execute();
+      // Thrown inside the transaction: the rows replayed above are rolled back with it.
+      if (busy.length > 0) throw new NotificationsInFlightError(busy.map((r) => r.id));
+    }
+    return rows.map((r) => r.id);
+  });
 }
 
 /** Pauses (true) or resumes (false) a merchant's deliveries; events keep accumulating while paused. */

@@ -54,6 +54,8 @@ for (const dialect of DIALECTS) {
     let sandbox: TestSandbox;
     let receiver: TestReceiver;
     let status = 200;
+    // The receiver answers once the gate opens: a test holds an attempt in flight with it.
+    let gate: Promise<void> = Promise.resolve();
     let other: TestMerchant;
     const asB = (input: Parameters<TestSandbox['request']>[0]) =>
       sandbox.request({ ...input, merchant: other });
@@ -86,7 +88,10 @@ for (const dialect of DIALECTS) {
       ).notification_id;
 
     beforeAll(async () => {
-      receiver = await startReceiver(tls, () => status);
+      receiver = await startReceiver(tls, async () => {
+        await gate;
+        return status;
+      });
       // Delivery off: only the dispatch route delivers, so the tests decide when.
       sandbox = await startSandbox({ dialect, config: { notifyCaFile: caFile, notifyDelivery: false } });
       other = await addMerchant(sandbox, '1900077001');
@@ -249,6 +254,72 @@ for (const dialect of DIALECTS) {
           'PARAM_ERROR',
         );
       }
+    });
+
+    it('refuses to replay a notification while its attempt is in flight (no concurrent duplicate), then replays it', async () => {
+      let release: () => void = () => {};
+      gate = new Promise((r) => {
+        release = r;
+      });
+      status = 200;
+      const id = await trigger('T-INFLIGHT');
+      const before = receiver.received.length;
+      // Not awaited: the attempt is open at the receiver until the gate opens.
+      const draining = dispatch();
+      for (let i = 0; i < 200 && receiver.received.length === before; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(receiver.received.length).toBe(before + 1);
+
+      const single = await sandbox.request({
+        method: 'POST',
+        path: `/sandbox/v1/notifications/${id}/replay`,
+      });
+      expectError(single, 400, 'INVALID_REQUEST', '通知正在投递中，请在本次投递结束后重试');
+      expect(single.json<{ detail: unknown }>().detail).toMatchObject({
+        field: 'id',
+        location: 'path',
+        value: [id],
+      });
+      // By ids it is all or nothing: `failed` (delivered, not in flight) is not replayed either.
+      const many = await sandbox.request({
+        method: 'POST',
+        path: '/sandbox/v1/notifications/replay',
+        body: { ids: [failed, id] },
+      });
+      expectError(many, 400, 'INVALID_REQUEST');
+      expect(many.json<{ detail: unknown }>().detail).toMatchObject({ field: '/ids', value: [id] });
+      expect((await detail(failed)).state).toBe('delivered');
+      // By state the in-flight one is skipped: its open attempt is the delivery asked for.
+      const byState = signedJson<{ replayed: string[] }>(
+        sandbox,
+        await sandbox.request({
+          method: 'POST',
+          path: '/sandbox/v1/notifications/replay',
+          body: { state: 'pending' },
+        }),
+      );
+      expect(byState.replayed).toEqual([]);
+
+      release();
+      gate = Promise.resolve();
+      expect(await draining).toBe(1);
+      // The refused replays sent nothing: one request, one attempt, delivered.
+      expect(receiver.received.length).toBe(before + 1);
+      expect(await detail(id)).toMatchObject({ state: 'delivered', attempts: 1 });
+
+      const again = signedJson<{ replayed: string[] }>(
+        sandbox,
+        await sandbox.request({ method: 'POST', path: `/sandbox/v1/notifications/${id}/replay` }),
+      );
+      expect(again.replayed).toEqual([id]);
+      expect(await dispatch()).toBe(1);
+      const ids = receiver.received.slice(before).map((r) => (JSON.parse(r.body) as { id: string }).id);
+      expect(ids).toEqual([id, id]);
+      expect((await detail(id)).attempt_log.map((a) => [a.attempt_no, a.status])).toEqual([
+        [1, 200],
+        [2, 200],
+      ]);
     });
 
     it('pauses a merchant: dispatch sends nothing until resumed', async () => {

@@ -9,7 +9,9 @@ import {
   listNotifications,
   type NotificationAttempt,
   type NotificationSummary,
+  NotificationsInFlightError,
   pausedSince,
+  type ReplaySelection,
   replayNotifications,
   setDeliveriesPaused,
 } from '../../outbox/admin.js';
@@ -201,16 +203,26 @@ export async function registerSimNotificationRoutes(
     };
   });
 
+  /** Replays, refusing ids with an attempt in flight (a concurrent duplicate) as 400 INVALID_REQUEST. */
+  const replay = async (mchid: string, selection: ReplaySelection, single = false): Promise<string[]> => {
+    try {
+      return await replayNotifications(db, mchid, selection, ctx.clock.now(mchid), ctx.wallClock());
+    } catch (err) {
+      if (!(err instanceof NotificationsInFlightError)) throw err;
+      throw errors.INVALID_REQUEST('通知正在投递中，请在本次投递结束后重试', {
+        ...(single
+          ? { field: 'id', location: 'path' as const }
+          : { field: '/ids', location: 'body' as const }),
+        value: err.ids,
+        issue: 'a delivery attempt is in flight; nothing was replayed',
+      });
+    }
+  };
+
   app.post('/sandbox/v1/notifications/:id/replay', { schema: { params: IdParams } }, async (request) => {
     const { id } = request.params as { id: string };
     const mchid = caller(request).mchid;
-    const replayed = await replayNotifications(
-      db,
-      mchid,
-      { ids: [id] },
-      ctx.clock.now(mchid),
-      ctx.wallClock(),
-    );
+    const replayed = await replay(mchid, { ids: [id] }, true);
     if (replayed.length === 0) throw errors.RESOURCE_NOT_EXISTS('通知不存在');
     dispatcher.wake();
     return { replayed };
@@ -223,7 +235,7 @@ export async function registerSimNotificationRoutes(
     }
     const mchid = caller(request).mchid;
     const selection = body.ids ? { ids: body.ids } : { state: body.state as string };
-    const replayed = await replayNotifications(db, mchid, selection, ctx.clock.now(mchid), ctx.wallClock());
+    const replayed = await replay(mchid, selection);
     dispatcher.wake();
     return { replayed };
   });
