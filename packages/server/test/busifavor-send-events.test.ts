@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseNotification } from '@wechatpay-sandbox/sdk';
 import { signParamsHmacSha256 } from '@wechatpay-sandbox/sdk/protocol';
 import { DIALECTS, startSandbox, type TestMerchant, type TestSandbox } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +15,7 @@ import {
   signedJson,
   stockBody,
 } from './busifavor-helpers.js';
+import { makeCertificate, scratchDir, startReceiver, type TestReceiver } from './notifications/fixtures.js';
 
 /**
  * What each send channel writes to the outbox: the COUPON.SEND record read back through the
@@ -287,4 +291,92 @@ for (const dialect of DIALECTS) {
       expect(await totalEvents()).toBe(before + 2);
     });
   });
+}
+
+for (const dialect of DIALECTS) {
+  describe.skipIf(!dialect.available)(
+    `busifavor COUPON.SEND delivered to the creator on ${dialect.name}`,
+    () => {
+      const scratch = scratchDir();
+      let sandbox: TestSandbox;
+      let receiver: TestReceiver;
+      beforeAll(async () => {
+        const tls = makeCertificate(scratch.dir, 'receiver');
+        const caFile = join(scratch.dir, 'ca.pem');
+        writeFileSync(caFile, tls.certPem);
+        receiver = await startReceiver(tls, () => 200, '/wxpay/busifavor');
+        sandbox = await startSandbox({ dialect, config: { notifyCaFile: caFile, notifyDelivery: true } });
+      });
+      afterAll(async () => {
+        await sandbox?.close();
+        await receiver?.close();
+        scratch.remove();
+      });
+
+      it('the delivered envelope verifies and decrypts to the outbox plaintext', async () => {
+        const mchid = sandbox.merchant.mchid;
+        const post = (path: string, body: unknown) =>
+          sandbox.request({ method: 'POST', path, body: body as object });
+        signedJson(sandbox, await post(`${BASE}/callbacks`, { mchid, notify_url: receiver.url }));
+        for (const appid of [APPID, NOTIFY_APPID])
+          signedJson(sandbox, await post('/sandbox/v1/appids', { appid }));
+        const user = signedJson<SimUserView>(
+          sandbox,
+          await post('/sandbox/v1/users', { appids: [APPID, NOTIFY_APPID] }),
+        );
+        const stockId = signedJson<{ stock_id: string }>(
+          sandbox,
+          await post(`${BASE}/stocks`, stockBody(mchid, { notify_config: { notify_appid: NOTIFY_APPID } })),
+        ).stock_id;
+        const params = [{ stock_id: stockId, out_request_no: reqNo('DLV') }];
+        const sent = signedJson<PluginResult>(
+          sandbox,
+          await post('/sandbox/v1/busifavor/send/miniapp', {
+            appid: APPID,
+            openid: user.openids[APPID],
+            send_coupon_merchant: mchid,
+            send_coupon_params: params,
+            sign: pluginSign(mchid, params, sandbox.server.credentials.merchant.apiV2Key),
+          }),
+        );
+        const code = sent.send_coupon_result[0]?.coupon_code as string;
+        for (let i = 0; i < 250 && receiver.received.length === 0; i++)
+          await new Promise((r) => setTimeout(r, 20));
+        expect(receiver.received).toHaveLength(1);
+        const raw = receiver.received[0] as {
+          headers: Record<string, string | string[] | undefined>;
+          body: string;
+        };
+        const pk = sandbox.server.credentials.platform.publicKey;
+        const event = await parseNotification({
+          headers: raw.headers,
+          body: raw.body,
+          apiV3Key: sandbox.merchant.apiV3Key,
+          keys: { publicKey: { keyId: pk.keyId, key: pk.publicKeyPem } },
+        });
+        expect(event).toMatchObject({
+          event_type: 'COUPON.SEND',
+          summary: '商家券领券通知',
+          original_type: 'coupon',
+          envelope: {
+            resource_type: 'encrypt-resource',
+            resource: { algorithm: 'AEAD_AES_256_GCM', associated_data: 'coupon' },
+          },
+        });
+        const stored = signedJson<{ plaintext: Json }>(
+          sandbox,
+          await sandbox.request({ method: 'GET', path: `/sandbox/v1/notifications/${event.id}` }),
+        );
+        expect(event.resource).toEqual(stored.plaintext);
+        expect(event.resource).toMatchObject({
+          coupon_code: code,
+          stock_id: stockId,
+          openid: user.openids[NOTIFY_APPID],
+          unionid: user.unionid,
+          send_channel: 'BUSICOUPON_SEND_CHANNEL_MINIAPP',
+          send_merchant: mchid,
+        });
+      });
+    },
+  );
 }
