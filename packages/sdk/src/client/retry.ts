@@ -29,14 +29,14 @@ const REQUEST_NUMBER_FIELD = /(^|_)request_no$|^out_subsidy(_return)?_no$/;
 export function isIdempotentRequest(method: string, body: unknown, query?: Record<string, unknown>): boolean {
   const m = method.toUpperCase();
   if (m === 'GET' || m === 'HEAD') return true;
-  if (query && Object.keys(query).some((k) => REQUEST_NUMBER_FIELD.test(k) && query[k] !== undefined)) {
-    return true;
-  }
-  if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
-    const record = body as Record<string, unknown>;
-    return Object.keys(record).some(
+  // An empty request number deduplicates nothing, in a query as in a body.
+  const carriesRequestNo = (record: Record<string, unknown>) =>
+    Object.keys(record).some(
       (k) => REQUEST_NUMBER_FIELD.test(k) && typeof record[k] === 'string' && record[k] !== '',
     );
+  if (query && carriesRequestNo(query)) return true;
+  if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+    return carriesRequestNo(body as Record<string, unknown>);
   }
   return false;
 }
