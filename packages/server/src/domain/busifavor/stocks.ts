@@ -350,21 +350,21 @@ export async function modifyStock(
     const entrance = body.custom_entrance;
     if (entrance !== undefined) {
       const info = entrance.mini_programs_info;
-      next.custom_entrance = {
-        ...d.custom_entrance,
+      const merged = overlay(d.custom_entrance, {
         ...pickPresent(entrance, MODIFIABLE.custom_entrance),
         ...(info !== undefined
           ? { mini_programs_info: pickPresent(info, MODIFIABLE.mini_programs_info) }
           : {}),
-      };
+      });
+      if (merged) next.custom_entrance = merged;
     }
     if (display !== undefined) {
       const finder = display.finder_info;
-      next.display_pattern_info = {
-        ...d.display_pattern_info,
+      const merged = overlay(d.display_pattern_info, {
         ...pickPresent(display, MODIFIABLE.display_pattern_info),
         ...(finder !== undefined ? { finder_info: pickPresent(finder, MODIFIABLE.finder_info) } : {}),
-      };
+      });
+      if (merged) next.display_pattern_info = merged;
     }
     if (body.coupon_use_rule !== undefined) {
       next.coupon_use_rule = {
@@ -378,11 +378,10 @@ export async function modifyStock(
         prevent_api_abuse: body.stock_send_rule.prevent_api_abuse,
       };
     }
-    if (body.notify_config !== undefined)
-      next.notify_config = {
-        ...d.notify_config,
-        ...pickPresent(body.notify_config, MODIFIABLE.notify_config),
-      };
+    if (body.notify_config !== undefined) {
+      const merged = overlay(d.notify_config, pickPresent(body.notify_config, MODIFIABLE.notify_config));
+      if (merged) next.notify_config = merged;
+    }
     if (body.subsidy !== undefined) next.subsidy = body.subsidy;
     checkMiniProgramRule(next.coupon_use_rule, '/coupon_use_rule');
     await tx.updateStock(stockId, { definition: next, updatedAt: now });
@@ -413,6 +412,12 @@ function pickPresent<T extends object, K extends keyof T>(source: T, keys: reado
   const out: Partial<Pick<T, K>> = {};
   for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
   return out as Pick<T, K>;
+}
+
+/** `current` with `changes` laid over it; undefined when both are empty, so `{}` adds no object. */
+function overlay<T extends object>(current: T | undefined, changes: Partial<T>): T | undefined {
+  const merged = { ...current, ...changes } as T;
+  return Object.keys(merged).length > 0 ? merged : undefined;
 }
 
 /** PATCH budget: exactly one target, checked against the current value the caller believes in. */
