@@ -1,5 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  decryptNotificationResource,
+  parseNotificationEnvelope,
+  verifyResponseSignature,
+} from '@wechatpay-sandbox/sdk/protocol';
 import { DIALECTS, startSandbox, type TestMerchant, type TestSandbox } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMerchant, expectError, signedJson } from '../busifavor-helpers.js';
@@ -464,6 +469,275 @@ for (const dialect of DIALECTS) {
         400,
         'PARAM_ERROR',
       );
+    });
+
+    describe('product-coupon and delivery-plan events, decrypted on the receiver', () => {
+      let c: TestMerchant;
+      const asC = (input: Parameters<TestSandbox['request']>[0]) =>
+        sandbox.request({ ...input, merchant: c });
+      const countOfC = async () =>
+        signedJson<{ total_count: number }>(
+          sandbox,
+          await asC({ method: 'GET', path: '/sandbox/v1/notifications' }),
+        ).total_count;
+
+      beforeAll(async () => {
+        c = await addMerchant(sandbox, '1900077002');
+        for (const [path, url] of [
+          ['/v3/marketing/partner/product-coupon/notify-configs', `${receiver.url}`],
+          [`/v3/marketing/partner/delivery-plan/${c.mchid}/notify-url`, `${receiver.url}`],
+        ] as const) {
+          const res = await asC({ method: 'POST', path, body: { notify_url: url } });
+          expect(res.status, res.text).toBe(200);
+        }
+      });
+
+      /** Triggers as C, dispatches, and returns the verified, decrypted delivery of that notification. */
+      async function deliver(path: string, body: Record<string, unknown>) {
+        status = 200;
+        const { notification_id: id } = signedJson<{ notification_id: string }>(
+          sandbox,
+          await asC({ method: 'POST', path, body }),
+        );
+        expect(await dispatch()).toBe(1);
+        const request = receiver.received.find((r) => (JSON.parse(r.body) as { id: string }).id === id);
+        if (!request) throw new Error(`notification ${id} was not received`);
+        const platform = sandbox.server.credentials.platform.publicKey;
+        expect(request.headers['wechatpay-serial']).toBe(platform.keyId);
+        const verified = verifyResponseSignature({
+          headers: request.headers,
+          body: request.body,
+          resolveKey: (serial) => (serial === platform.keyId ? platform.publicKey : undefined),
+          nowSeconds: Math.floor(Date.now() / 1000),
+        });
+        expect(verified).toEqual({ ok: true, serial: platform.keyId });
+        const parsed = parseNotificationEnvelope(request.body);
+        if (!parsed.ok) throw new Error(parsed.reason);
+        const plaintext = JSON.parse(
+          decryptNotificationResource(parsed.envelope.resource, c.apiV3Key),
+        ) as Record<string, unknown>;
+        return { id, envelope: parsed.envelope, plaintext };
+      }
+
+      const SEND = {
+        brand_id: '120344',
+        coupon_code: 'PC0000000001',
+        product_coupon_id: '1000000013',
+        stock_id: '1000000013001',
+        stock_bundle_id: '1000000013000',
+        user_coupon_bundle_id: 'UB0001',
+        appid: 'wx1234567890abcdef',
+        openid: 'o4GgauInH_RCEdvrrNGrntXDuXXX',
+        unionid: 'oX9Yq5Ymi3EZ4Fu_IIcz4QXXXXXX',
+        receive_time: '2025-01-01T08:00:05+08:00',
+        send_request_no: 'SEND-20250101-0001',
+        send_channel: 'RECEIVE_COMPONENT',
+        valid_begin_time: '2025-01-01T00:00:00+08:00',
+        valid_end_time: '2025-01-31T23:59:59+08:00',
+        phone_number: 'pYn6bCm8Z0…encrypted',
+        country_code: '86',
+        attach: 'order=42',
+        channel_custom_info: 'shelf-7',
+      };
+
+      it('delivers PRODUCT_COUPON_SP.SEND: every field of the resource, decrypted as sent', async () => {
+        const { id, envelope, plaintext } = await deliver('/sandbox/v1/product-coupon/events', {
+          event_type: 'PRODUCT_COUPON_SP.SEND',
+          resource: SEND,
+        });
+        expect(envelope).toMatchObject({
+          id,
+          event_type: 'PRODUCT_COUPON_SP.SEND',
+          resource_type: 'encrypt-resource',
+          summary: '商品券发放通知',
+          resource: {
+            original_type: 'product_coupon',
+            algorithm: 'AEAD_AES_256_GCM',
+            associated_data: 'product_coupon',
+          },
+        });
+        expect(Object.keys(plaintext).sort()).toEqual(Object.keys(SEND).sort());
+        for (const [field, value] of Object.entries(SEND)) expect(plaintext[field], field).toBe(value);
+      });
+
+      it('delivers PRODUCT_COUPON_SP.SEND with only the required fields (no optional one is invented)', async () => {
+        const required = Object.fromEntries(
+          Object.entries(SEND).filter(
+            ([k]) =>
+              ![
+                'stock_bundle_id',
+                'user_coupon_bundle_id',
+                'unionid',
+                'phone_number',
+                'country_code',
+                'attach',
+                'channel_custom_info',
+              ].includes(k),
+          ),
+        );
+        const { plaintext } = await deliver('/sandbox/v1/product-coupon/events', {
+          event_type: 'PRODUCT_COUPON_SP.SEND',
+          resource: { ...required, send_channel: 'API' },
+        });
+        expect(plaintext).toEqual({ ...required, send_channel: 'API' });
+      });
+
+      it.each([
+        [
+          'COMBINE_IMAGE',
+          'SUCCESS',
+          { combine_image_result: { image_url: 'https://wxpaylogo.qpic.cn/a.png' } },
+        ],
+        ['CUT_OUT', 'SUCCESS', { cut_out_result: { image_url: 'https://wxpaylogo.qpic.cn/b.png' } }],
+        ['CUT_OUT', 'PROCESSING', {}],
+        ['COMBINE_IMAGE', 'FAIL', {}],
+      ] as const)(
+        'delivers PRODUCT_COUPON_SP.IMAGE_GENERATION (%s, %s) field by field',
+        async (type, state, extra) => {
+          const resource = {
+            brand_id: '120344',
+            task_id: `TASK-${type}-${state}`,
+            image_generation_type: type,
+            task_state: state,
+            ...extra,
+          };
+          const { envelope, plaintext } = await deliver('/sandbox/v1/product-coupon/events', {
+            event_type: 'PRODUCT_COUPON_SP.IMAGE_GENERATION',
+            resource,
+          });
+          expect(envelope).toMatchObject({
+            event_type: 'PRODUCT_COUPON_SP.IMAGE_GENERATION',
+            summary: '商品券图片生成通知',
+            resource: { original_type: 'product_coupon', associated_data: 'product_coupon' },
+          });
+          expect(plaintext).toEqual(resource);
+        },
+      );
+
+      it('delivers DELIVERY_PLAN.CHANGE: plan_id, plan_state, audit_state, change_reason, modify_time', async () => {
+        const { envelope, plaintext } = await deliver('/sandbox/v1/delivery-plan/events', {
+          plan_id: 'PLAN-C-001',
+          plan_state: 'TERMINATED',
+          audit_state: 'REJECTED',
+          change_reason: '审核未通过',
+        });
+        expect(envelope).toMatchObject({
+          event_type: 'DELIVERY_PLAN.CHANGE',
+          summary: '投放计划状态变更通知',
+          resource: { original_type: 'delivery_plan', associated_data: 'delivery_plan' },
+        });
+        expect(Object.keys(plaintext).sort()).toEqual([
+          'audit_state',
+          'change_reason',
+          'modify_time',
+          'plan_id',
+          'plan_state',
+        ]);
+        expect(plaintext.plan_id).toBe('PLAN-C-001');
+        expect(plaintext.plan_state).toBe('TERMINATED');
+        expect(plaintext.audit_state).toBe('REJECTED');
+        expect(plaintext.change_reason).toBe('审核未通过');
+        // The change happened at the merchant's business time, which is also the notification's.
+        expect(plaintext.modify_time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/);
+        expect(plaintext.modify_time).toBe(envelope.create_time);
+      });
+
+      const without = (field: string) =>
+        Object.fromEntries(Object.entries(SEND).filter(([k]) => k !== field));
+      const IMAGE = {
+        brand_id: '120344',
+        task_id: 'T',
+        image_generation_type: 'CUT_OUT',
+        task_state: 'SUCCESS',
+      };
+      it.each([
+        [
+          'SEND without coupon_code',
+          'PRODUCT_COUPON_SP.SEND',
+          without('coupon_code'),
+          '/resource/coupon_code',
+        ],
+        ['SEND without openid', 'PRODUCT_COUPON_SP.SEND', without('openid'), '/resource/openid'],
+        [
+          'SEND without valid_end_time',
+          'PRODUCT_COUPON_SP.SEND',
+          without('valid_end_time'),
+          '/resource/valid_end_time',
+        ],
+        [
+          'SEND with an unknown send_channel',
+          'PRODUCT_COUPON_SP.SEND',
+          { ...SEND, send_channel: 'WECHAT' },
+          '/resource/send_channel',
+        ],
+        [
+          'SEND with a numeric stock_id',
+          'PRODUCT_COUPON_SP.SEND',
+          { ...SEND, stock_id: 1000000013001 },
+          '/resource/stock_id',
+        ],
+        [
+          'SEND with a receive_time that is not RFC 3339',
+          'PRODUCT_COUPON_SP.SEND',
+          { ...SEND, receive_time: '2025-01-01 08:00:05' },
+          '/resource/receive_time',
+        ],
+        [
+          'SEND ending before it begins',
+          'PRODUCT_COUPON_SP.SEND',
+          { ...SEND, valid_end_time: '2024-12-31T23:59:59+08:00' },
+          '/resource/valid_end_time',
+        ],
+        [
+          'SEND with an unknown field',
+          'PRODUCT_COUPON_SP.SEND',
+          { ...SEND, coupon_state: 'SENDED' },
+          '/resource/coupon_state',
+        ],
+        [
+          'IMAGE_GENERATION without task_id',
+          'PRODUCT_COUPON_SP.IMAGE_GENERATION',
+          { ...IMAGE, task_id: undefined },
+          '/resource/task_id',
+        ],
+        [
+          'IMAGE_GENERATION with an unknown task_state',
+          'PRODUCT_COUPON_SP.IMAGE_GENERATION',
+          { ...IMAGE, task_state: 'DONE' },
+          '/resource/task_state',
+        ],
+        [
+          "IMAGE_GENERATION with the other task type's result",
+          'PRODUCT_COUPON_SP.IMAGE_GENERATION',
+          { ...IMAGE, combine_image_result: { image_url: 'https://x.example.com/a.png' } },
+          '/resource/combine_image_result',
+        ],
+        [
+          'IMAGE_GENERATION with a result URL that is not a URL',
+          'PRODUCT_COUPON_SP.IMAGE_GENERATION',
+          { ...IMAGE, cut_out_result: { image_url: 'a.png' } },
+          '/resource/cut_out_result/image_url',
+        ],
+        [
+          'IMAGE_GENERATION with SEND fields',
+          'PRODUCT_COUPON_SP.IMAGE_GENERATION',
+          { ...IMAGE, coupon_code: 'PC1' },
+          '/resource/coupon_code',
+        ],
+      ])('refuses %s as 400 PARAM_ERROR and enqueues nothing', async (_what, eventType, resource, field) => {
+        const before = await countOfC();
+        const res = await asC({
+          method: 'POST',
+          path: '/sandbox/v1/product-coupon/events',
+          body: { event_type: eventType, resource: JSON.parse(JSON.stringify(resource)) },
+        });
+        expectError(res, 400, 'PARAM_ERROR');
+        expect(res.json<{ detail: { field: string; location: string } }>().detail).toMatchObject({
+          field,
+          location: 'body',
+        });
+        expect(await countOfC()).toBe(before);
+      });
     });
 
     it('refuses an unsigned request to the simulation API with 401 SIGN_ERROR', async () => {

@@ -33,6 +33,7 @@ import {
 } from '../../outbox/forwarding.js';
 import { loadDeliveryContext } from '../../outbox/lookup.js';
 import { runConformanceProbe } from '../../outbox/probe.js';
+import { productCouponResourceIssue } from '../../outbox/product-coupon-resources.js';
 import type { AuthenticatedMerchant, ServerContext } from '../context.js';
 
 /**
@@ -356,6 +357,9 @@ export async function registerSimNotificationRoutes(
     async (request) => {
       const body = request.body as ProductCouponEventBody;
       const mchid = caller(request).mchid;
+      // The fields busifavor.md §7.3 lists for this event type; nothing is enqueued otherwise.
+      const problem = productCouponResourceIssue(body.event_type, body.resource);
+      if (problem) throw paramError(`/resource${problem.pointer}`, problem.issue, 'body', problem.value);
       const { id } = await enqueueNotification(
         db,
         productCouponEvent(mchid, body.event_type, body.resource),
