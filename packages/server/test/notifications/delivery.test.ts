@@ -11,6 +11,7 @@ import { type DatabaseHandle, openDatabase } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { NotificationDispatcher } from '../../src/outbox/dispatcher.js';
 import { enqueueNotification } from '../../src/outbox/enqueue.js';
+import { deliveryPlanChangeEvent, productCouponEvent } from '../../src/outbox/events.js';
 import {
   couponSendEvent,
   makeCertificate,
@@ -298,6 +299,124 @@ for (const dialect of DIALECTS) {
         .executeTakeFirstOrThrow();
       expect(row).toEqual({ state: 'dead', attempts: 11 });
     });
+
+    // protocol.md §6.5: product-coupon "every 60 s, 11 times" (third-party claim), delivery-plan
+    // undocumented and defaulting to busifavor's. Both: 1 attempt + 10 retries, exactly 60 s apart.
+    const families = [
+      {
+        family: 'product-coupon' as const,
+        event: (m: string) =>
+          productCouponEvent(m, 'PRODUCT_COUPON_SP.IMAGE_GENERATION', {
+            brand_id: '120344',
+            task_id: 'T-SCHEDULE',
+            image_generation_type: 'CUT_OUT',
+            task_state: 'SUCCESS',
+          }),
+        successes: [201, 202, 200],
+      },
+      {
+        family: 'delivery-plan' as const,
+        event: (m: string) =>
+          deliveryPlanChangeEvent(
+            m,
+            { planId: 'PLAN-SCHEDULE', planState: 'PAUSED', auditState: 'PASSED', changeReason: '' },
+            clock.now(m),
+          ),
+        successes: [202, 201, 204],
+      },
+    ];
+
+    for (const { family, event } of families) {
+      it(`retries ${family} exactly 60 s apart on the virtual clock, 11 attempts in all, nothing a millisecond early`, async () => {
+        // Every answer is a failure, 2xx other than 200/204 included.
+        const failures = [201, 202, 500, 503, 404, 302, 429, 201, 202, 400, 500];
+        const receiver = await startReceiver(tls, (_r, i) => failures[i] ?? 500);
+        await seedMerchant(handle.db, {
+          mchid: mchid(),
+          apiV3Key: API_V3_KEY,
+          signingMode: 'pubkey',
+          notifyUrls: { [family]: receiver.url },
+        });
+        const { id } = await enqueueNotification(handle.db, event(mchid()), clock.now(mchid()));
+        const d = dispatcher();
+        expect(await d.drain()).toBe(1);
+        for (let retry = 1; retry <= 10; retry++) {
+          clock.advance(59_999, mchid());
+          expect(await d.drain(), `retry ${retry} 1 ms before it is due`).toBe(0);
+          clock.advance(1, mchid());
+          expect(await d.drain(), `retry ${retry} when due`).toBe(1);
+        }
+        // Dead after the 11th: another hour of virtual time sends nothing.
+        clock.advance(3_600_000, mchid());
+        expect(await d.drain()).toBe(0);
+        await d.stop();
+        await receiver.close();
+        expect(receiver.received.map((r) => (JSON.parse(r.body) as { id: string }).id)).toEqual(
+          Array.from({ length: 11 }, () => id),
+        );
+        const row = await handle.db
+          .selectFrom('notification_outbox')
+          .select(['state', 'attempts', 'family'])
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
+        expect(row).toEqual({ state: 'dead', attempts: 11, family });
+        const attempts = await handle.db
+          .selectFrom('notification_attempts')
+          .selectAll()
+          .where('notification_id', '=', id)
+          .orderBy('attempt_no')
+          .execute();
+        expect(attempts.map((a) => Number(a.business_at) - T0)).toEqual(
+          Array.from({ length: 11 }, (_, i) => i * 60_000),
+        );
+        expect(attempts.map((a) => [a.status, a.outcome])).toEqual(failures.map((s) => [s, 'failed']));
+        expect(attempts[0]?.error).toBe('HTTP 201: only 200 or 204 count as received');
+        expect(attempts[1]?.error).toBe('HTTP 202: only 200 or 204 count as received');
+      });
+    }
+
+    for (const { family, event, successes } of families) {
+      it(`counts only 200/204 as received for ${family}: ${successes.join(', ')} is delivered on the third attempt at 120 s`, async () => {
+        const receiver = await startReceiver(tls, (_r, i) => successes[i] ?? 500);
+        await seedMerchant(handle.db, {
+          mchid: mchid(),
+          apiV3Key: API_V3_KEY,
+          signingMode: 'pubkey',
+          notifyUrls: { [family]: receiver.url },
+        });
+        const { id } = await enqueueNotification(handle.db, event(mchid()), clock.now(mchid()));
+        const d = dispatcher();
+        expect(await d.drain()).toBe(1);
+        for (let i = 0; i < 2; i++) {
+          clock.advance(60_000, mchid());
+          expect(await d.drain()).toBe(1);
+        }
+        clock.advance(600_000, mchid());
+        expect(await d.drain()).toBe(0);
+        await d.stop();
+        await receiver.close();
+        expect(receiver.received).toHaveLength(3);
+        // The delivered one verifies and decrypts with the merchants' clients like any other.
+        await verifyThreeWays(receiver.received[2] as ReceivedRequest);
+        const attempts = await handle.db
+          .selectFrom('notification_attempts')
+          .selectAll()
+          .where('notification_id', '=', id)
+          .orderBy('attempt_no')
+          .execute();
+        expect(attempts.map((a) => [a.status, a.outcome, Number(a.business_at) - T0])).toEqual([
+          [successes[0], 'failed', 0],
+          [successes[1], 'failed', 60_000],
+          [successes[2], 'delivered', 120_000],
+        ]);
+        const row = await handle.db
+          .selectFrom('notification_outbox')
+          .select(['state', 'attempts', 'last_status'])
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
+        expect(row).toEqual({ state: 'delivered', attempts: 3, last_status: successes[2] });
+      });
+    }
 
     it('counts a slow answer (over the timeout) as a failure', async () => {
       const receiver = await startReceiver(tls, () => new Promise((r) => setTimeout(() => r(200), 400)));
