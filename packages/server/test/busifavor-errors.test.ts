@@ -75,19 +75,23 @@ for (const dialect of DIALECTS) {
       expect(item?.code).toBe('SUCCESS');
       return { stockId, openid, code: item?.coupon_code as string };
     };
+    // A replay must send the same body: one use_time per request number, even across a second boundary.
+    const useTimes = new Map<string, string>();
     const use = (
       c: { stockId: string; code: string },
       useNo = reqNo('U'),
       extra: Record<string, unknown> = {},
-    ) =>
-      post(`${BASE}/coupons/use`, {
+    ) => {
+      if (!useTimes.has(useNo)) useTimes.set(useNo, formatBeijingTime(Date.now()));
+      return post(`${BASE}/coupons/use`, {
         coupon_code: c.code,
         stock_id: c.stockId,
         appid: APPID,
-        use_time: formatBeijingTime(Date.now()),
+        use_time: useTimes.get(useNo),
         use_request_no: useNo,
         ...extra,
       });
+    };
 
     describe('create stock', () => {
       it.each([
