@@ -3,7 +3,7 @@ import { createPublicKey } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 // Third-party clients, as merchants use them (CommonJS).
-import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
+import { Aes, Formatter, Hash, Rsa } from 'wechatpay-axios-plugin';
 import WxPay from 'wechatpay-node-v3';
 import {
   buildAuthorization,
@@ -16,7 +16,9 @@ import {
   loadPublicKey,
   parseAuthorization,
   signMessage,
+  signParamsHmacSha256,
   verifyMessage,
+  verifyParamsHmacSha256,
 } from '../src/index.js';
 import { API_V3_KEY, MCHID, makeIdentity, tempFile } from './fixtures.js';
 
@@ -80,6 +82,28 @@ describe('cross-checks against the openssl CLI', () => {
       'rsa_mgf1_md:sha1',
     ]);
     expect(out.toString('utf8')).toBe('张三');
+  });
+
+  it('openssl dgst -hmac gives our coupon-send HMAC-SHA256 sign for the same parameters and APIv2 key', () => {
+    const apiV2Key = 'Ab3dEf6hIj9lMn2pQr5tUv8xYz1bCd4f';
+    // Unsorted on purpose, with an empty value (dropped) and multi-byte text (hashed as UTF-8).
+    const params = {
+      stock_id0: '1212000000000001',
+      send_coupon_merchant: MCHID,
+      out_request_no0: '订单-0001',
+      coupon_code0: '',
+    };
+    const input = tempFile(
+      'hmac.txt',
+      `out_request_no0=订单-0001&send_coupon_merchant=${MCHID}&stock_id0=1212000000000001&key=${apiV2Key}`,
+    );
+    const out = execFileSync('openssl', ['dgst', '-sha256', '-hmac', apiV2Key, '-r', input]).toString();
+    const hex = out.split(' ')[0]?.toUpperCase();
+    expect(signParamsHmacSha256(params, apiV2Key)).toBe(hex);
+    expect(verifyParamsHmacSha256(params, hex ?? '', apiV2Key)).toBe(true);
+    expect(verifyParamsHmacSha256({ ...params, stock_id0: '1212000000000002' }, hex ?? '', apiV2Key)).toBe(
+      false,
+    );
   });
 });
 
@@ -159,6 +183,12 @@ describe('cross-checks against wechatpay-axios-plugin and wechatpay-node-v3', ()
         ciphertext: theirs,
       }),
     ).toBe(plaintext);
+  });
+
+  it('wechatpay-axios-plugin Hash.sign (HMAC-SHA256) equals our coupon-send sign', () => {
+    const apiV2Key = 'Ab3dEf6hIj9lMn2pQr5tUv8xYz1bCd4f';
+    const params = { stock_id0: '1212000000000001', send_coupon_merchant: MCHID, out_request_no0: 'R0001' };
+    expect(signParamsHmacSha256(params, apiV2Key)).toBe(Hash.sign(Hash.ALGO_HMAC_SHA256, params, apiV2Key));
   });
 
   it('their RSA-OAEP decrypts ours', () => {
