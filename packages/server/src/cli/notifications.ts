@@ -9,8 +9,10 @@ import { MerchantRepo } from '../db/merchant-repo.js';
 import type { NotifyFamily } from '../domain/ports.js';
 import {
   getNotification,
+  inFlightNotifications,
   listNotifications,
   type NotificationSummary,
+  NotificationsInFlightError,
   notificationOwners,
   pausedSince,
   replayNotifications,
@@ -188,6 +190,10 @@ async function replay(args: string[], out: CliOutput): Promise<number> {
       throw new Error(
         `no notification ${missing.join(', ')}${only ? ` of merchant ${only}` : ''}; nothing was replayed`,
       );
+    // Replays run per merchant, each refusing in-flight ids; checking all first keeps a replay over
+    // several merchants from stopping half-done (the per-merchant check still guards the race).
+    const busy = await inFlightNotifications(h.db, positionals, Date.now());
+    if (busy.length > 0) throw new NotificationsInFlightError(busy);
     const byMerchant = new Map<string, string[]>();
     for (const id of new Set(positionals)) {
       const mchid = owners.get(id) as string;

@@ -239,6 +239,23 @@ export async function replayNotifications(
   });
 }
 
+/** Which of these notifications (of any merchant) have an attempt in flight (a live lease). */
+export async function inFlightNotifications(
+  db: Kysely<DatabaseSchema>,
+  ids: readonly string[],
+  wallMs: number,
+): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('notification_outbox')
+    .select('id')
+    .where('id', 'in', [...new Set(ids)])
+    .where('locked_until', '>=', wallMs)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
 /** Pauses (true) or resumes (false) a merchant's deliveries; events keep accumulating while paused. */
 export async function setDeliveriesPaused(
   db: Kysely<DatabaseSchema>,
