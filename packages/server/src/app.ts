@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { signResponse } from '@wechatpay-sandbox/sdk/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { type AppConfig, resolveConfig } from './config.js';
+export type { AppConfig } from './config.js';
 import type { PlatformIdentity } from './credentials/types.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { NonceRepo } from './db/nonce-repo.js';
