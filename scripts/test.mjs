@@ -15,6 +15,16 @@ if (build.status !== 0) {
   console.log('Tests: 0 passed, 1 failed (the TypeScript build failed)');
   process.exit(1);
 }
+// Tests and benches are TypeScript too: type-check them with the sources (npm run typecheck).
+const typecheck = spawnSync(
+  process.execPath,
+  [join(process.cwd(), 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
+  { stdio: 'inherit' },
+);
+if (typecheck.status !== 0) {
+  console.log('Tests: 0 passed, 1 failed (type-checking the tests failed)');
+  process.exit(1);
+}
 
 const outDir = join(process.cwd(), '.test-tmp');
 mkdirSync(outDir, { recursive: true });
