@@ -43,11 +43,13 @@ const CALLS = 2100;
 /** Kills land once this many calls were acknowledged (plus a random jitter, so the point varies). */
 const KILL_AT = [600, 1300];
 /** Requests the test keeps in flight against the server. */
-const CLIENT_CONCURRENCY = 24;
+const CLIENT_CONCURRENCY = 32;
 /** The dispatcher's deliveries in flight at once (its default, which `start` uses). */
 const DISPATCH_CONCURRENCY = 16;
 const APPID = 'wxcrash0000000001';
 const USERS = 10;
+/** Sends spread over several stocks: one stock's row lock would serialise them all. */
+const STOCKS = 4;
 const FROM = 'https://merchant.example.com/wx';
 
 type Kind = 'busifavor' | 'product-coupon' | 'delivery-plan';
@@ -78,23 +80,28 @@ interface Delivery {
 interface Receiver {
   url: string;
   deliveries: Delivery[];
+  /** Distinct notification ids received. */
+  ids: Set<string>;
   close(): Promise<void>;
 }
 
 /** A plain-HTTP receiver on loopback (reached through a forwarding rule) that accepts everything at once. */
 async function startReceiver(): Promise<Receiver> {
   const deliveries: Delivery[] = [];
+  const ids = new Set<string>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
       deliveries.push({
         path: req.url ?? '',
         headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
+        body,
         at: performance.now(),
         wallMs: Date.now(),
       });
+      ids.add((JSON.parse(body) as { id: string }).id);
       res.writeHead(204).end();
     });
   });
@@ -102,6 +109,7 @@ async function startReceiver(): Promise<Receiver> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     deliveries,
+    ids,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
@@ -152,7 +160,7 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, wha
 }
 
 /** The request of one burst call. */
-function callRequest(call: Call, users: string[], stockId: string, i: number): SignedRequestInput {
+function callRequest(call: Call, users: string[], stocks: string[], i: number): SignedRequestInput {
   switch (call.kind) {
     case 'busifavor':
       return {
@@ -161,7 +169,7 @@ function callRequest(call: Call, users: string[], stockId: string, i: number): S
         body: {
           openid: users[i % users.length] as string,
           appid: APPID,
-          stock_id: stockId,
+          stock_id: stocks[i % stocks.length] as string,
           out_request_no: call.key,
         },
       };
@@ -263,14 +271,18 @@ for (const dialect of DIALECTS) {
           path: `/v3/marketing/partner/delivery-plan/${merchant.mchid}/notify-url`,
           body: { notify_url: `${FROM}/delivery-plan` },
         });
-        // A stock and enough simulated users for the sends (at most 100 coupons per user).
-        const { stock_id: stockId } = await ok<{ stock_id: string }>({
-          method: 'POST',
-          path: '/v3/marketing/busifavor/stocks',
-          body: stockBody(merchant.mchid, {
-            stock_send_rule: { max_coupons: 10_000, max_coupons_per_user: 100 },
-          }),
-        });
+        // Stocks and enough simulated users for the sends (at most 100 coupons per user and stock).
+        const stocks: string[] = [];
+        for (let k = 0; k < STOCKS; k++) {
+          const created = await ok<{ stock_id: string }>({
+            method: 'POST',
+            path: '/v3/marketing/busifavor/stocks',
+            body: stockBody(merchant.mchid, {
+              stock_send_rule: { max_coupons: 10_000, max_coupons_per_user: 100 },
+            }),
+          });
+          stocks.push(created.stock_id);
+        }
         await ok({ method: 'POST', path: '/sandbox/v1/appids', body: { appid: APPID } });
         const users: string[] = [];
         for (let u = 0; u < USERS; u++) {
@@ -296,18 +308,17 @@ for (const dialect of DIALECTS) {
           respawnAt: number;
         }> = [];
         const ackedIds = new Set<string>();
-        const receivedIds = () =>
-          new Set(receiver.deliveries.map((d) => (JSON.parse(d.body) as { id: string }).id));
         let acked = 0;
         let inFlight = 0;
         let next = 0;
         let epochStart = 0;
         let down: Promise<void> | undefined;
+        const restartMs: number[] = [];
 
         // Closes the gate (no new calls), kills the server while calls and deliveries are in flight,
         // restarts it on the same database and opens the gate again.
         const crash = async (): Promise<void> => {
-          const received = receivedIds();
+          const received = receiver.ids;
           const snapshot = {
             acked,
             inFlight,
@@ -321,6 +332,7 @@ for (const dialect of DIALECTS) {
           epochStart = receiver.deliveries.length;
           server = await startServer(sandboxDir, database.url, dir);
           servers.push(server);
+          restartMs.push(performance.now() - respawnAt);
         };
         const maybeCrash = () => {
           const at = killAt[kills.length];
@@ -337,7 +349,7 @@ for (const dialect of DIALECTS) {
             if (!call) return;
             inFlight++;
             try {
-              const res = await request(callRequest(call, users, stockId, i));
+              const res = await request(callRequest(call, users, stocks, i));
               call.answer = `${res.status} ${res.text}`;
               if (res.status >= 200 && res.status < 300) {
                 const body = res.json<{ notification_id?: string; coupon_code?: string }>();
@@ -386,22 +398,25 @@ for (const dialect of DIALECTS) {
         let pending = -1;
         await waitFor(
           async () => {
-            const received = receivedIds();
-            if ([...ackedIds].some((id) => !received.has(id))) return false;
+            if ([...ackedIds].some((id) => !receiver.ids.has(id))) return false;
             pending = await count('pending');
             return pending === 0;
           },
           90_000,
-          () => `delivery: ${receivedIds().size} distinct received, ${pending} pending`,
+          () => `delivery: ${receiver.ids.size} distinct received, ${pending} pending`,
         );
         const drainedMs = performance.now() - started;
         expect(await count('no-target')).toBe(0);
         expect(await count('dead')).toBe(0);
         const delivered = await count('delivered');
-        const stock = await ok<{ send_count_information: { total_send_num: number } }>({
-          method: 'GET',
-          path: `/v3/marketing/busifavor/stocks/${stockId}`,
-        });
+        let coupons = 0;
+        for (const stockId of stocks) {
+          const stock = await ok<{ send_count_information: { total_send_num: number } }>({
+            method: 'GET',
+            path: `/v3/marketing/busifavor/stocks/${stockId}`,
+          });
+          coupons += stock.send_count_information.total_send_num;
+        }
         server.child.kill('SIGTERM');
         expect((await exited(server.child)).code).toBe(0);
 
@@ -462,7 +477,7 @@ for (const dialect of DIALECTS) {
         }
         // A coupon exists exactly when its COUPON.SEND does (same transaction).
         const sends = [...byId.values()].filter((n) => n.kind === 'busifavor').length;
-        expect(stock.send_count_information.total_send_num).toBe(sends);
+        expect(coupons).toBe(sends);
 
         // Duplicates: only deliveries in flight at a kill, at most the dispatcher's concurrency per kill.
         const duplicatedPerKill = kills.map(() => 0);
@@ -482,7 +497,7 @@ for (const dialect of DIALECTS) {
           `[${dialect.name}] ${acked} acknowledged, ${inDoubt.length} cut off (${byId.size - acked} of them committed), ` +
             `${byId.size} delivered, ${extra} duplicate deliveries (per kill ${duplicatedPerKill.join('/')}); ` +
             `kills at ${kills.map((k) => `${k.acked} acked/${k.inFlight} in flight/${k.backlog} backlog`).join(', ')}; ` +
-            `burst ${(burstMs / 1000).toFixed(1)} s, all delivered at ${(drainedMs / 1000).toFixed(1)} s`,
+            `restarts ${restartMs.map((ms) => (ms / 1000).toFixed(1)).join('/')} s; burst ${(burstMs / 1000).toFixed(1)} s, all delivered at ${(drainedMs / 1000).toFixed(1)} s`,
         );
       } finally {
         for (const s of servers)
