@@ -1,6 +1,7 @@
 import type { OutboxTables } from '../outbox/tables.js';
 import type { SimClocksTable } from '../sim/clock-repo.js';
 import type { SimFaultRulesTable } from '../sim/faults-repo.js';
+import type { SimSubsidyOutcomesTable } from '../sim/subsidy-outcomes-repo.js';
 import type { BusifavorTables } from './busifavor/tables.js';
 
 /**
@@ -56,4 +57,5 @@ export interface DatabaseSchema extends BusifavorTables, OutboxTables {
   request_nonces: RequestNoncesTable;
   sim_clocks: SimClocksTable;
   sim_fault_rules: SimFaultRulesTable;
+  sim_subsidy_outcomes: SimSubsidyOutcomesTable;
 }

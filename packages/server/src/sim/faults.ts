@@ -30,12 +30,41 @@ export const FAULT_STATUS_ALTERNATIVES: Readonly<Record<string, readonly number[
   MCH_NOT_EXISTS: [400, 404],
 };
 
+/**
+ * The simulated front-end send endpoints (mini-program plugin, H5, payment gift). Rules may target them
+ * too: they answer a send result (`errcode`) rather than an HTTP error, as the plugin's
+ * `bind:sendcoupon` event does.
+ */
+export const SIM_SEND_PATH_PREFIX = '/sandbox/v1/busifavor/send/';
+
+/** The send channels under {@link SIM_SEND_PATH_PREFIX}. */
+export const SIM_SEND_CHANNELS = ['miniapp', 'h5', 'paygift'] as const;
+
+/**
+ * Plugin `errcode`s a send rule may answer, with the message sent as `msg` (busifavor.md §6.3). The
+ * others (PARAM_ERROR, USER_NOT_EXISTS, SIGN_ERROR) and every item code are what real input produces.
+ */
+export const SEND_RESULT_ERRCODES = {
+  SYSTEMERROR: '系统错误，请稍后重试',
+  USER_GET_FAILED: '获取用户信息失败，请稍后重试',
+} as const;
+
+/** A plugin `errcode` a rule may inject. */
+export type SendResultErrcode = keyof typeof SEND_RESULT_ERRCODES;
+
+/** Whether a path (or a rule's pattern) is one of the simulated send endpoints. */
+export function isSimSendPath(path: string): boolean {
+  return path.startsWith(SIM_SEND_PATH_PREFIX);
+}
+
 /** What a firing rule (or the header) does to the call. */
 export interface FaultAction {
   /** Wait this long before answering (or before passing the call on). */
   delayMs: number;
   /** Then fail with this error; absent = proceed normally after the delay. */
   error?: { code: string; status: number; message: string };
+  /** Send endpoints: then answer 200 with this result and no coupon (instead of `error`). */
+  sendResult?: { errcode: SendResultErrcode; msg: string };
 }
 
 /** A stored rule. */
@@ -143,6 +172,14 @@ export function resolveFaultError(
   field: { code: string; status: string; location: 'body' | 'header' },
 ): { code: string; status: number } {
   const known = code in ERROR_CATALOG;
+  if (!known && code in SEND_RESULT_ERRCODES) {
+    throw paramError(
+      field.code,
+      `${code} is a plugin send result, only for ${SIM_SEND_PATH_PREFIX}… paths`,
+      field.location,
+      code,
+    );
+  }
   if (!known) {
     throw paramError(
       field.code,
@@ -176,10 +213,25 @@ export function newFaultRule(
   if (!(FAULT_METHODS as readonly string[]).includes(method)) {
     throw paramError('/method', `must be one of ${FAULT_METHODS.join(', ')}`, 'body', input.method);
   }
-  if (!/^\/v3\/[\x21-\x7e]{1,505}$/.test(input.path) || input.path.includes('?')) {
+  const sendPath = isSimSendPath(input.path);
+  if (sendPath) {
+    // One send endpoint, or all of them with `*` / `{channel}`.
+    const channel = input.path.slice(SIM_SEND_PATH_PREFIX.length);
+    if (!(SIM_SEND_CHANNELS as readonly string[]).includes(channel) && !/^(\*|\{[^{}/]+\})$/.test(channel)) {
+      throw paramError(
+        '/path',
+        `a send path must be ${SIM_SEND_PATH_PREFIX}{${SIM_SEND_CHANNELS.join('|')}} (or * for every channel)`,
+        'body',
+        input.path,
+      );
+    }
+    if (method !== '*' && method !== 'POST') {
+      throw paramError('/method', 'the send endpoints take only POST', 'body', input.method);
+    }
+  } else if (!/^\/v3\/[\x21-\x7e]{1,505}$/.test(input.path) || input.path.includes('?')) {
     throw paramError(
       '/path',
-      'must be a /v3/… path without a query, with {name} for a path parameter',
+      `must be a /v3/… path without a query, with {name} for a path parameter, or a ${SIM_SEND_PATH_PREFIX}… path`,
       'body',
       input.path,
     );
@@ -188,8 +240,13 @@ export function newFaultRule(
   if (!Number.isInteger(delayMs) || delayMs < 0 || delayMs > MAX_FAULT_DELAY_MS) {
     throw paramError('/delay_ms', `must be an integer in 0..${MAX_FAULT_DELAY_MS}`, 'body', input.delayMs);
   }
-  let error: { code: string; status: number } | undefined;
-  if (input.code !== undefined) {
+  let error: { code: string; status: number | null } | undefined;
+  if (sendPath && input.code !== undefined) {
+    error = { code: resolveSendErrcode(input.code, { code: '/code', location: 'body' }), status: null };
+    if (input.status !== undefined) {
+      throw paramError('/status', 'a send result is answered with 200; give no status', 'body', input.status);
+    }
+  } else if (input.code !== undefined) {
     error = resolveFaultError(input.code, input.status, {
       code: '/code',
       status: '/status',
@@ -235,8 +292,32 @@ export function newFaultRule(
   };
 }
 
+/**
+ * Checks a send-result errcode (rules and the header on the send endpoints); PARAM_ERROR naming
+ * the field otherwise.
+ */
+export function resolveSendErrcode(
+  code: string,
+  field: { code: string; location: 'body' | 'header' },
+): SendResultErrcode {
+  if (code in SEND_RESULT_ERRCODES) return code as SendResultErrcode;
+  throw paramError(
+    field.code,
+    `on a send endpoint the code is a plugin errcode: ${Object.keys(SEND_RESULT_ERRCODES).join(' or ')}`,
+    field.location,
+    code,
+  );
+}
+
 /** The action of a rule that fired. */
 export function ruleAction(rule: FaultRule): FaultAction {
+  if (rule.errorCode !== null && isSimSendPath(rule.pathPattern)) {
+    const errcode = rule.errorCode as SendResultErrcode;
+    return {
+      delayMs: rule.delayMs,
+      sendResult: { errcode, msg: rule.message ?? SEND_RESULT_ERRCODES[errcode] },
+    };
+  }
   if (rule.errorCode === null || rule.status === null) return { delayMs: rule.delayMs };
   return {
     delayMs: rule.delayMs,
@@ -259,10 +340,11 @@ export const FAULT_HEADER = 'Wechatpay-Sandbox-Fault';
 
 /**
  * Parses the {@link FAULT_HEADER} value: `;`- or `,`-separated items, each a code (`SYSTEM_ERROR`),
- * `status=NNN` or `delay=MS`. Throws 400 INVALID_REQUEST (location header) on anything else.
+ * `status=NNN` or `delay=MS`. Throws 400 INVALID_REQUEST (location header) on anything else. On the
+ * send endpoints (`sendPath`) the code is a plugin errcode (SYSTEMERROR, USER_GET_FAILED), without status.
  * @example parseFaultHeader('delay=2000; SYSTEM_ERROR; status=400')
  */
-export function parseFaultHeader(value: string): FaultAction {
+export function parseFaultHeader(value: string, options: { sendPath?: boolean } = {}): FaultAction {
   let code: string | undefined;
   let status: number | undefined;
   let delayMs = 0;
@@ -295,6 +377,14 @@ export function parseFaultHeader(value: string): FaultAction {
   if (code === undefined) {
     if (status !== undefined) throw bad('status needs a code');
     return { delayMs };
+  }
+  if (options.sendPath) {
+    if (status !== undefined) throw bad('a send result is answered with 200; give no status');
+    if (!(code in SEND_RESULT_ERRCODES)) {
+      throw bad(`on a send endpoint the code is ${Object.keys(SEND_RESULT_ERRCODES).join(' or ')}`);
+    }
+    const errcode = code as SendResultErrcode;
+    return { delayMs, sendResult: { errcode, msg: SEND_RESULT_ERRCODES[errcode] } };
   }
   let resolved: { code: string; status: number };
   try {

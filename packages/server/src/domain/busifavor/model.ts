@@ -276,10 +276,32 @@ export interface BusifavorDirectory {
   openidOf(userId: string, appid: string): Promise<string | undefined>;
 }
 
+/** A failure a test hook decided for one subsidy receipt (see sim/subsidy-outcomes.ts). */
+export interface InjectedSubsidyFailure {
+  ruleId: string;
+  failReason: string;
+}
+
+/**
+ * Simulated subsidy outcomes (insufficient balance, not a profit-sharing order…), which the sandbox
+ * cannot produce from its own state. A firing is taken before the receipt's unit of work and given
+ * back when that request creates no receipt it decided (refused, replayed, failed for its own reason).
+ */
+export interface SubsidyOutcomePort {
+  take(target: {
+    kind: 'pay' | 'return';
+    mchid: string;
+    stockId: string;
+  }): Promise<InjectedSubsidyFailure | undefined>;
+  giveBack(taken: InjectedSubsidyFailure): Promise<void>;
+}
+
 /** Everything the busifavor rules need. */
 export interface BusifavorDeps {
   store: BusifavorStore;
   directory: BusifavorDirectory;
   clock: Clock;
   ids: IdGen;
+  /** Injected subsidy failures; absent = every receipt settles on its own merits. */
+  subsidyOutcomes?: SubsidyOutcomePort;
 }

@@ -12,14 +12,52 @@ import type {
 import { errors } from '../../errors.js';
 import { paramError, runOnce, stockNotFound } from './common.js';
 import { effectiveCouponState } from './coupons.js';
-import { type BusifavorDeps, PAID_RECEIPT_STATES, type SubsidyReceipt, type SubsidyReturn } from './model.js';
+import {
+  type BusifavorDeps,
+  type InjectedSubsidyFailure,
+  PAID_RECEIPT_STATES,
+  type SubsidyReceipt,
+  type SubsidyReturn,
+} from './model.js';
 
 /**
  * Subsidy pay receipts (营销补差付款): the payer (creator or belong merchant) moves money to the merchant
  * that redeemed a coupon. Idempotent on `out_subsidy_no`. The sandbox settles at once: the receipt is
- * PAY_RECEIPT_SUCCESS, or PAY_RECEIPT_FAIL with a reason when a quota is exceeded.
+ * PAY_RECEIPT_SUCCESS, or PAY_RECEIPT_FAIL with a reason when a quota is exceeded. A receipt that would
+ * succeed may instead fail with a reason a simulation rule injected (`deps.subsidyOutcomes`): it is
+ * stored like any FAIL receipt and moves no money.
  * @see ../../../../../shared/docs/busifavor.md §5
  */
+
+/**
+ * Runs a receipt's unit of work with a simulated failure taken beforehand (outside it: on SQLite the
+ * unit of work holds the only connection). `work` calls `use(receiptId)` when it writes a receipt with
+ * the injected reason. The failure is given back unless the answer is that receipt: a refusal, a replay
+ * (the stored receipt), a receipt failing for its own reason, or a rerun attempt uses none.
+ */
+async function withInjectedFailure<T>(
+  deps: BusifavorDeps,
+  target: { kind: 'pay' | 'return'; mchid: string; stockId: string },
+  receiptIdOf: (answer: T) => string | undefined,
+  work: (injected: InjectedSubsidyFailure | undefined, use: (receiptId: string) => void) => Promise<T>,
+): Promise<T> {
+  const port = deps.subsidyOutcomes;
+  const taken = port ? await port.take(target) : undefined;
+  if (!port || !taken) return work(undefined, () => {});
+  let usedBy: string | undefined;
+  let answer: T | undefined;
+  let answered = false;
+  try {
+    answer = await work(taken, (receiptId) => {
+      usedBy = receiptId;
+    });
+    answered = true;
+    return answer;
+  } finally {
+    if (!(answered && usedBy !== undefined && receiptIdOf(answer as T) === usedBy))
+      await port.giveBack(taken);
+  }
+}
 
 /** The most one receipt may move: 5000 CNY. */
 export const MAX_SUBSIDY_FEN = 500000;
@@ -70,52 +108,66 @@ export async function createSubsidyPayReceipt(
     request: body,
     field: '/out_subsidy_no',
   };
-  return runOnce(deps, key, now, async (tx) => {
-    const stock = await tx.findStock(body.stock_id);
-    if (!stock) throw stockNotFound(body.stock_id);
-    if (stock.stockType === 'EXCHANGE') throw paramError('/stock_id', '换购券批次不支持营销补差');
-    const coupon = await tx.findCoupon(body.stock_id, body.coupon_code, { lock: true });
-    if (!coupon) throw errors.RESOURCE_NOT_EXISTS('券不存在', { field: '/coupon_code', location: 'body' });
-    if (body.payer_merchant !== stock.creatorMchid && body.payer_merchant !== stock.belongMerchant) {
-      throw errors.NO_AUTH('payer_merchant 须为批次的创建商户或归属商户', {
-        field: '/payer_merchant',
-        location: 'body',
-      });
-    }
-    if (body.payee_merchant !== stock.belongMerchant) {
-      throw errors.NO_AUTH('payee_merchant 须为批次的归属商户', {
-        field: '/payee_merchant',
-        location: 'body',
-      });
-    }
-    if (effectiveCouponState(coupon, now) !== 'USED') {
-      throw errors.INVALID_REQUEST('券未核销，不可营销补差', { field: '/coupon_code', location: 'body' });
-    }
-    const already = await tx.subsidyTotal(stock.stockId, coupon.couponCode);
-    const discount = stock.definition.coupon_use_rule.fixed_normal_coupon?.discount_amount ?? MAX_SUBSIDY_FEN;
-    let failReason: string | null = null;
-    if (already > 0) failReason = 'PAY_RECEIPT_EXCEED_SUBSIDY_COUNT_QUOTA';
-    else if (body.amount > Math.min(discount, MAX_SUBSIDY_FEN))
-      failReason = 'PAY_RECEIPT_EXCEED_SUBSIDY_AMOUNT_QUOTA';
-    const receipt: SubsidyReceipt = {
-      subsidyReceiptId: deps.ids.digits(28),
-      mchid: caller,
-      outSubsidyNo: body.out_subsidy_no,
-      stockId: body.stock_id,
-      couponCode: body.coupon_code,
-      transactionId: body.transaction_id,
-      payerMerchant: body.payer_merchant,
-      payeeMerchant: body.payee_merchant,
-      amount: body.amount,
-      description: body.description,
-      status: failReason ? 'PAY_RECEIPT_FAIL' : 'PAY_RECEIPT_SUCCESS',
-      failReason,
-      successMs: failReason ? null : now,
-      createMs: now,
-    };
-    await tx.insertSubsidyReceipt(receipt);
-    return renderSubsidyReceipt(receipt);
-  });
+  const target = { kind: 'pay', mchid: caller, stockId: body.stock_id } as const;
+  return withInjectedFailure(
+    deps,
+    target,
+    (r) => r.subsidy_receipt_id,
+    (injected, use) =>
+      runOnce(deps, key, now, async (tx) => {
+        const stock = await tx.findStock(body.stock_id);
+        if (!stock) throw stockNotFound(body.stock_id);
+        if (stock.stockType === 'EXCHANGE') throw paramError('/stock_id', '换购券批次不支持营销补差');
+        const coupon = await tx.findCoupon(body.stock_id, body.coupon_code, { lock: true });
+        if (!coupon)
+          throw errors.RESOURCE_NOT_EXISTS('券不存在', { field: '/coupon_code', location: 'body' });
+        if (body.payer_merchant !== stock.creatorMchid && body.payer_merchant !== stock.belongMerchant) {
+          throw errors.NO_AUTH('payer_merchant 须为批次的创建商户或归属商户', {
+            field: '/payer_merchant',
+            location: 'body',
+          });
+        }
+        if (body.payee_merchant !== stock.belongMerchant) {
+          throw errors.NO_AUTH('payee_merchant 须为批次的归属商户', {
+            field: '/payee_merchant',
+            location: 'body',
+          });
+        }
+        if (effectiveCouponState(coupon, now) !== 'USED') {
+          throw errors.INVALID_REQUEST('券未核销，不可营销补差', { field: '/coupon_code', location: 'body' });
+        }
+        const already = await tx.subsidyTotal(stock.stockId, coupon.couponCode);
+        const discount =
+          stock.definition.coupon_use_rule.fixed_normal_coupon?.discount_amount ?? MAX_SUBSIDY_FEN;
+        const subsidyReceiptId = deps.ids.digits(28);
+        let failReason: string | null = null;
+        if (already > 0) failReason = 'PAY_RECEIPT_EXCEED_SUBSIDY_COUNT_QUOTA';
+        else if (body.amount > Math.min(discount, MAX_SUBSIDY_FEN))
+          failReason = 'PAY_RECEIPT_EXCEED_SUBSIDY_AMOUNT_QUOTA';
+        else if (injected) {
+          failReason = injected.failReason;
+          use(subsidyReceiptId);
+        }
+        const receipt: SubsidyReceipt = {
+          subsidyReceiptId,
+          mchid: caller,
+          outSubsidyNo: body.out_subsidy_no,
+          stockId: body.stock_id,
+          couponCode: body.coupon_code,
+          transactionId: body.transaction_id,
+          payerMerchant: body.payer_merchant,
+          payeeMerchant: body.payee_merchant,
+          amount: body.amount,
+          description: body.description,
+          status: failReason ? 'PAY_RECEIPT_FAIL' : 'PAY_RECEIPT_SUCCESS',
+          failReason,
+          successMs: failReason ? null : now,
+          createMs: now,
+        };
+        await tx.insertSubsidyReceipt(receipt);
+        return renderSubsidyReceipt(receipt);
+      }),
+  );
 }
 
 /** GET a receipt; only its payer or payee sees it. */
@@ -190,57 +242,70 @@ export async function createSubsidyReturnReceipt(
     request: body,
     field: '/out_subsidy_return_no',
   };
-  return runOnce(deps, key, now, async (tx) => {
-    if (!(await tx.findStock(body.stock_id))) throw stockNotFound(body.stock_id);
-    // The coupon's row lock serialises the returns (and payments) of one coupon.
-    if (!(await tx.findCoupon(body.stock_id, body.coupon_code, { lock: true }))) {
-      throw errors.RESOURCE_NOT_EXISTS('券不存在', { field: '/coupon_code', location: 'body' });
-    }
-    const paid = (await tx.listSubsidyReceipts(body.stock_id, body.coupon_code)).find(
-      (r) =>
-        (PAID_RECEIPT_STATES as readonly string[]).includes(r.status) &&
-        r.transactionId === body.transaction_id &&
-        r.payerMerchant === body.payer_merchant &&
-        r.payeeMerchant === body.payee_merchant,
-    );
-    if (!paid) {
-      throw errors.RESOURCE_NOT_EXISTS('补差付款单不存在', {
-        field: '/transaction_id',
-        value: body.transaction_id,
-        location: 'body',
-        issue: 'no paid subsidy receipt for this coupon, order, payer and payee',
-      });
-    }
-    const returned = await tx.subsidyReturnedTotal(paid.subsidyReceiptId);
-    const ok = returned + body.amount <= paid.amount;
-    const receipt: SubsidyReturn = {
-      subsidyReturnReceiptId: deps.ids.digits(28),
-      mchid: caller,
-      outSubsidyReturnNo: body.out_subsidy_return_no,
-      subsidyReceiptId: paid.subsidyReceiptId,
-      stockId: body.stock_id,
-      couponCode: body.coupon_code,
-      transactionId: body.transaction_id,
-      refundId: body.refund_id,
-      payerMerchant: body.payer_merchant,
-      payeeMerchant: body.payee_merchant,
-      amount: body.amount,
-      description: body.description,
-      status: ok ? 'RETURN_RECEIPT_SUCCESS' : 'RETURN_RECEIPT_FAIL',
-      failReason: ok ? null : 'RETURN_RECEIPT_OTHER',
-      returnDoneMs: ok ? now : null,
-      returnCreateMs: now,
-    };
-    await tx.insertSubsidyReturn(receipt);
-    if (ok) {
-      const full = returned + body.amount === paid.amount;
-      await tx.updateSubsidyReceiptStatus(
-        paid.subsidyReceiptId,
-        full ? 'PAY_RECEIPT_FULL_RETURN' : 'PAY_RECEIPT_PARTIAL_RETURN',
-      );
-    }
-    return renderSubsidyReturn(receipt);
-  });
+  const target = { kind: 'return', mchid: caller, stockId: body.stock_id } as const;
+  return withInjectedFailure(
+    deps,
+    target,
+    (r) => r.subsidy_return_receipt_id,
+    (injected, use) =>
+      runOnce(deps, key, now, async (tx) => {
+        if (!(await tx.findStock(body.stock_id))) throw stockNotFound(body.stock_id);
+        // The coupon's row lock serialises the returns (and payments) of one coupon.
+        if (!(await tx.findCoupon(body.stock_id, body.coupon_code, { lock: true }))) {
+          throw errors.RESOURCE_NOT_EXISTS('券不存在', { field: '/coupon_code', location: 'body' });
+        }
+        const paid = (await tx.listSubsidyReceipts(body.stock_id, body.coupon_code)).find(
+          (r) =>
+            (PAID_RECEIPT_STATES as readonly string[]).includes(r.status) &&
+            r.transactionId === body.transaction_id &&
+            r.payerMerchant === body.payer_merchant &&
+            r.payeeMerchant === body.payee_merchant,
+        );
+        if (!paid) {
+          throw errors.RESOURCE_NOT_EXISTS('补差付款单不存在', {
+            field: '/transaction_id',
+            value: body.transaction_id,
+            location: 'body',
+            issue: 'no paid subsidy receipt for this coupon, order, payer and payee',
+          });
+        }
+        const returned = await tx.subsidyReturnedTotal(paid.subsidyReceiptId);
+        const subsidyReturnReceiptId = deps.ids.digits(28);
+        let failReason: string | null = returned + body.amount <= paid.amount ? null : 'RETURN_RECEIPT_OTHER';
+        if (failReason === null && injected) {
+          failReason = injected.failReason;
+          use(subsidyReturnReceiptId);
+        }
+        const ok = failReason === null;
+        const receipt: SubsidyReturn = {
+          subsidyReturnReceiptId,
+          mchid: caller,
+          outSubsidyReturnNo: body.out_subsidy_return_no,
+          subsidyReceiptId: paid.subsidyReceiptId,
+          stockId: body.stock_id,
+          couponCode: body.coupon_code,
+          transactionId: body.transaction_id,
+          refundId: body.refund_id,
+          payerMerchant: body.payer_merchant,
+          payeeMerchant: body.payee_merchant,
+          amount: body.amount,
+          description: body.description,
+          status: ok ? 'RETURN_RECEIPT_SUCCESS' : 'RETURN_RECEIPT_FAIL',
+          failReason,
+          returnDoneMs: ok ? now : null,
+          returnCreateMs: now,
+        };
+        await tx.insertSubsidyReturn(receipt);
+        if (ok) {
+          const full = returned + body.amount === paid.amount;
+          await tx.updateSubsidyReceiptStatus(
+            paid.subsidyReceiptId,
+            full ? 'PAY_RECEIPT_FULL_RETURN' : 'PAY_RECEIPT_PARTIAL_RETURN',
+          );
+        }
+        return renderSubsidyReturn(receipt);
+      }),
+  );
 }
 
 /** GET a return receipt; only its payer, payee or creator sees it. */

@@ -51,6 +51,7 @@ import {
 import { errors } from '../../errors.js';
 import { enqueueNotification } from '../../outbox/enqueue.js';
 import { apiSend } from '../../sim/send.js';
+import { SqlSubsidyOutcomeStore } from '../../sim/subsidy-outcomes-repo.js';
 import { SimUserRepo } from '../../sim/users.js';
 import type { ServerContext } from '../context.js';
 import { caller } from './notify-settings.js';
@@ -78,7 +79,8 @@ export function createBusifavorAdapters(ctx: ServerContext): BusifavorAdapters {
       await enqueueNotification(db, event, nowMs);
     },
   });
-  return { deps: { store, directory: users, clock: ctx.clock, ids: ctx.ids }, users };
+  const subsidyOutcomes = new SqlSubsidyOutcomeStore(ctx.db.db, ctx.wallClock);
+  return { deps: { store, directory: users, clock: ctx.clock, ids: ctx.ids, subsidyOutcomes }, users };
 }
 
 const BASE = '/v3/marketing/busifavor';

@@ -1,4 +1,5 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
+import { formatBeijingTime, parseRfc3339 } from '@wechatpay-sandbox/sdk/protocol';
 import type { FastifyInstance } from 'fastify';
 import {
   Appid,
@@ -9,8 +10,10 @@ import {
   StringEnum,
 } from '../../contract/busifavor/common.js';
 import { deleteCouponByUser } from '../../domain/busifavor/coupons.js';
-import { errors } from '../../errors.js';
+import { errors, paramError } from '../../errors.js';
 import { h5Send, type PluginSendInput, payGiftSend, pluginSend } from '../../sim/send.js';
+import { newSubsidyOutcomeRule, type SubsidyOutcomeRule } from '../../sim/subsidy-outcomes.js';
+import { SqlSubsidyOutcomeStore } from '../../sim/subsidy-outcomes-repo.js';
 import { simUserNotFound } from '../../sim/users.js';
 import type { ServerContext } from '../context.js';
 import type { BusifavorAdapters } from './busifavor.js';
@@ -19,7 +22,8 @@ import { caller } from './notify-settings.js';
 /**
  * Simulation API for merchant coupons under `/sandbox/v1/`, signed like `/v3`: simulated users with an
  * openid per appid, appid bindings, the three front-end send channels, and test hooks (stock state,
- * a user deleting a coupon). Documented in docs/busifavor-walkthrough.md.
+ * a user deleting a coupon, subsidy outcome rules). Documented in docs/busifavor-walkthrough.md and
+ * docs/simulation.md ("Subsidy outcomes").
  */
 
 const OpenidString = Type.String({ minLength: 1, maxLength: 128 });
@@ -54,14 +58,31 @@ const PayGiftBody = Type.Object({
 });
 const StockStateBody = Type.Object({ stock_state: StringEnum(STOCK_STATES) });
 const DeleteCouponBody = Type.Object({ stock_id: StockId, coupon_code: CouponCode });
+const Scope = Type.Union([Type.Literal('merchant'), Type.Literal('global')]);
+const SubsidyOutcomeBody = Type.Object(
+  {
+    scope: Type.Optional(Scope),
+    fail_reason: Type.String({ minLength: 1, maxLength: 64 }),
+    stock_id: Type.Optional(StockId),
+    count: Type.Optional(Type.Integer()),
+    expire_time: Type.Optional(Type.String({ maxLength: 40 })),
+  },
+  { additionalProperties: false },
+);
+type SubsidyOutcomeBody = Static<typeof SubsidyOutcomeBody>;
+const OutcomeIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 40 }) });
+const DeleteOutcomesQuery = Type.Object({ scope: Type.Optional(Scope) }, { additionalProperties: false });
+const OUTCOMES = '/sandbox/v1/busifavor/subsidy-outcomes';
 
 /** Registers the busifavor simulation API. */
 export async function registerSimBusifavorRoutes(
   app: FastifyInstance,
-  _ctx: ServerContext,
+  ctx: ServerContext,
   adapters: BusifavorAdapters,
 ): Promise<void> {
   const { users, deps } = adapters;
+  // Rules are not cached, so this store and the domain's port see the same rules at once.
+  const outcomes = new SqlSubsidyOutcomeStore(ctx.db.db, ctx.wallClock);
 
   app.post('/sandbox/v1/users', { schema: { body: CreateUserBody } }, async (request) => {
     const body = request.body as { appids: string[]; natural_person_id?: string; suspicious?: boolean };
@@ -157,4 +178,96 @@ export async function registerSimBusifavorRoutes(
       return reply.code(204).send();
     },
   );
+
+  app.post(OUTCOMES, { schema: { body: SubsidyOutcomeBody } }, async (request) => {
+    const body = request.body as SubsidyOutcomeBody;
+    const mchid = caller(request);
+    let expiresAtMs: number | undefined;
+    if (body.expire_time !== undefined) {
+      const parsed = parseRfc3339(body.expire_time);
+      if (!parsed)
+        throw paramError('/expire_time', 'must be RFC 3339 with an offset', 'body', body.expire_time);
+      expiresAtMs = parsed.getTime();
+    }
+    const rule = newSubsidyOutcomeRule(
+      {
+        mchid: body.scope === 'global' ? null : mchid,
+        failReason: body.fail_reason,
+        ...(body.stock_id !== undefined ? { stockId: body.stock_id } : {}),
+        ...(body.count !== undefined ? { count: body.count } : {}),
+        ...(expiresAtMs !== undefined ? { expiresAtMs } : {}),
+      },
+      { id: `SO${ctx.ids.token(22)}`, nowMs: ctx.wallClock() },
+    );
+    // A typo in stock_id would make a rule that never fires.
+    if (rule.stockId !== null && !(await deps.store.findStock(rule.stockId))) {
+      throw errors.RESOURCE_NOT_EXISTS('批次不存在', {
+        field: '/stock_id',
+        value: rule.stockId,
+        location: 'body',
+      });
+    }
+    await outcomes.insert(rule);
+    return outcomeView(rule);
+  });
+
+  app.get(OUTCOMES, async (request) => {
+    const rules = await outcomes.list(caller(request));
+    return { total_count: rules.length, data: rules.map(outcomeView) };
+  });
+
+  const visibleOutcome = async (id: string, mchid: string): Promise<SubsidyOutcomeRule> => {
+    const rule = await outcomes.get(id);
+    if (!rule || (rule.mchid !== null && rule.mchid !== mchid)) {
+      throw errors.RESOURCE_NOT_EXISTS('补差结果规则不存在', { field: 'id', value: id, location: 'path' });
+    }
+    return rule;
+  };
+
+  app.get(`${OUTCOMES}/:id`, { schema: { params: OutcomeIdParams } }, async (request) => {
+    const { id } = request.params as { id: string };
+    return outcomeView(await visibleOutcome(id, caller(request)));
+  });
+
+  app.delete(`${OUTCOMES}/:id`, { schema: { params: OutcomeIdParams } }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const rule = await visibleOutcome(id, caller(request));
+    await outcomes.delete(rule.id, rule.mchid);
+    return reply.code(204).send();
+  });
+
+  app.delete(OUTCOMES, { schema: { querystring: DeleteOutcomesQuery } }, async (request, reply) => {
+    const { scope } = request.query as Static<typeof DeleteOutcomesQuery>;
+    await outcomes.deleteAll(scope === 'global' ? null : caller(request));
+    return reply.code(204).send();
+  });
+}
+
+/** The wire view of a subsidy outcome rule (absent fields are omitted). */
+export interface SubsidyOutcomeView {
+  id: string;
+  scope: 'merchant' | 'global';
+  mchid?: string;
+  receipt_type: 'PAY_RECEIPT' | 'RETURN_RECEIPT';
+  stock_id?: string;
+  fail_reason: string;
+  remaining?: number;
+  fired: number;
+  expire_time?: string;
+  create_time: string;
+}
+
+function outcomeView(rule: SubsidyOutcomeRule): SubsidyOutcomeView {
+  return {
+    id: rule.id,
+    scope: rule.mchid === null ? 'global' : 'merchant',
+    ...(rule.mchid !== null ? { mchid: rule.mchid } : {}),
+    receipt_type: rule.kind === 'pay' ? 'PAY_RECEIPT' : 'RETURN_RECEIPT',
+    ...(rule.stockId !== null ? { stock_id: rule.stockId } : {}),
+    fail_reason: rule.failReason,
+    ...(rule.remaining !== null ? { remaining: rule.remaining } : {}),
+    fired: rule.fired,
+    ...(rule.expiresAtMs !== null ? { expire_time: formatBeijingTime(rule.expiresAtMs) } : {}),
+    create_time: formatBeijingTime(rule.createdAtMs),
+  };
 }

@@ -1,0 +1,149 @@
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import type { DatabaseSchema } from '../db/schema.js';
+import type { InjectedSubsidyFailure, SubsidyOutcomePort } from '../domain/busifavor/model.js';
+import {
+  compareOutcomeRules,
+  outcomeRuleApplies,
+  type SubsidyOutcomeRule,
+  type SubsidyReceiptKind,
+} from './subsidy-outcomes.js';
+
+/** A subsidy outcome rule. Created by migration 0006-sim-subsidy-outcomes. */
+export interface SimSubsidyOutcomesTable {
+  id: string;
+  /** NULL = every merchant. */
+  mchid: string | null;
+  /** 'pay' | 'return' */
+  kind: string;
+  /** NULL = any stock. */
+  stock_id: string | null;
+  fail_reason: string;
+  /** NULL = unlimited. */
+  remaining: number | null;
+  fired: number;
+  /** Wall-clock epoch ms, NULL = never. */
+  expires_at: number | null;
+  created_at: number;
+}
+
+type Row = Selectable<SimSubsidyOutcomesTable>;
+
+/**
+ * Subsidy outcome rules in the database, and the domain's port over them. A firing is taken by one
+ * UPDATE guarded by `remaining > 0` and the expiry, so a rule never makes more FAIL receipts than its
+ * count, under any concurrency and across instances. Rules are read afresh on every receipt (no cache:
+ * receipts are rare, and a rule must apply at once on every instance).
+ */
+export class SqlSubsidyOutcomeStore implements SubsidyOutcomePort {
+  constructor(
+    private readonly db: Kysely<DatabaseSchema>,
+    private readonly wallClock: () => number = Date.now,
+  ) {}
+
+  /** Rules of a merchant and the global ones. */
+  async list(mchid: string): Promise<SubsidyOutcomeRule[]> {
+    const rows = await this.db
+      .selectFrom('sim_subsidy_outcomes')
+      .selectAll()
+      .where((eb) => eb.or([eb('mchid', '=', mchid), eb('mchid', 'is', null)]))
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toRule);
+  }
+
+  async get(id: string): Promise<SubsidyOutcomeRule | undefined> {
+    const row = await this.db
+      .selectFrom('sim_subsidy_outcomes')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toRule(row);
+  }
+
+  async insert(rule: SubsidyOutcomeRule): Promise<void> {
+    await this.db
+      .insertInto('sim_subsidy_outcomes')
+      .values({
+        id: rule.id,
+        mchid: rule.mchid,
+        kind: rule.kind,
+        stock_id: rule.stockId,
+        fail_reason: rule.failReason,
+        remaining: rule.remaining,
+        fired: rule.fired,
+        expires_at: rule.expiresAtMs,
+        created_at: rule.createdAtMs,
+      })
+      .execute();
+  }
+
+  /** Deletes one rule of that owner (null = global); false when there was none. */
+  async delete(id: string, owner: string | null): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('sim_subsidy_outcomes')
+      .where('id', '=', id)
+      .where('mchid', owner === null ? 'is' : '=', owner)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
+
+  /** Deletes every rule of that owner; returns how many. */
+  async deleteAll(owner: string | null): Promise<number> {
+    const result = await this.db
+      .deleteFrom('sim_subsidy_outcomes')
+      .where('mchid', owner === null ? 'is' : '=', owner)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async take(target: {
+    kind: SubsidyReceiptKind;
+    mchid: string;
+    stockId: string;
+  }): Promise<InjectedSubsidyFailure | undefined> {
+    const wallMs = this.wallClock();
+    const candidates = (await this.list(target.mchid))
+      .filter((r) => outcomeRuleApplies(r, target, wallMs))
+      .sort(compareOutcomeRules);
+    for (const rule of candidates) {
+      const live = (eb: ExpressionBuilder<DatabaseSchema, 'sim_subsidy_outcomes'>) =>
+        eb.and([
+          eb('id', '=', rule.id),
+          eb.or([eb('remaining', 'is', null), eb('remaining', '>', 0)]),
+          eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', wallMs)]),
+        ]);
+      // NULL − 1 stays NULL: unlimited.
+      const result = await this.db
+        .updateTable('sim_subsidy_outcomes')
+        .set((eb) => ({ fired: eb('fired', '+', 1), remaining: eb('remaining', '-', 1) }))
+        .where(live)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 1) return { ruleId: rule.id, failReason: rule.failReason };
+    }
+    return undefined;
+  }
+
+  async giveBack(taken: InjectedSubsidyFailure): Promise<void> {
+    // A rule deleted in between stays deleted (no row to update).
+    await this.db
+      .updateTable('sim_subsidy_outcomes')
+      .set((eb) => ({ fired: eb('fired', '-', 1), remaining: eb('remaining', '+', 1) }))
+      .where('id', '=', taken.ruleId)
+      .execute();
+  }
+}
+
+function toRule(row: Row): SubsidyOutcomeRule {
+  return {
+    id: row.id,
+    mchid: row.mchid,
+    kind: row.kind as SubsidyReceiptKind,
+    stockId: row.stock_id,
+    failReason: row.fail_reason,
+    remaining: row.remaining === null ? null : Number(row.remaining),
+    fired: Number(row.fired),
+    expiresAtMs: row.expires_at === null ? null : Number(row.expires_at),
+    createdAtMs: Number(row.created_at),
+  };
+}
