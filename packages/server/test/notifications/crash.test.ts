@@ -22,6 +22,7 @@ import {
 /**
  * Dispatchers in real child processes: killed with SIGKILL mid-burst and restarted (nothing lost,
  * duplicates carry the same id), and two of them sharing one PostgreSQL database (every event once).
+ * server-crash.test.ts kills the whole server (the `start` bin) while the API is writing events.
  */
 
 const here = fileURLToPath(new URL('.', import.meta.url));
