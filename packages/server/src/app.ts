@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { signResponse } from '@wechatpay-sandbox/sdk/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { type AppConfig, resolveConfig } from './config.js';
-export type { AppConfig } from './config.js';
 import type { PlatformIdentity } from './credentials/types.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { NonceRepo } from './db/nonce-repo.js';
@@ -29,6 +28,8 @@ import {
 import { selectSigningKey } from './http/signing-keys.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { subscribeClockChanges } from './sim/clock.js';
+
+export type { AppConfig } from './config.js';
 
 /** Adapters buildApp wires to ports. */
 export interface AppDeps {
