@@ -9,6 +9,7 @@ import {
   newFaultRule,
   parseFaultHeader,
   prngUnit,
+  ruleAction,
 } from './faults.js';
 
 const M1 = '1900000001';
@@ -187,5 +188,46 @@ describe('negative-test header', () => {
       status: 400,
       detail: { location: 'header', field: 'Wechatpay-Sandbox-Fault' },
     });
+  });
+});
+
+describe('send-endpoint rules', () => {
+  const SEND = '/sandbox/v1/busifavor/send/miniapp';
+
+  it('answer a plugin errcode (default or chosen msg) instead of an HTTP error', () => {
+    expect(ruleAction(rule({ path: SEND, code: 'SYSTEMERROR' }))).toEqual({
+      delayMs: 0,
+      sendResult: { errcode: 'SYSTEMERROR', msg: '系统错误，请稍后重试' },
+    });
+    const all = rule({
+      path: '/sandbox/v1/busifavor/send/*',
+      method: '*',
+      code: 'USER_GET_FAILED',
+      message: 'x',
+    });
+    expect(all.status).toBeNull();
+    expect(ruleAction(all)).toEqual({ delayMs: 0, sendResult: { errcode: 'USER_GET_FAILED', msg: 'x' } });
+    expect(ruleAction(rule({ path: SEND, delayMs: 10 }))).toEqual({ delayMs: 10 });
+  });
+
+  it('refuse catalog codes, statuses, other channels and methods on send paths, and send codes on /v3', () => {
+    const field = (input: Partial<FaultRuleInput>) => catchError(() => rule(input)).detail?.field;
+    expect(field({ path: SEND, code: 'SYSTEM_ERROR' })).toBe('/code');
+    expect(field({ path: SEND, code: 'SYSTEMERROR', status: 500 })).toBe('/status');
+    expect(field({ path: '/sandbox/v1/busifavor/send/api', code: 'SYSTEMERROR' })).toBe('/path');
+    expect(field({ path: '/sandbox/v1/users', code: 'SYSTEM_ERROR' })).toBe('/path');
+    expect(field({ path: SEND, method: 'GET', code: 'SYSTEMERROR' })).toBe('/method');
+    expect(field({ code: 'USER_GET_FAILED' })).toBe('/code');
+  });
+
+  it('the header on a send path takes an errcode and a delay, nothing else', () => {
+    expect(parseFaultHeader('delay=5; USER_GET_FAILED', { sendPath: true })).toEqual({
+      delayMs: 5,
+      sendResult: { errcode: 'USER_GET_FAILED', msg: '获取用户信息失败，请稍后重试' },
+    });
+    for (const value of ['SYSTEM_ERROR', 'SYSTEMERROR; status=500']) {
+      expect(catchError(() => parseFaultHeader(value, { sendPath: true })).code).toBe('INVALID_REQUEST');
+    }
+    expect(catchError(() => parseFaultHeader('SYSTEMERROR')).code).toBe('INVALID_REQUEST');
   });
 });
