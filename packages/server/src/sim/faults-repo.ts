@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { DatabaseSchema } from '../db/schema.js';
 import {
   type ClaimOutcome,
@@ -7,6 +7,7 @@ import {
   type FaultStore,
   fractionFires,
 } from './faults.js';
+import { deleteOwnerRules, deleteRule, fireRule, liveRule, ownOrGlobal } from './rule-rows.js';
 
 /** A fault-injection rule. Created by migration 0004-sim. */
 export interface SimFaultRulesTable {
@@ -42,8 +43,7 @@ export class SqlFaultStore implements FaultStore {
 
   async list(mchid?: string): Promise<FaultRule[]> {
     let query = this.db.selectFrom('sim_fault_rules').selectAll();
-    if (mchid !== undefined)
-      query = query.where((eb) => eb.or([eb('mchid', '=', mchid), eb('mchid', 'is', null)]));
+    if (mchid !== undefined) query = query.where(ownOrGlobal(mchid));
     const rows = await query.orderBy('created_at').orderBy('id').execute();
     return rows.map(toRule);
   }
@@ -80,30 +80,16 @@ export class SqlFaultStore implements FaultStore {
       .execute();
   }
 
-  async delete(id: string, owner: string | null): Promise<boolean> {
-    const result = await this.db
-      .deleteFrom('sim_fault_rules')
-      .where('id', '=', id)
-      .where('mchid', owner === null ? 'is' : '=', owner)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows) === 1;
+  delete(id: string, owner: string | null): Promise<boolean> {
+    return deleteRule(this.db, 'sim_fault_rules', id, owner);
   }
 
-  async deleteAll(owner: string | null): Promise<number> {
-    const result = await this.db
-      .deleteFrom('sim_fault_rules')
-      .where('mchid', owner === null ? 'is' : '=', owner)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+  deleteAll(owner: string | null): Promise<number> {
+    return deleteOwnerRules(this.db, 'sim_fault_rules', owner);
   }
 
   async claim(rule: FaultRule, wallMs: number): Promise<ClaimOutcome> {
-    const live = (eb: ExpressionBuilder<DatabaseSchema, 'sim_fault_rules'>) =>
-      eb.and([
-        eb('id', '=', rule.id),
-        eb.or([eb('remaining', 'is', null), eb('remaining', '>', 0)]),
-        eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', wallMs)]),
-      ]);
+    const live = liveRule(rule.id, wallMs);
     if (rule.fraction === null) {
       // Count, fire and decrement in one statement (NULL − 1 stays NULL: unlimited).
       const result = await this.db
@@ -126,12 +112,7 @@ export class SqlFaultStore implements FaultStore {
       .executeTakeFirst();
     if (!counted) return 'gone';
     if (!fractionFires(rule.seed, Number(counted.matched), rule.fraction)) return 'skipped';
-    const fired = await this.db
-      .updateTable('sim_fault_rules')
-      .set((eb) => ({ fired: eb('fired', '+', 1), remaining: eb('remaining', '-', 1) }))
-      .where(live)
-      .executeTakeFirst();
-    return Number(fired.numUpdatedRows) === 1 ? 'fired' : 'gone';
+    return (await fireRule(this.db, 'sim_fault_rules', rule.id, wallMs)) ? 'fired' : 'gone';
   }
 }
 

@@ -1,6 +1,7 @@
-import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { DatabaseSchema } from '../db/schema.js';
 import type { InjectedSubsidyFailure, SubsidyOutcomePort } from '../domain/busifavor/model.js';
+import { deleteOwnerRules, deleteRule, fireRule, ownOrGlobal } from './rule-rows.js';
 import {
   compareOutcomeRules,
   outcomeRuleApplies,
@@ -45,7 +46,7 @@ export class SqlSubsidyOutcomeStore implements SubsidyOutcomePort {
     const rows = await this.db
       .selectFrom('sim_subsidy_outcomes')
       .selectAll()
-      .where((eb) => eb.or([eb('mchid', '=', mchid), eb('mchid', 'is', null)]))
+      .where(ownOrGlobal(mchid))
       .orderBy('created_at')
       .orderBy('id')
       .execute();
@@ -79,22 +80,13 @@ export class SqlSubsidyOutcomeStore implements SubsidyOutcomePort {
   }
 
   /** Deletes one rule of that owner (null = global); false when there was none. */
-  async delete(id: string, owner: string | null): Promise<boolean> {
-    const result = await this.db
-      .deleteFrom('sim_subsidy_outcomes')
-      .where('id', '=', id)
-      .where('mchid', owner === null ? 'is' : '=', owner)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows) === 1;
+  delete(id: string, owner: string | null): Promise<boolean> {
+    return deleteRule(this.db, 'sim_subsidy_outcomes', id, owner);
   }
 
   /** Deletes every rule of that owner; returns how many. */
-  async deleteAll(owner: string | null): Promise<number> {
-    const result = await this.db
-      .deleteFrom('sim_subsidy_outcomes')
-      .where('mchid', owner === null ? 'is' : '=', owner)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+  deleteAll(owner: string | null): Promise<number> {
+    return deleteOwnerRules(this.db, 'sim_subsidy_outcomes', owner);
   }
 
   async take(target: {
@@ -107,19 +99,8 @@ export class SqlSubsidyOutcomeStore implements SubsidyOutcomePort {
       .filter((r) => outcomeRuleApplies(r, target, wallMs))
       .sort(compareOutcomeRules);
     for (const rule of candidates) {
-      const live = (eb: ExpressionBuilder<DatabaseSchema, 'sim_subsidy_outcomes'>) =>
-        eb.and([
-          eb('id', '=', rule.id),
-          eb.or([eb('remaining', 'is', null), eb('remaining', '>', 0)]),
-          eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', wallMs)]),
-        ]);
-      // NULL − 1 stays NULL: unlimited.
-      const result = await this.db
-        .updateTable('sim_subsidy_outcomes')
-        .set((eb) => ({ fired: eb('fired', '+', 1), remaining: eb('remaining', '-', 1) }))
-        .where(live)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 1) return { ruleId: rule.id, failReason: rule.failReason };
+      if (await fireRule(this.db, 'sim_subsidy_outcomes', rule.id, wallMs))
+        return { ruleId: rule.id, failReason: rule.failReason };
     }
     return undefined;
   }
