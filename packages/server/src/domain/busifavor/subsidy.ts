@@ -16,6 +16,7 @@ import {
   type BusifavorDeps,
   type InjectedSubsidyFailure,
   PAID_RECEIPT_STATES,
+  type SubsidyMovement,
   type SubsidyReceipt,
   type SubsidyReturn,
 } from './model.js';
@@ -93,6 +94,27 @@ function canSeeReceipt(r: { mchid: string; payerMerchant: string; payeeMerchant:
   return r.payerMerchant === caller || r.payeeMerchant === caller || r.mchid === caller;
 }
 
+/** What a pay or return receipt copies from its request (the fields both requests share). */
+function movementOf(
+  caller: string,
+  body: Omit<CreateSubsidyPayReceiptBody, 'out_subsidy_no'>,
+  status: string,
+  failReason: string | null,
+): SubsidyMovement {
+  return {
+    mchid: caller,
+    stockId: body.stock_id,
+    couponCode: body.coupon_code,
+    transactionId: body.transaction_id,
+    payerMerchant: body.payer_merchant,
+    payeeMerchant: body.payee_merchant,
+    amount: body.amount,
+    description: body.description,
+    status,
+    failReason,
+  };
+}
+
 /** Creates (or replays) a subsidy pay receipt. */
 export async function createSubsidyPayReceipt(
   deps: BusifavorDeps,
@@ -149,18 +171,9 @@ export async function createSubsidyPayReceipt(
           use(subsidyReceiptId);
         }
         const receipt: SubsidyReceipt = {
+          ...movementOf(caller, body, failReason ? 'PAY_RECEIPT_FAIL' : 'PAY_RECEIPT_SUCCESS', failReason),
           subsidyReceiptId,
-          mchid: caller,
           outSubsidyNo: body.out_subsidy_no,
-          stockId: body.stock_id,
-          couponCode: body.coupon_code,
-          transactionId: body.transaction_id,
-          payerMerchant: body.payer_merchant,
-          payeeMerchant: body.payee_merchant,
-          amount: body.amount,
-          description: body.description,
-          status: failReason ? 'PAY_RECEIPT_FAIL' : 'PAY_RECEIPT_SUCCESS',
-          failReason,
           successMs: failReason ? null : now,
           createMs: now,
         };
@@ -278,20 +291,11 @@ export async function createSubsidyReturnReceipt(
         }
         const ok = failReason === null;
         const receipt: SubsidyReturn = {
+          ...movementOf(caller, body, ok ? 'RETURN_RECEIPT_SUCCESS' : 'RETURN_RECEIPT_FAIL', failReason),
           subsidyReturnReceiptId,
-          mchid: caller,
           outSubsidyReturnNo: body.out_subsidy_return_no,
           subsidyReceiptId: paid.subsidyReceiptId,
-          stockId: body.stock_id,
-          couponCode: body.coupon_code,
-          transactionId: body.transaction_id,
           refundId: body.refund_id,
-          payerMerchant: body.payer_merchant,
-          payeeMerchant: body.payee_merchant,
-          amount: body.amount,
-          description: body.description,
-          status: ok ? 'RETURN_RECEIPT_SUCCESS' : 'RETURN_RECEIPT_FAIL',
-          failReason,
           returnDoneMs: ok ? now : null,
           returnCreateMs: now,
         };
