@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { formatBeijingTime, parseRfc3339 } from '@wechatpay-sandbox/sdk/protocol';
+import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
 import type { FastifyInstance } from 'fastify';
 import {
   Appid,
@@ -10,7 +10,7 @@ import {
   StringEnum,
 } from '../../contract/busifavor/common.js';
 import { deleteCouponByUser } from '../../domain/busifavor/coupons.js';
-import { errors, paramError } from '../../errors.js';
+import { errors } from '../../errors.js';
 import { h5Send, type PluginSendInput, payGiftSend, pluginSend } from '../../sim/send.js';
 import { newSubsidyOutcomeRule, type SubsidyOutcomeRule } from '../../sim/subsidy-outcomes.js';
 import { SqlSubsidyOutcomeStore } from '../../sim/subsidy-outcomes-repo.js';
@@ -18,6 +18,14 @@ import { simUserNotFound } from '../../sim/users.js';
 import type { ServerContext } from '../context.js';
 import type { BusifavorAdapters } from './busifavor.js';
 import { caller } from './notify-settings.js';
+import {
+  DeleteRulesQuery,
+  ExpireTime,
+  parseExpireTime,
+  RuleIdParams,
+  RuleScope,
+  visibleRule,
+} from './sim-rules.js';
 
 /**
  * Simulation API for merchant coupons under `/sandbox/v1/`, signed like `/v3`: simulated users with an
@@ -58,20 +66,17 @@ const PayGiftBody = Type.Object({
 });
 const StockStateBody = Type.Object({ stock_state: StringEnum(STOCK_STATES) });
 const DeleteCouponBody = Type.Object({ stock_id: StockId, coupon_code: CouponCode });
-const Scope = Type.Union([Type.Literal('merchant'), Type.Literal('global')]);
 const SubsidyOutcomeBody = Type.Object(
   {
-    scope: Type.Optional(Scope),
+    scope: Type.Optional(RuleScope),
     fail_reason: Type.String({ minLength: 1, maxLength: 64 }),
     stock_id: Type.Optional(StockId),
     count: Type.Optional(Type.Integer()),
-    expire_time: Type.Optional(Type.String({ maxLength: 40 })),
+    expire_time: Type.Optional(ExpireTime),
   },
   { additionalProperties: false },
 );
 type SubsidyOutcomeBody = Static<typeof SubsidyOutcomeBody>;
-const OutcomeIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 40 }) });
-const DeleteOutcomesQuery = Type.Object({ scope: Type.Optional(Scope) }, { additionalProperties: false });
 const OUTCOMES = '/sandbox/v1/busifavor/subsidy-outcomes';
 
 /** Registers the busifavor simulation API. */
@@ -182,13 +187,7 @@ export async function registerSimBusifavorRoutes(
   app.post(OUTCOMES, { schema: { body: SubsidyOutcomeBody } }, async (request) => {
     const body = request.body as SubsidyOutcomeBody;
     const mchid = caller(request);
-    let expiresAtMs: number | undefined;
-    if (body.expire_time !== undefined) {
-      const parsed = parseRfc3339(body.expire_time);
-      if (!parsed)
-        throw paramError('/expire_time', 'must be RFC 3339 with an offset', 'body', body.expire_time);
-      expiresAtMs = parsed.getTime();
-    }
+    const expiresAtMs = parseExpireTime(body.expire_time);
     const rule = newSubsidyOutcomeRule(
       {
         mchid: body.scope === 'global' ? null : mchid,
@@ -216,28 +215,23 @@ export async function registerSimBusifavorRoutes(
     return { total_count: rules.length, data: rules.map(outcomeView) };
   });
 
-  const visibleOutcome = async (id: string, mchid: string): Promise<SubsidyOutcomeRule> => {
-    const rule = await outcomes.get(id);
-    if (!rule || (rule.mchid !== null && rule.mchid !== mchid)) {
-      throw errors.RESOURCE_NOT_EXISTS('补差结果规则不存在', { field: 'id', value: id, location: 'path' });
-    }
-    return rule;
-  };
+  const visibleOutcome = async (id: string, mchid: string): Promise<SubsidyOutcomeRule> =>
+    visibleRule(await outcomes.get(id), id, mchid, '补差结果规则不存在');
 
-  app.get(`${OUTCOMES}/:id`, { schema: { params: OutcomeIdParams } }, async (request) => {
+  app.get(`${OUTCOMES}/:id`, { schema: { params: RuleIdParams } }, async (request) => {
     const { id } = request.params as { id: string };
     return outcomeView(await visibleOutcome(id, caller(request)));
   });
 
-  app.delete(`${OUTCOMES}/:id`, { schema: { params: OutcomeIdParams } }, async (request, reply) => {
+  app.delete(`${OUTCOMES}/:id`, { schema: { params: RuleIdParams } }, async (request, reply) => {
     const { id } = request.params as { id: string };
     const rule = await visibleOutcome(id, caller(request));
     await outcomes.delete(rule.id, rule.mchid);
     return reply.code(204).send();
   });
 
-  app.delete(OUTCOMES, { schema: { querystring: DeleteOutcomesQuery } }, async (request, reply) => {
-    const { scope } = request.query as Static<typeof DeleteOutcomesQuery>;
+  app.delete(OUTCOMES, { schema: { querystring: DeleteRulesQuery } }, async (request, reply) => {
+    const { scope } = request.query as Static<typeof DeleteRulesQuery>;
     await outcomes.deleteAll(scope === 'global' ? null : caller(request));
     return reply.code(204).send();
   });

@@ -15,6 +15,14 @@ import { FaultInjector, type FaultRule, newFaultRule } from '../../sim/faults.js
 import { registerFaultHook } from '../../sim/faults-hook.js';
 import { SqlFaultStore } from '../../sim/faults-repo.js';
 import type { AuthenticatedMerchant, ServerContext } from '../context.js';
+import {
+  DeleteRulesQuery,
+  ExpireTime,
+  parseExpireTime,
+  RuleIdParams,
+  RuleScope,
+  visibleRule,
+} from './sim-rules.js';
 
 /**
  * Simulation infrastructure API under `/sandbox/v1/`: the virtual clock and fault-injection rules.
@@ -56,7 +64,7 @@ export async function createSimInfra(db: DatabaseHandle, options: SimInfraOption
 
 const ClockBody = Type.Object(
   {
-    scope: Type.Optional(Type.Union([Type.Literal('merchant'), Type.Literal('global')])),
+    scope: Type.Optional(RuleScope),
     action: Type.Union([
       Type.Literal('freeze'),
       Type.Literal('set'),
@@ -73,7 +81,7 @@ type ClockBody = Static<typeof ClockBody>;
 
 const FaultBody = Type.Object(
   {
-    scope: Type.Optional(Type.Union([Type.Literal('merchant'), Type.Literal('global')])),
+    scope: Type.Optional(RuleScope),
     method: Type.Optional(Type.String({ minLength: 1, maxLength: 8 })),
     path: Type.String({ minLength: 1, maxLength: 512 }),
     code: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
@@ -83,17 +91,11 @@ const FaultBody = Type.Object(
     count: Type.Optional(Type.Integer()),
     fraction: Type.Optional(Type.Number()),
     seed: Type.Optional(Type.Integer()),
-    expire_time: Type.Optional(Type.String({ maxLength: 40 })),
+    expire_time: Type.Optional(ExpireTime),
   },
   { additionalProperties: false },
 );
 type FaultBody = Static<typeof FaultBody>;
-
-const FaultIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 40 }) });
-const DeleteFaultsQuery = Type.Object(
-  { scope: Type.Optional(Type.Union([Type.Literal('merchant'), Type.Literal('global')])) },
-  { additionalProperties: false },
-);
 
 /** Largest jump `advance` accepts: 100 years. */
 const MAX_ADVANCE_SECONDS = 100 * 366 * 86_400;
@@ -138,13 +140,7 @@ export async function registerSimInfraRoutes(
   app.post('/sandbox/v1/faults', { schema: { body: FaultBody } }, async (request) => {
     const body = request.body as FaultBody;
     const mchid = caller(request).mchid;
-    let expiresAtMs: number | undefined;
-    if (body.expire_time !== undefined) {
-      const parsed = parseRfc3339(body.expire_time);
-      if (!parsed)
-        throw paramError('/expire_time', 'must be RFC 3339 with an offset', 'body', body.expire_time);
-      expiresAtMs = parsed.getTime();
-    }
+    const expiresAtMs = parseExpireTime(body.expire_time);
     const rule = newFaultRule(
       {
         mchid: body.scope === 'global' ? null : mchid,
@@ -171,21 +167,21 @@ export async function registerSimInfraRoutes(
     return { total_count: rules.length, data: rules.map(faultView) };
   });
 
-  app.get('/sandbox/v1/faults/:id', { schema: { params: FaultIdParams } }, async (request) => {
+  app.get('/sandbox/v1/faults/:id', { schema: { params: RuleIdParams } }, async (request) => {
     const { id } = request.params as { id: string };
-    return faultView(await visibleRule(faults, id, caller(request).mchid));
+    return faultView(await visibleFault(faults, id, caller(request).mchid));
   });
 
-  app.delete('/sandbox/v1/faults/:id', { schema: { params: FaultIdParams } }, async (request, reply) => {
+  app.delete('/sandbox/v1/faults/:id', { schema: { params: RuleIdParams } }, async (request, reply) => {
     const { id } = request.params as { id: string };
-    const rule = await visibleRule(faults, id, caller(request).mchid);
+    const rule = await visibleFault(faults, id, caller(request).mchid);
     await faults.store.delete(rule.id, rule.mchid);
     faults.invalidate();
     return reply.code(204).send();
   });
 
-  app.delete('/sandbox/v1/faults', { schema: { querystring: DeleteFaultsQuery } }, async (request, reply) => {
-    const { scope } = request.query as Static<typeof DeleteFaultsQuery>;
+  app.delete('/sandbox/v1/faults', { schema: { querystring: DeleteRulesQuery } }, async (request, reply) => {
+    const { scope } = request.query as Static<typeof DeleteRulesQuery>;
     await faults.store.deleteAll(scope === 'global' ? null : caller(request).mchid);
     faults.invalidate();
     return reply.code(204).send();
@@ -197,13 +193,8 @@ function caller(request: FastifyRequest): AuthenticatedMerchant {
   return request.merchant;
 }
 
-/** A rule of the caller or a global one; anyone else's is reported as missing. */
-async function visibleRule(faults: FaultInjector, id: string, mchid: string): Promise<FaultRule> {
-  const rule = await faults.store.get(id);
-  if (!rule || (rule.mchid !== null && rule.mchid !== mchid)) {
-    throw errors.RESOURCE_NOT_EXISTS('故障规则不存在', { field: 'id', value: id, location: 'path' });
-  }
-  return rule;
+async function visibleFault(faults: FaultInjector, id: string, mchid: string): Promise<FaultRule> {
+  return visibleRule(await faults.store.get(id), id, mchid, '故障规则不存在');
 }
 
 function toClockAction(body: ClockBody): ClockAction {
