@@ -29,6 +29,11 @@ export interface AppConfig {
   notifyCaFile: string | undefined;
   /** Skip TLS verification of notify targets (explicit opt-in for self-signed receivers). @default false */
   notifyInsecureTls: boolean;
+  /**
+   * Seconds a claimed delivery stays leased to its instance; after a crash another instance (or the
+   * restarted one) retakes it once this passes. Longer than the 5 s delivery timeout. @default 30
+   */
+  notifyLeaseSeconds: number;
   /** Deliver callbacks while listening (off: events stay in the outbox, e.g. for tests). @default true */
   notifyDelivery: boolean;
   /** Log level for pino. @default 'warn' */
@@ -57,6 +62,7 @@ const DEFAULTS: AppConfig = {
   signatureDiagnostics: true,
   notifyCaFile: undefined,
   notifyInsecureTls: false,
+  notifyLeaseSeconds: 30,
   notifyDelivery: true,
   logLevel: 'warn',
 };

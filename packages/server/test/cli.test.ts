@@ -268,6 +268,16 @@ describe('wechatpay-sandbox bad input', () => {
       /pass --notify-ca-file or --notify-insecure-tls, not both/,
     ],
     [
+      'a notify lease at or below the 5 s delivery timeout',
+      () => ['start', '--dir', 'bad', '--notify-lease-seconds', '5'],
+      /--notify-lease-seconds must be a whole number from 6 to 3600, got "5"/,
+    ],
+    [
+      'a notify lease that is not a whole number',
+      () => ['start', '--dir', 'bad', '--notify-lease-seconds', '7.5'],
+      /--notify-lease-seconds must be a whole number from 6 to 3600, got "7\.5"/,
+    ],
+    [
       'set-mode for an unknown merchant',
       () => ['merchant', 'set-mode', '--dir', 'bad', '--mchid', '1900000666', '--mode', 'certificate'],
       /merchant 1900000666 is not registered/,

@@ -46,7 +46,10 @@ export interface CliOutput {
 }
 
 /** The server settings `start` takes from its flags (the notify target policy and TLS trust). */
-export type StartConfig = Pick<AppConfig, 'targetPolicy' | 'notifyCaFile' | 'notifyInsecureTls'>;
+export type StartConfig = Pick<
+  AppConfig,
+  'targetPolicy' | 'notifyCaFile' | 'notifyInsecureTls' | 'notifyLeaseSeconds'
+>;
 
 /** Starts a server; injected so `start` does not import the HTTP stack for the other commands. */
 export type StartServerFn = (options: {
@@ -128,6 +131,7 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
     'notify-policy': { type: 'string', default: 'local' },
     'notify-ca-file': { type: 'string' },
     'notify-insecure-tls': { type: 'boolean', default: false },
+    'notify-lease-seconds': { type: 'string', default: '30' },
   });
   const workers = Number(values.workers);
   if (!/^[0-9]+$/.test(values.workers) || workers < 1 || workers > 64) {
@@ -185,6 +189,7 @@ function notifyConfig(values: {
   'notify-policy': string;
   'notify-ca-file'?: string | undefined;
   'notify-insecure-tls': boolean;
+  'notify-lease-seconds': string;
 }): StartConfig {
   const policy = values['notify-policy'];
   if (policy !== 'local' && policy !== 'strict') {
@@ -195,10 +200,16 @@ function notifyConfig(values: {
     // Trusting one CA and trusting everything at once is a contradiction worth pointing out.
     throw new UsageError('pass --notify-ca-file or --notify-insecure-tls, not both');
   }
+  const lease = values['notify-lease-seconds'];
+  // Above the 5 s delivery timeout, or a slow but live attempt would be retaken and sent twice.
+  if (!/^[0-9]+$/.test(lease) || Number(lease) < 6 || Number(lease) > 3600) {
+    throw new UsageError(`--notify-lease-seconds must be a whole number from 6 to 3600, got "${lease}"`);
+  }
   return {
     targetPolicy: policy,
     notifyCaFile: caFile === undefined ? undefined : caFileOption(caFile),
     notifyInsecureTls: values['notify-insecure-tls'],
+    notifyLeaseSeconds: Number(lease),
   };
 }
 

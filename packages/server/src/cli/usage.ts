@@ -29,10 +29,12 @@ Commands:
 
   start [--dir DIR] [--port 8080] [--host 127.0.0.1] [--db sqlite:PATH | postgres://…] [--workers N]
         [--notify-policy local|strict] [--notify-ca-file FILE | --notify-insecure-tls]
+        [--notify-lease-seconds 30]
       Serve the sandbox with the credentials of DIR (initialised if absent) and every merchant
       registered in the database (default sqlite:DIR/data.db). Callbacks: --notify-policy strict
       refuses loopback/private targets (default local allows them); --notify-ca-file trusts a PEM CA
-      (self-signed receivers) next to the system ones; --notify-insecure-tls skips verification.
+      (self-signed receivers) next to the system ones; --notify-insecure-tls skips verification;
+      --notify-lease-seconds is how long a crashed instance's deliveries wait before they are retaken.
 
   merchant add --mchid N (--certificate FILE | --public-key FILE --serial S) --api-v3-key K
                [--api-v2-key K] [--name NAME] [--signing-mode pubkey|certificate|migrating]

@@ -66,6 +66,7 @@ export function createNotificationDispatcher(
     platform: ctx.platform,
     ids: ctx.ids,
     policy: ctx.config.targetPolicy,
+    leaseMs: config.notifyLeaseSeconds * 1000,
     transport: {
       caPem: config.notifyCaFile ? readFileSync(config.notifyCaFile, 'utf8') : undefined,
       insecureTls: config.notifyInsecureTls === true,
