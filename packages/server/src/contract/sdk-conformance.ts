@@ -1,4 +1,4 @@
-import type { Static } from '@sinclair/typebox';
+import type { Static, TSchema } from '@sinclair/typebox';
 import type * as Sdk from '@wechatpay-sandbox/sdk';
 import type * as common from './busifavor/common.js';
 import type * as Associate from './busifavor/coupons-associate.js';
@@ -90,15 +90,17 @@ type ObjectDiff<A, B, P extends string> =
         : `${P}.${K}: ${IsOptional<A, K>} in the SDK, ${IsOptional<B, K>} on the server`;
     }[keyof A & keyof B & string];
 
-/** The SDK request type against the server's request schema. */
-type Request<SdkType, ServerType> = [ShapeDiff<SdkType, ServerType>] extends [never]
+/** The SDK request type against the server's request schema (a TypeBox schema's `typeof`). */
+type Request<SdkType, Schema extends TSchema> = RequestCheck<SdkType, Static<Schema>>;
+type RequestCheck<SdkType, ServerType> = [ShapeDiff<SdkType, ServerType>] extends [never]
   ? [Closed<SdkType>] extends [ServerType]
     ? true
     : 'the SDK admits a request value the server rejects'
   : ShapeDiff<SdkType, ServerType>;
 
-/** The server's response schema against the SDK response type. */
-type Response<SdkType, ServerType> = [ShapeDiff<SdkType, ServerType>] extends [never]
+/** The server's response schema (a TypeBox schema's `typeof`) against the SDK response type. */
+type Response<SdkType, Schema extends TSchema> = ResponseCheck<SdkType, Static<Schema>>;
+type ResponseCheck<SdkType, ServerType> = [ShapeDiff<SdkType, ServerType>] extends [never]
   ? [ServerType] extends [SdkType]
     ? true
     : 'a server response is not assignable to the SDK type'
@@ -124,80 +126,69 @@ export type EnumChecks = [
 
 // Stocks.
 export type StockChecks = [
-  Assert<Request<Sdk.CreateStockRequest, Static<typeof Create.CreateStockBody>>>,
-  Assert<Response<Sdk.CreateStockResponse, Static<typeof Create.CreateStockResponse>>>,
-  Assert<Response<Sdk.Stock, Static<typeof GetStock.StockResponse>>>,
-  Assert<Request<Sdk.ModifyStockRequest, Static<typeof Modify.ModifyStockBody>>>,
-  Assert<Request<Sdk.ModifyBudgetRequest, Static<typeof Budget.ModifyBudgetBody>>>,
-  Assert<Response<Sdk.ModifyBudgetResponse, Static<typeof Budget.ModifyBudgetResponse>>>,
+  Assert<Request<Sdk.CreateStockRequest, typeof Create.CreateStockBody>>,
+  Assert<Response<Sdk.CreateStockResponse, typeof Create.CreateStockResponse>>,
+  Assert<Response<Sdk.Stock, typeof GetStock.StockResponse>>,
+  Assert<Request<Sdk.ModifyStockRequest, typeof Modify.ModifyStockBody>>,
+  Assert<Request<Sdk.ModifyBudgetRequest, typeof Budget.ModifyBudgetBody>>,
+  Assert<Response<Sdk.ModifyBudgetResponse, typeof Budget.ModifyBudgetResponse>>,
 ];
 
 // The code pool of MERCHANT_UPLOAD stocks.
 export type CodePoolChecks = [
-  Assert<Request<Sdk.UploadCouponCodesRequest, Static<typeof Upload.UploadCodesBody>>>,
-  Assert<Response<Sdk.UploadCouponCodesResponse, Static<typeof Upload.UploadCodesResponse>>>,
-  Assert<Request<Sdk.ListCouponCodesQuery, Static<typeof Pool.ListCodesQuery>>>,
-  Assert<Response<Sdk.ListCouponCodesResponse, Static<typeof Pool.ListCodesResponse>>>,
-  Assert<Request<Sdk.GetCouponCodeQuery, Static<typeof Pool.GetCodeQuery>>>,
-  Assert<Response<Sdk.GetCouponCodeResponse, Static<typeof Pool.GetCodeResponse>>>,
-  Assert<Request<Sdk.DeleteCouponCodeQuery, Static<typeof Pool.DeleteCodeQuery>>>,
-  Assert<Response<Sdk.DeleteCouponCodeResponse, Static<typeof Pool.DeleteCodeResponse>>>,
+  Assert<Request<Sdk.UploadCouponCodesRequest, typeof Upload.UploadCodesBody>>,
+  Assert<Response<Sdk.UploadCouponCodesResponse, typeof Upload.UploadCodesResponse>>,
+  Assert<Request<Sdk.ListCouponCodesQuery, typeof Pool.ListCodesQuery>>,
+  Assert<Response<Sdk.ListCouponCodesResponse, typeof Pool.ListCodesResponse>>,
+  Assert<Request<Sdk.GetCouponCodeQuery, typeof Pool.GetCodeQuery>>,
+  Assert<Response<Sdk.GetCouponCodeResponse, typeof Pool.GetCodeResponse>>,
+  Assert<Request<Sdk.DeleteCouponCodeQuery, typeof Pool.DeleteCodeQuery>>,
+  Assert<Response<Sdk.DeleteCouponCodeResponse, typeof Pool.DeleteCodeResponse>>,
 ];
 
 // User coupons.
 export type CouponChecks = [
-  Assert<Request<Sdk.SendCouponRequest, Static<typeof Send.SendCouponBody>>>,
-  Assert<Response<Sdk.SendCouponResponse, Static<typeof Send.SendCouponResponse>>>,
-  Assert<Request<Sdk.UseCouponRequest, Static<typeof Use.UseCouponBody>>>,
-  Assert<Response<Sdk.UseCouponResponse, Static<typeof Use.UseCouponResponse>>>,
-  Assert<Request<Sdk.ListUserCouponsQuery, Static<typeof ListCoupons.ListUserCouponsQuery>>>,
-  Assert<Response<Sdk.ListUserCouponsResponse, Static<typeof ListCoupons.ListUserCouponsResponse>>>,
-  Assert<Request<Sdk.GetUserCouponParams, Static<typeof GetCoupon.GetUserCouponParams>>>,
-  Assert<Response<Sdk.UserCoupon, Static<typeof GetCoupon.GetUserCouponResponse>>>,
-  Assert<Request<Sdk.AssociateCouponRequest, Static<typeof Associate.AssociateBody>>>,
-  Assert<Response<Sdk.AssociateCouponResponse, Static<typeof Associate.AssociateResponse>>>,
-  Assert<Response<Sdk.DisassociateCouponResponse, Static<typeof Associate.DisassociateResponse>>>,
-  Assert<Request<Sdk.ReturnCouponRequest, Static<typeof Return.ReturnCouponBody>>>,
-  Assert<Response<Sdk.ReturnCouponResponse, Static<typeof Return.ReturnCouponResponse>>>,
-  Assert<Request<Sdk.DeactivateCouponRequest, Static<typeof Deactivate.DeactivateCouponBody>>>,
-  Assert<Response<Sdk.DeactivateCouponResponse, Static<typeof Deactivate.DeactivateCouponResponse>>>,
+  Assert<Request<Sdk.SendCouponRequest, typeof Send.SendCouponBody>>,
+  Assert<Response<Sdk.SendCouponResponse, typeof Send.SendCouponResponse>>,
+  Assert<Request<Sdk.UseCouponRequest, typeof Use.UseCouponBody>>,
+  Assert<Response<Sdk.UseCouponResponse, typeof Use.UseCouponResponse>>,
+  Assert<Request<Sdk.ListUserCouponsQuery, typeof ListCoupons.ListUserCouponsQuery>>,
+  Assert<Response<Sdk.ListUserCouponsResponse, typeof ListCoupons.ListUserCouponsResponse>>,
+  Assert<Request<Sdk.GetUserCouponParams, typeof GetCoupon.GetUserCouponParams>>,
+  Assert<Response<Sdk.UserCoupon, typeof GetCoupon.GetUserCouponResponse>>,
+  Assert<Request<Sdk.AssociateCouponRequest, typeof Associate.AssociateBody>>,
+  Assert<Response<Sdk.AssociateCouponResponse, typeof Associate.AssociateResponse>>,
+  Assert<Response<Sdk.DisassociateCouponResponse, typeof Associate.DisassociateResponse>>,
+  Assert<Request<Sdk.ReturnCouponRequest, typeof Return.ReturnCouponBody>>,
+  Assert<Response<Sdk.ReturnCouponResponse, typeof Return.ReturnCouponResponse>>,
+  Assert<Request<Sdk.DeactivateCouponRequest, typeof Deactivate.DeactivateCouponBody>>,
+  Assert<Response<Sdk.DeactivateCouponResponse, typeof Deactivate.DeactivateCouponResponse>>,
 ];
 
 // Subsidy (营销补差) pay and return receipts.
 export type SubsidyChecks = [
-  Assert<Request<Sdk.CreateSubsidyPayReceiptRequest, Static<typeof Pay.CreateSubsidyPayReceiptBody>>>,
-  Assert<Response<Sdk.SubsidyPayReceipt, Static<typeof Pay.SubsidyPayReceipt>>>,
-  Assert<Request<Sdk.ListSubsidyPayReceiptsQuery, Static<typeof ReturnReceipts.ListSubsidyPayReceiptsQuery>>>,
+  Assert<Request<Sdk.CreateSubsidyPayReceiptRequest, typeof Pay.CreateSubsidyPayReceiptBody>>,
+  Assert<Response<Sdk.SubsidyPayReceipt, typeof Pay.SubsidyPayReceipt>>,
+  Assert<Request<Sdk.ListSubsidyPayReceiptsQuery, typeof ReturnReceipts.ListSubsidyPayReceiptsQuery>>,
+  Assert<Response<Sdk.ListSubsidyPayReceiptsResponse, typeof ReturnReceipts.ListSubsidyPayReceiptsResponse>>,
   Assert<
-    Response<Sdk.ListSubsidyPayReceiptsResponse, Static<typeof ReturnReceipts.ListSubsidyPayReceiptsResponse>>
+    Request<Sdk.CreateSubsidyReturnReceiptRequest, typeof ReturnReceipts.CreateSubsidyReturnReceiptBody>
   >,
-  Assert<
-    Request<
-      Sdk.CreateSubsidyReturnReceiptRequest,
-      Static<typeof ReturnReceipts.CreateSubsidyReturnReceiptBody>
-    >
-  >,
-  Assert<Response<Sdk.SubsidyReturnReceipt, Static<typeof ReturnReceipts.SubsidyReturnReceipt>>>,
+  Assert<Response<Sdk.SubsidyReturnReceipt, typeof ReturnReceipts.SubsidyReturnReceipt>>,
 ];
 
 // Notify settings of the three families, image upload, platform certificates.
 export type OtherChecks = [
-  Assert<Request<Sdk.SetBusifavorCallbackRequest, Static<typeof Notify.SetBusifavorCallbackBody>>>,
-  Assert<Response<Sdk.SetBusifavorCallbackResponse, Static<typeof Notify.SetBusifavorCallbackResponse>>>,
-  Assert<Request<Sdk.GetBusifavorCallbackQuery, Static<typeof Notify.GetBusifavorCallbackQuery>>>,
-  Assert<Response<Sdk.GetBusifavorCallbackResponse, Static<typeof Notify.GetBusifavorCallbackResponse>>>,
-  Assert<
-    Request<Sdk.SetProductCouponNotifyConfigRequest, Static<typeof Notify.SetProductCouponNotifyConfigBody>>
-  >,
-  Assert<
-    Response<Sdk.ProductCouponNotifyConfigResponse, Static<typeof Notify.ProductCouponNotifyConfigResponse>>
-  >,
-  Assert<Request<Sdk.SetDeliveryPlanNotifyUrlRequest, Static<typeof Notify.SetDeliveryPlanNotifyUrlBody>>>,
-  Assert<
-    Response<Sdk.SetDeliveryPlanNotifyUrlResponse, Static<typeof Notify.SetDeliveryPlanNotifyUrlResponse>>
-  >,
-  Assert<Request<Sdk.ImageUploadMeta, Static<typeof Media.ImageUploadMeta>>>,
-  Assert<Response<Sdk.ImageUploadResponse, Static<typeof Media.ImageUploadResponse>>>,
-  Assert<Request<Sdk.CertificatesQuery, Static<typeof Notify.CertificatesQuery>>>,
-  Assert<Response<Sdk.CertificatesResponse, Static<typeof Notify.CertificatesResponse>>>,
+  Assert<Request<Sdk.SetBusifavorCallbackRequest, typeof Notify.SetBusifavorCallbackBody>>,
+  Assert<Response<Sdk.SetBusifavorCallbackResponse, typeof Notify.SetBusifavorCallbackResponse>>,
+  Assert<Request<Sdk.GetBusifavorCallbackQuery, typeof Notify.GetBusifavorCallbackQuery>>,
+  Assert<Response<Sdk.GetBusifavorCallbackResponse, typeof Notify.GetBusifavorCallbackResponse>>,
+  Assert<Request<Sdk.SetProductCouponNotifyConfigRequest, typeof Notify.SetProductCouponNotifyConfigBody>>,
+  Assert<Response<Sdk.ProductCouponNotifyConfigResponse, typeof Notify.ProductCouponNotifyConfigResponse>>,
+  Assert<Request<Sdk.SetDeliveryPlanNotifyUrlRequest, typeof Notify.SetDeliveryPlanNotifyUrlBody>>,
+  Assert<Response<Sdk.SetDeliveryPlanNotifyUrlResponse, typeof Notify.SetDeliveryPlanNotifyUrlResponse>>,
+  Assert<Request<Sdk.ImageUploadMeta, typeof Media.ImageUploadMeta>>,
+  Assert<Response<Sdk.ImageUploadResponse, typeof Media.ImageUploadResponse>>,
+  Assert<Request<Sdk.CertificatesQuery, typeof Notify.CertificatesQuery>>,
+  Assert<Response<Sdk.CertificatesResponse, typeof Notify.CertificatesResponse>>,
 ];
