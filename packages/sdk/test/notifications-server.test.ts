@@ -1,18 +1,18 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { DIALECTS, startSandbox, type TestSandbox } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bindAppidWithUser, reqNo, stockBody } from '../../server/test/busifavor-helpers.js';
+import { makeCertificate, scratchDir } from '../../server/test/notifications/fixtures.js';
 import {
   createNodeHandler,
   createWechatPayClient,
-  formatBeijingTime,
   type NotificationEvent,
   type NotificationEventOf,
   type WechatPayClient,
 } from '../src/index.js';
-import { tempFile } from './fixtures.js';
 
 /**
  * Notifications produced by OUR server's outbox (real COUPON.SEND from a real API send, DELIVERY_PLAN.CHANGE
@@ -24,34 +24,6 @@ import { tempFile } from './fixtures.js';
 const sqlite = DIALECTS.find((d) => d.name === 'sqlite');
 const APPID = 'wx5d3c2b1a09f8e7d6';
 
-/** A self-signed receiver certificate for 127.0.0.1, made by the openssl CLI; the sandbox trusts it as CA. */
-function receiverCertificate(): { key: string; cert: string; caFile: string } {
-  const key = tempFile('receiver.key', '');
-  const cert = tempFile('receiver.crt', '');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8'), caFile: cert };
-}
-
 async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
   for (let i = 0; i < 250; i++) {
     const value = await probe();
@@ -61,9 +33,6 @@ async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T |
   throw new Error(`timed out waiting for ${what}`);
 }
 
-let n = 0;
-const requestNo = (prefix: string) => `${prefix}${Date.now()}${++n}`;
-
 describe.skipIf(!sqlite?.available)("notifications from our server's outbox, received by the SDK", () => {
   let sandbox: TestSandbox;
   let client: WechatPayClient;
@@ -71,12 +40,16 @@ describe.skipIf(!sqlite?.available)("notifications from our server's outbox, rec
   let url = '';
   const received: NotificationEvent[] = [];
   const errors: unknown[] = [];
+  const scratch = scratchDir();
 
   beforeAll(async () => {
-    const tls = receiverCertificate();
+    // A self-signed receiver certificate for 127.0.0.1; the sandbox trusts it as CA.
+    const tls = makeCertificate(scratch.dir, 'receiver');
+    const caFile = join(scratch.dir, 'ca.pem');
+    writeFileSync(caFile, tls.certPem);
     sandbox = await startSandbox({
       dialect: sqlite as (typeof DIALECTS)[number],
-      config: { notifyDelivery: true, notifyCaFile: tls.caFile, targetPolicy: 'local' },
+      config: { notifyDelivery: true, notifyCaFile: caFile, targetPolicy: 'local' },
     });
     const m = sandbox.merchant;
     const pk = sandbox.server.credentials.platform.publicKey;
@@ -95,13 +68,14 @@ describe.skipIf(!sqlite?.available)("notifications from our server's outbox, rec
         received.push(event);
       },
     );
-    receiver = https.createServer({ key: tls.key, cert: tls.cert }, handler);
+    receiver = https.createServer({ key: tls.keyPem, cert: tls.certPem }, handler);
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     url = `https://127.0.0.1:${(receiver.address() as AddressInfo).port}/wxpay/notify`;
   });
   afterAll(async () => {
     await sandbox?.close();
     await new Promise<void>((resolve) => (receiver ? receiver.close(() => resolve()) : resolve()));
+    scratch.remove();
   });
 
   /** The server's record of a notification: state and attempt log. */
@@ -121,46 +95,16 @@ describe.skipIf(!sqlite?.available)("notifications from our server's outbox, rec
   it('a coupon sent through POST /v3/marketing/busifavor/coupons/send arrives as a typed COUPON.SEND', async () => {
     await client.busifavor.setCallback({ notify_url: url });
     const mchid = sandbox.merchant.mchid;
-    const now = Date.now();
-    const bind = await sandbox.request({
-      method: 'POST',
-      path: '/sandbox/v1/appids',
-      body: { appid: APPID },
-    });
-    expect(bind.status, bind.text).toBe(200);
+    const openid = (await bindAppidWithUser(sandbox, APPID)).openids[APPID] as string;
     const stock = await sandbox.request({
       method: 'POST',
       path: '/v3/marketing/busifavor/stocks',
-      body: {
-        stock_name: '满10减1活动券',
-        belong_merchant: mchid,
-        goods_name: '全场通用',
-        stock_type: 'NORMAL',
-        coupon_use_rule: {
-          coupon_available_time: {
-            available_begin_time: formatBeijingTime(now - 3600_000),
-            available_end_time: formatBeijingTime(now + 30 * 86400_000),
-          },
-          fixed_normal_coupon: { discount_amount: 100, transaction_minimum: 1000 },
-          use_method: 'OFF_LINE',
-        },
-        stock_send_rule: { max_coupons: 100, max_coupons_per_user: 5 },
-        out_request_no: requestNo('STOCK'),
-        coupon_code_mode: 'WECHATPAY_MODE',
-        // The callback carries the user's openid only when the stock names the appid to compute it under.
-        notify_config: { notify_appid: APPID },
-      },
+      // The callback carries the user's openid only when the stock names the appid to compute it under.
+      body: stockBody(mchid, { notify_config: { notify_appid: APPID } }),
     });
     expect(stock.status, stock.text).toBe(200);
     const stockId = stock.json<{ stock_id: string }>().stock_id;
-    const user = await sandbox.request({
-      method: 'POST',
-      path: '/sandbox/v1/users',
-      body: { appids: [APPID] },
-    });
-    expect(user.status, user.text).toBe(200);
-    const openid = user.json<{ openids: Record<string, string> }>().openids[APPID] as string;
-    const outRequestNo = requestNo('SEND');
+    const outRequestNo = reqNo('SEND');
     const sent = await sandbox.request({
       method: 'POST',
       path: '/v3/marketing/busifavor/coupons/send',
