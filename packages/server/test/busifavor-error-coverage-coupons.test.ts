@@ -3,12 +3,13 @@ import { DIALECTS, startSandbox, type TestResponse, type TestSandbox } from '@we
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addMerchant,
+  addStock,
+  addUserOpenid,
   BASE,
   expectError,
   pluginSendOne,
   reqNo,
   signedJson,
-  stockBody,
 } from './busifavor-helpers.js';
 
 /**
@@ -55,14 +56,8 @@ for (const dialect of DIALECTS) {
     const post = (path: string, body: unknown, merchant = sandbox.merchant) =>
       sandbox.request({ method: 'POST', path, body: body as object, merchant });
     const get = (path: string) => sandbox.request({ method: 'GET', path });
-    const createStock = async (overrides: Json = {}) =>
-      signedJson<{ stock_id: string }>(sandbox, await post(`${BASE}/stocks`, stockBody(mchid, overrides)))
-        .stock_id;
-    const newUser = async (extra: Json = {}) =>
-      signedJson<{ openids: Record<string, string> }>(
-        sandbox,
-        await post('/sandbox/v1/users', { appids: [APPID], ...extra }),
-      ).openids[APPID] as string;
+    const createStock = (overrides: Json = {}) => addStock(sandbox, overrides);
+    const newUser = (extra: Json = {}) => addUserOpenid(sandbox, APPID, extra);
     const sendTo = async (stockId: string, openid: string): Promise<Sent> => {
       const item = await pluginSendOne(sandbox, APPID, openid, stockId);
       expect(item.code, item.message).toBe('SUCCESS');

@@ -3,6 +3,7 @@ import { DIALECTS, startSandbox, type TestResponse, type TestSandbox } from '@we
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addMerchant,
+  addStock,
   BASE,
   bindAppidWithUser,
   expectError,
@@ -48,9 +49,7 @@ for (const dialect of DIALECTS) {
       sandbox.request({ method: 'POST', path, body: body as object });
     const patch = (path: string, body: unknown, merchant = sandbox.merchant) =>
       sandbox.request({ method: 'PATCH', path, body: body as object, merchant });
-    const createStock = async (overrides: Json = {}) =>
-      signedJson<{ stock_id: string }>(sandbox, await post(`${BASE}/stocks`, stockBody(mchid, overrides)))
-        .stock_id;
+    const createStock = (overrides: Json = {}) => addStock(sandbox, overrides);
     const readStock = async (stockId: string) =>
       signedJson<Json>(sandbox, await sandbox.request({ method: 'GET', path: `${BASE}/stocks/${stockId}` }));
     const upload = async (file = PNG) =>

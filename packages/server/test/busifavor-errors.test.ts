@@ -4,6 +4,8 @@ import { DIALECTS, startSandbox, type TestSandbox } from '@wechatpay-sandbox/tes
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addMerchant,
+  addStock,
+  addUserOpenid,
   BASE,
   expectError,
   multipartUpload,
@@ -43,16 +45,8 @@ for (const dialect of DIALECTS) {
 
     const post = (path: string, body: unknown) =>
       sandbox.request({ method: 'POST', path, body: body as object });
-    const createStock = async (overrides: Record<string, unknown> = {}) =>
-      signedJson<{ stock_id: string }>(sandbox, await post(`${BASE}/stocks`, stockBody(mchid, overrides)))
-        .stock_id;
-    const newUser = async (extra: Record<string, unknown> = {}) => {
-      const u = signedJson<{ openids: Record<string, string> }>(
-        sandbox,
-        await post('/sandbox/v1/users', { appids: [APPID], ...extra }),
-      );
-      return u.openids[APPID] as string;
-    };
+    const createStock = (overrides: Record<string, unknown> = {}) => addStock(sandbox, overrides);
+    const newUser = (extra: Record<string, unknown> = {}) => addUserOpenid(sandbox, APPID, extra);
     const send = async (stockId: string, openid: string, out = reqNo('S'), couponCode?: string) => {
       const params = [
         { stock_id: stockId, out_request_no: out, ...(couponCode ? { coupon_code: couponCode } : {}) },

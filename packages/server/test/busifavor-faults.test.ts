@@ -2,6 +2,7 @@ import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
 import { DIALECTS, startSandbox, type TestSandbox } from '@wechatpay-sandbox/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  addStock,
   BASE,
   bindAppidWithUser,
   expectError,
@@ -42,9 +43,7 @@ for (const dialect of DIALECTS) {
     const post = (path: string, body: unknown, headers?: Record<string, string>) =>
       sandbox.request({ method: 'POST', path, body: body as object, ...(headers ? { headers } : {}) });
     const get = (path: string) => sandbox.request({ method: 'GET', path });
-    const createStock = async (overrides: Json = {}) =>
-      signedJson<{ stock_id: string }>(sandbox, await post(`${BASE}/stocks`, stockBody(mchid, overrides)))
-        .stock_id;
+    const createStock = (overrides: Json = {}) => addStock(sandbox, overrides);
     const pluginSend = async (stockId: string) => {
       const item = await pluginSendOne(sandbox, APPID, openid, stockId);
       expect(item.code).toBe('SUCCESS');

@@ -143,6 +143,52 @@ export function stockBody(belong: string, overrides: Record<string, unknown> = {
   };
 }
 
+/** Creates a stock from {@link stockBody} as the dev merchant (belonging to `belong`); returns its id. */
+export async function addStock(
+  sandbox: TestSandbox,
+  overrides: Record<string, unknown> = {},
+  belong = sandbox.merchant.mchid,
+): Promise<string> {
+  const res = await sandbox.request({
+    method: 'POST',
+    path: `${BASE}/stocks`,
+    body: stockBody(belong, overrides),
+  });
+  return signedJson<{ stock_id: string }>(sandbox, res).stock_id;
+}
+
+/** Creates a simulated user with an openid under `appid` (and `extra` create fields); returns that openid. */
+export async function addUserOpenid(
+  sandbox: TestSandbox,
+  appid: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const res = await sandbox.request({
+    method: 'POST',
+    path: '/sandbox/v1/users',
+    body: { appids: [appid], ...extra },
+  });
+  return signedJson<{ openids: Record<string, string> }>(sandbox, res).openids[appid] as string;
+}
+
+/** Redeems a coupon now under `appid` (POST coupons/use) and asserts it is accepted. */
+export async function useCouponNow(sandbox: TestSandbox, appid: string, stockId: string, couponCode: string) {
+  signedJson(
+    sandbox,
+    await sandbox.request({
+      method: 'POST',
+      path: `${BASE}/coupons/use`,
+      body: {
+        coupon_code: couponCode,
+        stock_id: stockId,
+        appid,
+        use_time: formatBeijingTime(Date.now()),
+        use_request_no: reqNo('USE'),
+      },
+    }),
+  );
+}
+
 /** The plugin sign over flattened send params (protocol.md §12). */
 export function pluginSign(
   sender: string,

@@ -11,6 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fractionFires } from '../src/sim/faults.js';
 import {
   addMerchant,
+  addStock,
+  addUserOpenid,
   BASE,
   expectError,
   type PluginSendItem,
@@ -82,14 +84,8 @@ for (const dialect of DIALECTS) {
     const post = (path: string, body: unknown, merchant?: TestMerchant) =>
       sandbox.request({ method: 'POST', path, body: body as object, ...(merchant ? { merchant } : {}) });
     const get = (path: string) => sandbox.request({ method: 'GET', path });
-    const createStock = async (overrides: Json = {}) =>
-      signedJson<{ stock_id: string }>(sandbox, await post(`${BASE}/stocks`, stockBody(mchid, overrides)))
-        .stock_id;
-    const newUser = async (extra: Json = {}) =>
-      signedJson<{ openids: Record<string, string> }>(
-        sandbox,
-        await post('/sandbox/v1/users', { appids: [APPID], ...extra }),
-      ).openids[APPID] as string;
+    const createStock = (overrides: Json = {}) => addStock(sandbox, overrides);
+    const newUser = (extra: Json = {}) => addUserOpenid(sandbox, APPID, extra);
     const plugin = async (
       openid: string,
       params: CouponParam[],

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ENDPOINT_RATE_LIMITS } from '../src/config.js';
 import {
   addMerchant,
+  addStock,
   BASE,
   bindAppidWithUser,
   expectError,
@@ -69,11 +70,7 @@ for (const dialect of DIALECTS) {
       await sandbox?.close();
     });
 
-    const createStock = async (overrides: Json = {}) =>
-      signedJson<{ stock_id: string }>(
-        sandbox,
-        await sandbox.request({ method: 'POST', path: `${BASE}/stocks`, body: stockBody(mchid, overrides) }),
-      ).stock_id;
+    const createStock = (overrides: Json = {}) => addStock(sandbox, overrides);
     const readStock = async (stockId: string) =>
       signedJson<Json>(sandbox, await sandbox.request({ method: 'GET', path: `${BASE}/stocks/${stockId}` }));
     const patch = (stockId: string, body: Json) =>

@@ -6,6 +6,7 @@ import { DIALECTS, startSandbox, type TestMerchant, type TestSandbox } from '@we
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addMerchant,
+  addStock,
   BASE,
   expectError,
   type PluginSendItem,
@@ -77,9 +78,7 @@ for (const dialect of DIALECTS) {
     ) => sandbox.request({ method: 'POST', path, body: body as object, ...extra });
     const get = (path: string, merchant?: TestMerchant) =>
       sandbox.request({ method: 'GET', path, ...(merchant ? { merchant } : {}) });
-    const createStock = async (overrides: Json = {}, belong = mchid) =>
-      signedJson<{ stock_id: string }>(sandbox, await post(`${BASE}/stocks`, stockBody(belong, overrides)))
-        .stock_id;
+    const createStock = (overrides: Json = {}, belong = mchid) => addStock(sandbox, overrides, belong);
     const newUser = (appids: string[] = [APPID, NOTIFY_APPID]) =>
       post('/sandbox/v1/users', { appids }).then((res) => signedJson<SimUserView>(sandbox, res));
     const pluginSend = async (openid: string, params: Array<{ stock_id: string; out_request_no: string }>) =>

@@ -3,6 +3,7 @@ import { DIALECTS, startSandbox, type TestSandbox } from '@wechatpay-sandbox/tes
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   addMerchant,
+  addStock,
   BASE,
   bindAppidWithUser,
   expectError,
@@ -10,7 +11,7 @@ import {
   pluginSign,
   reqNo,
   signedJson,
-  stockBody,
+  useCouponNow,
 } from './busifavor-helpers.js';
 
 /**
@@ -64,9 +65,7 @@ for (const dialect of DIALECTS) {
       sandbox.request({ method: 'POST', path, body: body as object, ...(headers ? { headers } : {}) });
     const get = (path: string, merchant?: typeof other) =>
       sandbox.request({ method: 'GET', path, ...(merchant ? { merchant } : {}) });
-    const createStock = async (overrides: Json = {}) =>
-      signedJson<{ stock_id: string }>(sandbox, await post(`${BASE}/stocks`, stockBody(mchid, overrides)))
-        .stock_id;
+    const createStock = (overrides: Json = {}) => addStock(sandbox, overrides);
     const sendCounts = async (stockId: string) =>
       signedJson<{ send_count_information: Json }>(sandbox, await get(`${BASE}/stocks/${stockId}`))
         .send_count_information;
@@ -335,16 +334,7 @@ for (const dialect of DIALECTS) {
       const usedCoupon = async (stockId?: string) => {
         const id = stockId ?? (await createStock());
         const code = (await pluginSendOne(sandbox, APPID, openid, id)).coupon_code as string;
-        signedJson(
-          sandbox,
-          await post(`${BASE}/coupons/use`, {
-            coupon_code: code,
-            stock_id: id,
-            appid: APPID,
-            use_time: formatBeijingTime(Date.now()),
-            use_request_no: reqNo('USE'),
-          }),
-        );
+        await useCouponNow(sandbox, APPID, id, code);
         return { stockId: id, code };
       };
       const payBody = (c: { stockId: string; code: string }, amount = 100) => ({

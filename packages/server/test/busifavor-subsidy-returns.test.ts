@@ -1,15 +1,15 @@
-import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
 import { DIALECTS, startSandbox, type TestSandbox } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addMerchant,
+  addStock,
   BASE,
   bindAppidWithUser,
   expectError,
   pluginSendOne,
   reqNo,
   signedJson,
-  stockBody,
+  useCouponNow,
 } from './busifavor-helpers.js';
 
 /**
@@ -45,21 +45,9 @@ for (const dialect of DIALECTS) {
 
     /** A NORMAL stock (discount 100 fen), one coupon sent and used, and a paid receipt of `amount`. */
     const paidCoupon = async (amount = 100) => {
-      const stockId = signedJson<{ stock_id: string }>(
-        sandbox,
-        await post(`${BASE}/stocks`, stockBody(mchid)),
-      ).stock_id;
+      const stockId = await addStock(sandbox);
       const code = (await pluginSendOne(sandbox, APPID, openid, stockId)).coupon_code as string;
-      signedJson(
-        sandbox,
-        await post(`${BASE}/coupons/use`, {
-          coupon_code: code,
-          stock_id: stockId,
-          appid: APPID,
-          use_time: formatBeijingTime(Date.now()),
-          use_request_no: reqNo('USE'),
-        }),
-      );
+      await useCouponNow(sandbox, APPID, stockId, code);
       const receipt = signedJson<Json>(
         sandbox,
         await post(`${BASE}/subsidy/pay-receipts`, {
