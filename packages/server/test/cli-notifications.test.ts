@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signedRequest, type TestMerchant, type TestResponse } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { imageGenerationTrigger } from './notifications/fixtures.js';
 
 /**
  * `wechatpay-sandbox notifications …` as an operator runs it: the built bin in child processes next to a
@@ -207,15 +208,7 @@ async function triggerEvent(taskId: string): Promise<string> {
   const res = await request({
     method: 'POST',
     path: '/sandbox/v1/product-coupon/events',
-    body: {
-      event_type: 'PRODUCT_COUPON_SP.IMAGE_GENERATION',
-      resource: {
-        brand_id: '120344',
-        task_id: taskId,
-        image_generation_type: 'CUT_OUT',
-        task_state: 'SUCCESS',
-      },
-    },
+    body: imageGenerationTrigger(taskId),
   });
   expect(res.status).toBe(200);
   return res.json<{ notification_id: string }>().notification_id;
@@ -621,15 +614,7 @@ describe('wechatpay-sandbox start --notify-policy / --notify-ca-file / --notify-
     const res = await signedRequest(started.url, started.merchant, {
       method: 'POST',
       path: '/sandbox/v1/product-coupon/events',
-      body: {
-        event_type: 'PRODUCT_COUPON_SP.IMAGE_GENERATION',
-        resource: {
-          brand_id: '120344',
-          task_id: taskId,
-          image_generation_type: 'CUT_OUT',
-          task_state: 'SUCCESS',
-        },
-      },
+      body: imageGenerationTrigger(taskId),
     });
     expect(res.status, res.text).toBe(200);
     return res.json<{ notification_id: string }>().notification_id;

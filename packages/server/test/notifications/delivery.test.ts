@@ -14,6 +14,7 @@ import { enqueueNotification } from '../../src/outbox/enqueue.js';
 import { deliveryPlanChangeEvent, productCouponEvent } from '../../src/outbox/events.js';
 import {
   couponSendEvent,
+  imageGenerationResource,
   makeCertificate,
   makePlatform,
   type ReceivedRequest,
@@ -306,12 +307,7 @@ for (const dialect of DIALECTS) {
       {
         family: 'product-coupon' as const,
         event: (m: string) =>
-          productCouponEvent(m, 'PRODUCT_COUPON_SP.IMAGE_GENERATION', {
-            brand_id: '120344',
-            task_id: 'T-SCHEDULE',
-            image_generation_type: 'CUT_OUT',
-            task_state: 'SUCCESS',
-          }),
+          productCouponEvent(m, 'PRODUCT_COUPON_SP.IMAGE_GENERATION', imageGenerationResource('T-SCHEDULE')),
         successes: [201, 202, 200],
       },
       {

@@ -162,6 +162,16 @@ export async function setNotifyUrl(
     .execute();
 }
 
+/** A successful CUT_OUT image generation of task `taskId`: a PRODUCT_COUPON_SP.IMAGE_GENERATION resource. */
+export function imageGenerationResource(taskId: string) {
+  return { brand_id: '120344', task_id: taskId, image_generation_type: 'CUT_OUT', task_state: 'SUCCESS' };
+}
+
+/** The body of POST /sandbox/v1/product-coupon/events that makes one IMAGE_GENERATION notification. */
+export function imageGenerationTrigger(taskId: string) {
+  return { event_type: 'PRODUCT_COUPON_SP.IMAGE_GENERATION', resource: imageGenerationResource(taskId) };
+}
+
 /** A COUPON.SEND event as the busifavor send path writes it. */
 export function couponSendEvent(mchid: string, couponCode: string): NotificationEvent {
   return {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DIALECTS, startSandbox, type TestSandbox } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  imageGenerationTrigger,
   makeCertificate,
   scratchDir,
   startReceiver,
@@ -49,15 +50,7 @@ describe.skipIf(!sqlite?.available)('notifications in a running sandbox (sqlite)
     const trigger = await sandbox.request({
       method: 'POST',
       path: '/sandbox/v1/product-coupon/events',
-      body: {
-        event_type: 'PRODUCT_COUPON_SP.IMAGE_GENERATION',
-        resource: {
-          brand_id: '120344',
-          task_id: 'T1',
-          image_generation_type: 'CUT_OUT',
-          task_state: 'SUCCESS',
-        },
-      },
+      body: imageGenerationTrigger('T1'),
     });
     expect(trigger.status).toBe(200);
     const { notification_id } = trigger.json<{ notification_id: string }>();

@@ -9,6 +9,8 @@ import { DIALECTS, startSandbox, type TestMerchant, type TestSandbox } from '@we
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMerchant, expectError, signedJson } from '../busifavor-helpers.js';
 import {
+  imageGenerationResource,
+  imageGenerationTrigger,
   makeCertificate,
   scratchDir,
   startReceiver,
@@ -80,15 +82,7 @@ for (const dialect of DIALECTS) {
         await request({
           method: 'POST',
           path: '/sandbox/v1/product-coupon/events',
-          body: {
-            event_type: 'PRODUCT_COUPON_SP.IMAGE_GENERATION',
-            resource: {
-              brand_id: '120344',
-              task_id: taskId,
-              image_generation_type: 'CUT_OUT',
-              task_state: 'SUCCESS',
-            },
-          },
+          body: imageGenerationTrigger(taskId),
         }),
       ).notification_id;
 
@@ -644,12 +638,7 @@ for (const dialect of DIALECTS) {
 
       const without = (field: string) =>
         Object.fromEntries(Object.entries(SEND).filter(([k]) => k !== field));
-      const IMAGE = {
-        brand_id: '120344',
-        task_id: 'T',
-        image_generation_type: 'CUT_OUT',
-        task_state: 'SUCCESS',
-      };
+      const IMAGE = imageGenerationResource('T');
       it.each([
         [
           'SEND without coupon_code',
