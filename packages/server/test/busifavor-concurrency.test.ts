@@ -1,7 +1,7 @@
 import { DIALECTS, startSandbox, type TestSandbox } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/connect.js';
-import { BASE, pluginSign, reqNo, signedJson, stockBody } from './busifavor-helpers.js';
+import { BASE, pluginSendRequest, reqNo, signedJson, stockBody } from './busifavor-helpers.js';
 
 const APPID = 'wxconcurrency0001';
 const USERS = 400;
@@ -19,7 +19,6 @@ for (const dialect of DIALECTS) {
 
     it('gives out exactly max_coupons 1,000 to 2,000 concurrent plugin sends, per-user cap 3, no 5xx', async () => {
       const mchid = sandbox.merchant.mchid;
-      const apiV2Key = sandbox.server.credentials.merchant.apiV2Key;
       signedJson(
         sandbox,
         await sandbox.request({ method: 'POST', path: '/sandbox/v1/appids', body: { appid: APPID } }),
@@ -47,17 +46,7 @@ for (const dialect of DIALECTS) {
       const responses = await Promise.all(
         Array.from({ length: SENDS }, (_, i) => {
           const params = [{ stock_id: stockId, out_request_no: reqNo('C') }];
-          return sandbox.request({
-            method: 'POST',
-            path: '/sandbox/v1/busifavor/send/miniapp',
-            body: {
-              appid: APPID,
-              openid: openids[i % USERS],
-              send_coupon_merchant: mchid,
-              send_coupon_params: params,
-              sign: pluginSign(mchid, params, apiV2Key),
-            },
-          });
+          return pluginSendRequest(sandbox, APPID, openids[i % USERS] as string, params);
         }),
       );
       expect(responses.filter((r) => r.status >= 500)).toEqual([]);
@@ -104,7 +93,6 @@ for (const dialect of DIALECTS) {
 
     it('holds the per-user cap when 300 concurrent sends target 5 users (cap 3, ample stock): 3 each, the rest MAXQUOTA', async () => {
       const mchid = sandbox.merchant.mchid;
-      const apiV2Key = sandbox.server.credentials.merchant.apiV2Key;
       const appid = 'wxconcurrency0002';
       signedJson(
         sandbox,
@@ -136,18 +124,7 @@ for (const dialect of DIALECTS) {
               body: { openid, appid, stock_id: stockId, out_request_no: out },
             });
           }
-          const params = [{ stock_id: stockId, out_request_no: out }];
-          return sandbox.request({
-            method: 'POST',
-            path: '/sandbox/v1/busifavor/send/miniapp',
-            body: {
-              appid,
-              openid,
-              send_coupon_merchant: mchid,
-              send_coupon_params: params,
-              sign: pluginSign(mchid, params, apiV2Key),
-            },
-          });
+          return pluginSendRequest(sandbox, appid, openid, [{ stock_id: stockId, out_request_no: out }]);
         }),
       );
       expect(responses.filter((r) => r.status >= 500)).toEqual([]);

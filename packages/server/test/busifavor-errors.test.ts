@@ -9,7 +9,7 @@ import {
   BASE,
   expectError,
   multipartUpload,
-  pluginSign,
+  pluginSendRequest,
   reqNo,
   signedJson,
   stockBody,
@@ -51,16 +51,8 @@ for (const dialect of DIALECTS) {
       const params = [
         { stock_id: stockId, out_request_no: out, ...(couponCode ? { coupon_code: couponCode } : {}) },
       ];
-      return signedJson<Sent>(
-        sandbox,
-        await post('/sandbox/v1/busifavor/send/miniapp', {
-          appid: APPID,
-          openid,
-          send_coupon_merchant: mchid,
-          send_coupon_params: params,
-          sign: pluginSign(mchid, params, apiV2Key),
-        }),
-      ).send_coupon_result[0];
+      return signedJson<Sent>(sandbox, await pluginSendRequest(sandbox, APPID, openid, params))
+        .send_coupon_result[0];
     };
     const sentCoupon = async (overrides: Record<string, unknown> = {}) => {
       const stockId = await createStock(overrides);

@@ -229,6 +229,31 @@ export interface PluginSendItem {
   message: string;
 }
 
+/**
+ * POSTs a mini-program plugin send of `params` as the dev merchant (`send_coupon_merchant`), signed with its
+ * APIv2 key unless `sign` is given; the raw response.
+ */
+export function pluginSendRequest(
+  sandbox: TestSandbox,
+  appid: string,
+  openid: string,
+  params: Array<{ stock_id: string; out_request_no: string; coupon_code?: string }>,
+  sign?: string,
+): Promise<TestResponse> {
+  const mchid = sandbox.merchant.mchid;
+  return sandbox.request({
+    method: 'POST',
+    path: '/sandbox/v1/busifavor/send/miniapp',
+    body: {
+      appid,
+      openid,
+      send_coupon_merchant: mchid,
+      send_coupon_params: params,
+      sign: sign ?? pluginSign(mchid, params, sandbox.server.credentials.merchant.apiV2Key),
+    },
+  });
+}
+
 /** Sends one coupon of `stockId` as the dev merchant's mini-program plugin would (signed with its APIv2 key). */
 export async function pluginSendOne(
   sandbox: TestSandbox,
@@ -237,21 +262,10 @@ export async function pluginSendOne(
   stockId: string,
   outRequestNo = reqNo('SEND'),
 ): Promise<PluginSendItem> {
-  const mchid = sandbox.merchant.mchid;
   const params = [{ stock_id: stockId, out_request_no: outRequestNo }];
   const res = signedJson<{ errcode: string; send_coupon_result: PluginSendItem[] }>(
     sandbox,
-    await sandbox.request({
-      method: 'POST',
-      path: '/sandbox/v1/busifavor/send/miniapp',
-      body: {
-        appid,
-        openid,
-        send_coupon_merchant: mchid,
-        send_coupon_params: params,
-        sign: pluginSign(mchid, params, sandbox.server.credentials.merchant.apiV2Key),
-      },
-    }),
+    await pluginSendRequest(sandbox, appid, openid, params),
   );
   expect(res.errcode).toBe('OK');
   return res.send_coupon_result[0] as PluginSendItem;

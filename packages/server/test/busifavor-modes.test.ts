@@ -16,6 +16,7 @@ import {
   BASE,
   expectError,
   type PluginSendItem,
+  pluginSendRequest,
   pluginSign,
   reqNo,
   signedJson,
@@ -93,13 +94,7 @@ for (const dialect of DIALECTS) {
     ) =>
       signedJson<PluginResult>(
         sandbox,
-        await post('/sandbox/v1/busifavor/send/miniapp', {
-          appid: options.appid ?? APPID,
-          openid,
-          send_coupon_merchant: mchid,
-          send_coupon_params: params,
-          sign: options.sign ?? pluginSign(mchid, params, apiV2Key),
-        }),
+        await pluginSendRequest(sandbox, options.appid ?? APPID, openid, params, options.sign),
       );
     const apiSend = (openid: string, stockId: string, extra: Json = {}) =>
       post(`${BASE}/coupons/send`, {

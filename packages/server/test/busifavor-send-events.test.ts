@@ -10,11 +10,11 @@ import {
   BASE,
   expectError,
   type PluginSendItem,
+  pluginSendRequest,
   pluginSign,
   reqNo,
   type SimUserView,
   signedJson,
-  stockBody,
 } from './busifavor-helpers.js';
 import { makeCertificate, scratchDir, startReceiver, type TestReceiver } from './notifications/fixtures.js';
 
@@ -82,16 +82,7 @@ for (const dialect of DIALECTS) {
     const newUser = (appids: string[] = [APPID, NOTIFY_APPID]) =>
       post('/sandbox/v1/users', { appids }).then((res) => signedJson<SimUserView>(sandbox, res));
     const pluginSend = async (openid: string, params: Array<{ stock_id: string; out_request_no: string }>) =>
-      signedJson<PluginResult>(
-        sandbox,
-        await post('/sandbox/v1/busifavor/send/miniapp', {
-          appid: APPID,
-          openid,
-          send_coupon_merchant: mchid,
-          send_coupon_params: params,
-          sign: pluginSign(mchid, params, apiV2Key),
-        }),
-      );
+      signedJson<PluginResult>(sandbox, await pluginSendRequest(sandbox, APPID, openid, params));
     const apiSend = (openid: string, stockId: string, out = reqNo('API'), headers?: Record<string, string>) =>
       post(
         `${BASE}/coupons/send`,
@@ -266,13 +257,7 @@ for (const dialect of DIALECTS) {
       const params = [{ stock_id: stockId, out_request_no: reqNo('R') }];
       const badSign = signedJson<PluginResult>(
         sandbox,
-        await post('/sandbox/v1/busifavor/send/miniapp', {
-          appid: APPID,
-          openid: b,
-          send_coupon_merchant: mchid,
-          send_coupon_params: params,
-          sign: pluginSign(mchid, params, 'k'.repeat(32)),
-        }),
+        await pluginSendRequest(sandbox, APPID, b, params, pluginSign(mchid, params, 'k'.repeat(32))),
       );
       expect(badSign.errcode).toBe('SIGN_ERROR');
       const second = signedJson<{ coupon_code: string }>(sandbox, await apiSend(b, stockId));
@@ -323,20 +308,11 @@ for (const dialect of DIALECTS) {
           sandbox,
           await post('/sandbox/v1/users', { appids: [APPID, NOTIFY_APPID] }),
         );
-        const stockId = signedJson<{ stock_id: string }>(
-          sandbox,
-          await post(`${BASE}/stocks`, stockBody(mchid, { notify_config: { notify_appid: NOTIFY_APPID } })),
-        ).stock_id;
+        const stockId = await addStock(sandbox, { notify_config: { notify_appid: NOTIFY_APPID } });
         const params = [{ stock_id: stockId, out_request_no: reqNo('DLV') }];
         const sent = signedJson<PluginResult>(
           sandbox,
-          await post('/sandbox/v1/busifavor/send/miniapp', {
-            appid: APPID,
-            openid: user.openids[APPID],
-            send_coupon_merchant: mchid,
-            send_coupon_params: params,
-            sign: pluginSign(mchid, params, sandbox.server.credentials.merchant.apiV2Key),
-          }),
+          await pluginSendRequest(sandbox, APPID, user.openids[APPID] as string, params),
         );
         const code = sent.send_coupon_result[0]?.coupon_code as string;
         for (let i = 0; i < 250 && receiver.received.length === 0; i++)
