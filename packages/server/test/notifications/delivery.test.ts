@@ -9,6 +9,7 @@ import { DIALECTS } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
+import type { NotificationEvent, NotifyFamily } from '../../src/domain/ports.js';
 import { NotificationDispatcher } from '../../src/outbox/dispatcher.js';
 import { enqueueNotification } from '../../src/outbox/enqueue.js';
 import { deliveryPlanChangeEvent, productCouponEvent } from '../../src/outbox/events.js';
@@ -159,6 +160,11 @@ for (const dialect of DIALECTS) {
         ...extra,
       });
     }
+    /** Registers this test's merchant (pubkey signing) with its notify URLs. */
+    const seedPubkeyMerchant = (notifyUrls: Partial<Record<NotifyFamily, string>>) =>
+      seedMerchant(handle.db, { mchid: mchid(), apiV3Key: API_V3_KEY, signingMode: 'pubkey', notifyUrls });
+    /** Writes an event to the outbox at this test's merchant business time. */
+    const enqueue = (event: NotificationEvent) => enqueueNotification(handle.db, event, clock.now(mchid()));
 
     for (const mode of ['pubkey', 'certificate', 'migrating'] as const) {
       it(`delivers COUPON.SEND over HTTPS that wechatpay-node-v3, wechatpay-axios-plugin and our SDK verify and decrypt (${mode})`, async () => {
@@ -169,11 +175,7 @@ for (const dialect of DIALECTS) {
           signingMode: mode,
           notifyUrls: { busifavor: receiver.url },
         });
-        const { id } = await enqueueNotification(
-          handle.db,
-          couponSendEvent(mchid(), 'C001'),
-          clock.now(mchid()),
-        );
+        const { id } = await enqueue(couponSendEvent(mchid(), 'C001'));
         const d = dispatcher();
         expect(await d.drain()).toBe(1);
         if (mode === 'migrating') {
@@ -215,17 +217,8 @@ for (const dialect of DIALECTS) {
     it('retries a receiver that fails 3 times every 60 s of virtual time, then succeeds, with the same id', async () => {
       const statuses = [500, 404, 302, 200];
       const receiver = await startReceiver(tls, (_r, i) => statuses[i] ?? 200);
-      await seedMerchant(handle.db, {
-        mchid: mchid(),
-        apiV3Key: API_V3_KEY,
-        signingMode: 'pubkey',
-        notifyUrls: { busifavor: receiver.url },
-      });
-      const { id } = await enqueueNotification(
-        handle.db,
-        couponSendEvent(mchid(), 'C002'),
-        clock.now(mchid()),
-      );
+      await seedPubkeyMerchant({ busifavor: receiver.url });
+      const { id } = await enqueue(couponSendEvent(mchid(), 'C002'));
       let persisted = 0;
       const d = dispatcher({ onAttempt: () => persisted++ });
       d.start();
@@ -274,17 +267,8 @@ for (const dialect of DIALECTS) {
 
     it('gives up after 11 attempts (1 + 10 retries 60 s apart) and marks the notification dead', async () => {
       const receiver = await startReceiver(tls, () => 503);
-      await seedMerchant(handle.db, {
-        mchid: mchid(),
-        apiV3Key: API_V3_KEY,
-        signingMode: 'pubkey',
-        notifyUrls: { busifavor: receiver.url },
-      });
-      const { id } = await enqueueNotification(
-        handle.db,
-        couponSendEvent(mchid(), 'C003'),
-        clock.now(mchid()),
-      );
+      await seedPubkeyMerchant({ busifavor: receiver.url });
+      const { id } = await enqueue(couponSendEvent(mchid(), 'C003'));
       const d = dispatcher();
       for (let i = 0; i < 15; i++) {
         await d.drain();
@@ -327,13 +311,8 @@ for (const dialect of DIALECTS) {
         // Every answer is a failure, 2xx other than 200/204 included.
         const failures = [201, 202, 500, 503, 404, 302, 429, 201, 202, 400, 500];
         const receiver = await startReceiver(tls, (_r, i) => failures[i] ?? 500);
-        await seedMerchant(handle.db, {
-          mchid: mchid(),
-          apiV3Key: API_V3_KEY,
-          signingMode: 'pubkey',
-          notifyUrls: { [family]: receiver.url },
-        });
-        const { id } = await enqueueNotification(handle.db, event(mchid()), clock.now(mchid()));
+        await seedPubkeyMerchant({ [family]: receiver.url });
+        const { id } = await enqueue(event(mchid()));
         const d = dispatcher();
         expect(await d.drain()).toBe(1);
         for (let retry = 1; retry <= 10; retry++) {
@@ -374,13 +353,8 @@ for (const dialect of DIALECTS) {
     for (const { family, event, successes } of families) {
       it(`counts only 200/204 as received for ${family}: ${successes.join(', ')} is delivered on the third attempt at 120 s`, async () => {
         const receiver = await startReceiver(tls, (_r, i) => successes[i] ?? 500);
-        await seedMerchant(handle.db, {
-          mchid: mchid(),
-          apiV3Key: API_V3_KEY,
-          signingMode: 'pubkey',
-          notifyUrls: { [family]: receiver.url },
-        });
-        const { id } = await enqueueNotification(handle.db, event(mchid()), clock.now(mchid()));
+        await seedPubkeyMerchant({ [family]: receiver.url });
+        const { id } = await enqueue(event(mchid()));
         const d = dispatcher();
         expect(await d.drain()).toBe(1);
         for (let i = 0; i < 2; i++) {
@@ -416,17 +390,8 @@ for (const dialect of DIALECTS) {
 
     it('counts a slow answer (over the timeout) as a failure', async () => {
       const receiver = await startReceiver(tls, () => new Promise((r) => setTimeout(() => r(200), 400)));
-      await seedMerchant(handle.db, {
-        mchid: mchid(),
-        apiV3Key: API_V3_KEY,
-        signingMode: 'pubkey',
-        notifyUrls: { busifavor: receiver.url },
-      });
-      const { id } = await enqueueNotification(
-        handle.db,
-        couponSendEvent(mchid(), 'C004'),
-        clock.now(mchid()),
-      );
+      await seedPubkeyMerchant({ busifavor: receiver.url });
+      const { id } = await enqueue(couponSendEvent(mchid(), 'C004'));
       const d = dispatcher({ transport: { caPem: tls.certPem, timeoutMs: 150 } });
       await d.drain();
       await d.stop();
@@ -442,12 +407,8 @@ for (const dialect of DIALECTS) {
 
     it('holds events without a notify URL as no-target and delivers them once a URL is set', async () => {
       const receiver = await startReceiver(tls, () => 204);
-      await seedMerchant(handle.db, { mchid: mchid(), apiV3Key: API_V3_KEY, signingMode: 'pubkey' });
-      const { id } = await enqueueNotification(
-        handle.db,
-        couponSendEvent(mchid(), 'C005'),
-        clock.now(mchid()),
-      );
+      await seedPubkeyMerchant({});
+      const { id } = await enqueue(couponSendEvent(mchid(), 'C005'));
       const d = dispatcher({ pollIntervalMs: 20 });
       await d.drain();
       const waiting = await handle.db
@@ -472,12 +433,7 @@ for (const dialect of DIALECTS) {
 
     it('sends nothing for an event whose transaction rolled back', async () => {
       const receiver = await startReceiver(tls, () => 200);
-      await seedMerchant(handle.db, {
-        mchid: mchid(),
-        apiV3Key: API_V3_KEY,
-        signingMode: 'pubkey',
-        notifyUrls: { busifavor: receiver.url },
-      });
+      await seedPubkeyMerchant({ busifavor: receiver.url });
       await expect(
         handle.db.transaction().execute(async (trx) => {
           await enqueueNotification(trx, couponSendEvent(mchid(), 'C006'), clock.now(mchid()));
@@ -493,17 +449,8 @@ for (const dialect of DIALECTS) {
 
     it('refuses a loopback receiver under the strict policy and logs why', async () => {
       const receiver = await startReceiver(tls, () => 200);
-      await seedMerchant(handle.db, {
-        mchid: mchid(),
-        apiV3Key: API_V3_KEY,
-        signingMode: 'pubkey',
-        notifyUrls: { busifavor: receiver.url.replace('127.0.0.1', 'localhost') },
-      });
-      const { id } = await enqueueNotification(
-        handle.db,
-        couponSendEvent(mchid(), 'C007'),
-        clock.now(mchid()),
-      );
+      await seedPubkeyMerchant({ busifavor: receiver.url.replace('127.0.0.1', 'localhost') });
+      const { id } = await enqueue(couponSendEvent(mchid(), 'C007'));
       const d = dispatcher({ policy: 'strict' });
       await d.drain();
       await d.stop();
