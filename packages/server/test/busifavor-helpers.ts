@@ -189,6 +189,50 @@ export async function useCouponNow(sandbox: TestSandbox, appid: string, stockId:
   );
 }
 
+/** The order and refund the subsidy tests pay and return against. */
+export const TRANSACTION_ID = '4200000913202101152566792388';
+export const REFUND_ID = '50100506732021010105138718375';
+
+/** A subsidy pay-receipt body for a used coupon, the dev merchant paying itself 100 fen unless `extra` says. */
+export function subsidyPayBody(
+  sandbox: TestSandbox,
+  coupon: { stockId: string; code: string },
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const mchid = sandbox.merchant.mchid;
+  return {
+    stock_id: coupon.stockId,
+    coupon_code: coupon.code,
+    transaction_id: TRANSACTION_ID,
+    payer_merchant: mchid,
+    payee_merchant: mchid,
+    amount: 100,
+    description: '补差付款',
+    out_subsidy_no: reqNo('SUB'),
+    ...extra,
+  };
+}
+
+/** A subsidy return-receipt body returning `amount` of a coupon {@link subsidyPayBody} paid. */
+export function subsidyReturnBody(
+  sandbox: TestSandbox,
+  coupon: { stockId: string; code: string },
+  amount: number,
+): Record<string, unknown> {
+  const mchid = sandbox.merchant.mchid;
+  return {
+    stock_id: coupon.stockId,
+    coupon_code: coupon.code,
+    transaction_id: TRANSACTION_ID,
+    refund_id: REFUND_ID,
+    payer_merchant: mchid,
+    payee_merchant: mchid,
+    amount,
+    description: '补差回退',
+    out_subsidy_return_no: reqNo('RET'),
+  };
+}
+
 /** The plugin sign over flattened send params (protocol.md §12). */
 export function pluginSign(
   sender: string,

@@ -9,8 +9,12 @@ import {
   expectError,
   pluginSendOne,
   pluginSign,
+  REFUND_ID,
   reqNo,
   signedJson,
+  subsidyPayBody,
+  subsidyReturnBody,
+  TRANSACTION_ID,
   useCouponNow,
 } from './busifavor-helpers.js';
 
@@ -27,8 +31,6 @@ const APPID = 'wxsimoutcome00001';
 const FAULTS = '/sandbox/v1/faults';
 const OUTCOMES = '/sandbox/v1/busifavor/subsidy-outcomes';
 const SEND = '/sandbox/v1/busifavor/send';
-const TRANSACTION = '4200000913202101152566792388';
-const REFUND = '50100506732021010105138718375';
 const BEIJING_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$/;
 
 type Json = Record<string, unknown>;
@@ -113,7 +115,7 @@ for (const dialect of DIALECTS) {
       stock_id: stockId,
       appid: APPID,
       openid,
-      transaction_id: TRANSACTION,
+      transaction_id: TRANSACTION_ID,
       out_request_no: out,
     });
     /** Asserts a send answered the injected errcode: 200, signed, nothing sent. */
@@ -337,16 +339,8 @@ for (const dialect of DIALECTS) {
         await useCouponNow(sandbox, APPID, id, code);
         return { stockId: id, code };
       };
-      const payBody = (c: { stockId: string; code: string }, amount = 100) => ({
-        stock_id: c.stockId,
-        coupon_code: c.code,
-        transaction_id: TRANSACTION,
-        payer_merchant: mchid,
-        payee_merchant: mchid,
-        amount,
-        description: '补差付款',
-        out_subsidy_no: reqNo('SUB'),
-      });
+      const payBody = (c: { stockId: string; code: string }, amount = 100) =>
+        subsidyPayBody(sandbox, c, { amount });
       const pay = async (body: Json) =>
         signedJson<Json>(sandbox, await post(`${BASE}/subsidy/pay-receipts`, body));
       const addOutcome = async (body: Json) => signedJson<Json>(sandbox, await post(OUTCOMES, body));
@@ -397,7 +391,7 @@ for (const dialect of DIALECTS) {
           subsidy_receipt_id: failed.subsidy_receipt_id,
           stock_id: c.stockId,
           coupon_code: c.code,
-          transaction_id: TRANSACTION,
+          transaction_id: TRANSACTION_ID,
           payer_merchant: mchid,
           payee_merchant: mchid,
           amount: 100,
@@ -505,25 +499,15 @@ for (const dialect of DIALECTS) {
         await addOutcome({ fail_reason: 'PAY_RECEIPT_OTHER' });
         const rule = await addOutcome({ fail_reason: 'RETURN_RECEIPT_INSUFFICIENT_BALANCE', count: 1 });
         expect(rule).toMatchObject({ receipt_type: 'RETURN_RECEIPT', remaining: 1 });
-        const returnBody = (amount: number) => ({
-          stock_id: c.stockId,
-          coupon_code: c.code,
-          transaction_id: TRANSACTION,
-          refund_id: REFUND,
-          payer_merchant: mchid,
-          payee_merchant: mchid,
-          amount,
-          description: '补差回退',
-          out_subsidy_return_no: reqNo('RET'),
-        });
+        const returnBody = (amount: number) => subsidyReturnBody(sandbox, c, amount);
         const body = returnBody(100);
         const failed = signedJson<Json>(sandbox, await post(`${BASE}/subsidy/return-receipts`, body));
         expect(failed).toEqual({
           subsidy_return_receipt_id: failed.subsidy_return_receipt_id,
           stock_id: c.stockId,
           coupon_code: c.code,
-          transaction_id: TRANSACTION,
-          refund_id: REFUND,
+          transaction_id: TRANSACTION_ID,
+          refund_id: REFUND_ID,
           payer_merchant: mchid,
           payee_merchant: mchid,
           amount: 100,

@@ -7,8 +7,10 @@ import {
   bindAppidWithUser,
   expectError,
   pluginSendOne,
-  reqNo,
+  REFUND_ID,
   signedJson,
+  subsidyPayBody,
+  subsidyReturnBody,
   useCouponNow,
 } from './busifavor-helpers.js';
 
@@ -18,20 +20,16 @@ import {
  */
 
 const APPID = 'wxsubsidy00000001';
-const TRANSACTION = '4200000913202101152566792388';
-const REFUND = '50100506732021010105138718375';
 
 type Json = Record<string, unknown>;
 
 for (const dialect of DIALECTS) {
   describe.skipIf(!dialect.available)(`busifavor subsidy returns over HTTP on ${dialect.name}`, () => {
     let sandbox: TestSandbox;
-    let mchid: string;
     let openid: string;
     let other: Awaited<ReturnType<typeof addMerchant>>;
     beforeAll(async () => {
       sandbox = await startSandbox({ dialect });
-      mchid = sandbox.merchant.mchid;
       other = await addMerchant(sandbox, '1900000777');
       openid = (await bindAppidWithUser(sandbox, APPID)).openids[APPID] as string;
     });
@@ -50,31 +48,13 @@ for (const dialect of DIALECTS) {
       await useCouponNow(sandbox, APPID, stockId, code);
       const receipt = signedJson<Json>(
         sandbox,
-        await post(`${BASE}/subsidy/pay-receipts`, {
-          stock_id: stockId,
-          coupon_code: code,
-          transaction_id: TRANSACTION,
-          payer_merchant: mchid,
-          payee_merchant: mchid,
-          amount,
-          description: '补差付款',
-          out_subsidy_no: reqNo('SUB'),
-        }),
+        await post(`${BASE}/subsidy/pay-receipts`, subsidyPayBody(sandbox, { stockId, code }, { amount })),
       );
       expect(receipt.status).toBe('PAY_RECEIPT_SUCCESS');
       return { stockId, code, receipt };
     };
-    const returnBody = (p: { stockId: string; code: string }, amount: number) => ({
-      stock_id: p.stockId,
-      coupon_code: p.code,
-      transaction_id: TRANSACTION,
-      refund_id: REFUND,
-      payer_merchant: mchid,
-      payee_merchant: mchid,
-      amount,
-      description: '补差回退',
-      out_subsidy_return_no: reqNo('RET'),
-    });
+    const returnBody = (p: { stockId: string; code: string }, amount: number) =>
+      subsidyReturnBody(sandbox, p, amount);
     const payReceipt = async (id: unknown) =>
       signedJson<Json>(sandbox, await get(`${BASE}/subsidy/pay-receipts/${id}`));
 
@@ -101,7 +81,7 @@ for (const dialect of DIALECTS) {
       expect(first).toMatchObject({
         stock_id: paid.stockId,
         coupon_code: paid.code,
-        refund_id: REFUND,
+        refund_id: REFUND_ID,
         amount: 40,
         status: 'RETURN_RECEIPT_SUCCESS',
         subsidy_receipt_id: paid.receipt.subsidy_receipt_id,
@@ -139,16 +119,10 @@ for (const dialect of DIALECTS) {
       // A fully returned coupon has still been subsidised once: a second payment is over the count quota.
       const again = signedJson<Json>(
         sandbox,
-        await post(`${BASE}/subsidy/pay-receipts`, {
-          stock_id: paid.stockId,
-          coupon_code: paid.code,
-          transaction_id: TRANSACTION,
-          payer_merchant: mchid,
-          payee_merchant: mchid,
-          amount: 10,
-          description: '再次补差',
-          out_subsidy_no: reqNo('SUB'),
-        }),
+        await post(
+          `${BASE}/subsidy/pay-receipts`,
+          subsidyPayBody(sandbox, paid, { amount: 10, description: '再次补差' }),
+        ),
       );
       expect(again).toMatchObject({
         status: 'PAY_RECEIPT_FAIL',
