@@ -165,6 +165,14 @@ for (const dialect of DIALECTS) {
       seedMerchant(handle.db, { mchid: mchid(), apiV3Key: API_V3_KEY, signingMode: 'pubkey', notifyUrls });
     /** Writes an event to the outbox at this test's merchant business time. */
     const enqueue = (event: NotificationEvent) => enqueueNotification(handle.db, event, clock.now(mchid()));
+    /** A notification's attempt log, first attempt first. */
+    const attemptsOf = (id: string) =>
+      handle.db
+        .selectFrom('notification_attempts')
+        .selectAll()
+        .where('notification_id', '=', id)
+        .orderBy('attempt_no')
+        .execute();
 
     for (const mode of ['pubkey', 'certificate', 'migrating'] as const) {
       it(`delivers COUPON.SEND over HTTPS that wechatpay-node-v3, wechatpay-axios-plugin and our SDK verify and decrypt (${mode})`, async () => {
@@ -249,12 +257,7 @@ for (const dialect of DIALECTS) {
         .where('id', '=', id)
         .executeTakeFirstOrThrow();
       expect(row).toMatchObject({ state: 'delivered', attempts: 4, last_status: 200 });
-      const attempts = await handle.db
-        .selectFrom('notification_attempts')
-        .selectAll()
-        .where('notification_id', '=', id)
-        .orderBy('attempt_no')
-        .execute();
+      const attempts = await attemptsOf(id);
       expect(attempts.map((a) => [a.attempt_no, a.status, a.outcome])).toEqual([
         [1, 500, 'failed'],
         [2, 404, 'failed'],
@@ -335,12 +338,7 @@ for (const dialect of DIALECTS) {
           .where('id', '=', id)
           .executeTakeFirstOrThrow();
         expect(row).toEqual({ state: 'dead', attempts: 11, family });
-        const attempts = await handle.db
-          .selectFrom('notification_attempts')
-          .selectAll()
-          .where('notification_id', '=', id)
-          .orderBy('attempt_no')
-          .execute();
+        const attempts = await attemptsOf(id);
         expect(attempts.map((a) => Number(a.business_at) - T0)).toEqual(
           Array.from({ length: 11 }, (_, i) => i * 60_000),
         );
@@ -368,12 +366,7 @@ for (const dialect of DIALECTS) {
         expect(receiver.received).toHaveLength(3);
         // The delivered one verifies and decrypts with the merchants' clients like any other.
         await verifyThreeWays(receiver.received[2] as ReceivedRequest);
-        const attempts = await handle.db
-          .selectFrom('notification_attempts')
-          .selectAll()
-          .where('notification_id', '=', id)
-          .orderBy('attempt_no')
-          .execute();
+        const attempts = await attemptsOf(id);
         expect(attempts.map((a) => [a.status, a.outcome, Number(a.business_at) - T0])).toEqual([
           [successes[0], 'failed', 0],
           [successes[1], 'failed', 60_000],
