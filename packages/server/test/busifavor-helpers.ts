@@ -193,12 +193,8 @@ export async function useCouponNow(sandbox: TestSandbox, appid: string, stockId:
 export const TRANSACTION_ID = '4200000913202101152566792388';
 export const REFUND_ID = '50100506732021010105138718375';
 
-/** A subsidy pay-receipt body for a used coupon, the dev merchant paying itself 100 fen unless `extra` says. */
-export function subsidyPayBody(
-  sandbox: TestSandbox,
-  coupon: { stockId: string; code: string },
-  extra: Record<string, unknown> = {},
-): Record<string, unknown> {
+/** What a subsidy pay and return body share: the coupon, the order, the dev merchant paying itself. */
+function subsidyParties(sandbox: TestSandbox, coupon: { stockId: string; code: string }) {
   const mchid = sandbox.merchant.mchid;
   return {
     stock_id: coupon.stockId,
@@ -206,6 +202,17 @@ export function subsidyPayBody(
     transaction_id: TRANSACTION_ID,
     payer_merchant: mchid,
     payee_merchant: mchid,
+  };
+}
+
+/** A subsidy pay-receipt body for a used coupon: 100 fen unless `extra` says. */
+export function subsidyPayBody(
+  sandbox: TestSandbox,
+  coupon: { stockId: string; code: string },
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    ...subsidyParties(sandbox, coupon),
     amount: 100,
     description: '补差付款',
     out_subsidy_no: reqNo('SUB'),
@@ -219,14 +226,9 @@ export function subsidyReturnBody(
   coupon: { stockId: string; code: string },
   amount: number,
 ): Record<string, unknown> {
-  const mchid = sandbox.merchant.mchid;
   return {
-    stock_id: coupon.stockId,
-    coupon_code: coupon.code,
-    transaction_id: TRANSACTION_ID,
+    ...subsidyParties(sandbox, coupon),
     refund_id: REFUND_ID,
-    payer_merchant: mchid,
-    payee_merchant: mchid,
     amount,
     description: '补差回退',
     out_subsidy_return_no: reqNo('RET'),
