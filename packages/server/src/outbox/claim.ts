@@ -22,21 +22,57 @@ export async function findMerchantsWithWork(
   db: Kysely<DatabaseSchema>,
   wallMs: number,
 ): Promise<MerchantDue[]> {
+  // A loose index scan over notification_outbox_due (state, mchid, next_attempt_at): one index seek per
+  // merchant with pending rows, then that merchant's earliest unleased row in due order. A GROUP BY over
+  // the pending rows read every one of them (and its table row, for the lease) at every poll, so a
+  // backlog of thousands cost milliseconds per fill.
   const rows = await db
-    .selectFrom('notification_outbox as o')
-    .select(['o.mchid', (eb) => eb.fn.min<number>('o.next_attempt_at').as('next')])
-    .where('o.state', '=', 'pending')
-    .where((eb) => eb.or([eb('o.locked_until', 'is', null), eb('o.locked_until', '<', wallMs)]))
+    .withRecursive('m(mchid)', (qc) =>
+      qc
+        .selectFrom('notification_outbox')
+        .select((eb) => eb.fn.min<string | null>('mchid').as('mchid'))
+        .where('state', '=', 'pending')
+        .unionAll((eb) =>
+          eb
+            .selectFrom('m')
+            .select((eb) =>
+              eb
+                .selectFrom('notification_outbox as n')
+                .select((eb) => eb.fn.min<string | null>('n.mchid').as('next_mchid'))
+                .where('n.state', '=', 'pending')
+                .whereRef('n.mchid', '>', 'm.mchid')
+                .as('mchid'),
+            )
+            .where('m.mchid', 'is not', null),
+        ),
+    )
+    .selectFrom('m')
+    .select((eb) => [
+      'm.mchid',
+      eb
+        .selectFrom('notification_outbox as o')
+        .select('o.next_attempt_at')
+        .where('o.state', '=', 'pending')
+        .whereRef('o.mchid', '=', 'm.mchid')
+        .where((eb) => eb.or([eb('o.locked_until', 'is', null), eb('o.locked_until', '<', wallMs)]))
+        .orderBy('o.next_attempt_at')
+        .limit(1)
+        .as('next'),
+    ])
+    .where('m.mchid', 'is not', null)
     .where((eb) =>
       eb.not(
         eb.exists(
-          eb.selectFrom('notification_pauses as p').select('p.mchid').whereRef('p.mchid', '=', 'o.mchid'),
+          eb.selectFrom('notification_pauses as p').select('p.mchid').whereRef('p.mchid', '=', 'm.mchid'),
         ),
       ),
     )
-    .groupBy('o.mchid')
     .execute();
-  return rows.map((r) => ({ mchid: r.mchid, nextAttemptAt: Number(r.next) }));
+  const due: MerchantDue[] = [];
+  // A merchant whose pending rows are all leased has nothing claimable.
+  for (const r of rows)
+    if (r.mchid !== null && r.next !== null) due.push({ mchid: r.mchid, nextAttemptAt: Number(r.next) });
+  return due;
 }
 
 /** Inputs of {@link claimDueNotifications}. */
@@ -76,8 +112,11 @@ export async function claimDueNotifications(
     .updateTable('notification_outbox')
     .set({ locked_until: input.wallMs + input.leaseMs, locked_by: input.instanceId })
     .where('id', 'in', (eb) => eb.selectFrom('due').select('due.id'))
-    // Re-checked on the row version PostgreSQL locks, so a row leased meanwhile is not taken twice.
-    .where('state', '=', 'pending')
+    // Re-checked on the row version PostgreSQL locks, so a row leased meanwhile is not taken twice. SQLite
+    // runs the statement under its single writer lock, where nothing changes in between; there the state
+    // test would also make the planner scan every pending row through the state index instead of
+    // looking the chosen ids up by primary key (1.5 ms instead of 0.02 ms per claim at a 6000 backlog).
+    .$if(capabilities.rowLocks, (qb) => qb.where('state', '=', 'pending'))
     .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', input.wallMs)]))
     .returningAll()
     .execute();
