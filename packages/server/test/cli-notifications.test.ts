@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signedRequest, type TestMerchant, type TestResponse } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageGenerationTrigger } from './notifications/fixtures.js';
+import { imageGenerationTrigger, makeCertificate, type TestCertificate } from './notifications/fixtures.js';
 
 /**
  * `wechatpay-sandbox notifications …` as an operator runs it: the built bin in child processes next to a
@@ -98,6 +98,7 @@ let baseUrl: string;
 let merchant: TestMerchant;
 let plain: Receiver;
 let lax: Receiver;
+let laxTls: TestCertificate;
 let laxCa: string;
 const request = (input: Parameters<typeof signedRequest>[2]): Promise<TestResponse> =>
   signedRequest(baseUrl, merchant, input);
@@ -141,6 +142,16 @@ async function startCli(sandboxDir: string, extra: string[] = []): Promise<Start
   };
 }
 
+/** An HTTPS receiver with the lax certificate (trusted only through `laxCa`) answering 200 to anything. */
+function laxReceiver(): Promise<Receiver> {
+  const state = { bodies: [] as string[], status: 200 };
+  return listen(
+    https.createServer({ key: laxTls.keyPem, cert: laxTls.certPem }, handler(state)),
+    'https',
+    state,
+  );
+}
+
 function stopCli(child: ChildProcess | undefined): Promise<void> {
   return new Promise<void>((r) => {
     if (!child || child.exitCode !== null) return r();
@@ -161,33 +172,10 @@ beforeAll(async () => {
   const plainState = { bodies: [] as string[], status: 500 };
   plain = await listen(http.createServer(handler(plainState)), 'http', plainState);
   // The lax receiver: a self-signed certificate made with openssl, and 200 for anything.
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'lax.key',
-      '-out',
-      'lax.crt',
-      '-days',
-      '2',
-    ].concat(['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']),
-    { cwd: work, stdio: 'pipe' },
-  );
-  laxCa = join(work, 'lax.crt');
-  const laxState = { bodies: [] as string[], status: 200 };
-  lax = await listen(
-    https.createServer(
-      { key: readFileSync(join(work, 'lax.key')), cert: readFileSync(laxCa) },
-      handler(laxState),
-    ),
-    'https',
-    laxState,
-  );
+  laxTls = makeCertificate(work, 'lax');
+  laxCa = join(work, 'lax-ca.pem');
+  writeFileSync(laxCa, laxTls.certPem);
+  lax = await laxReceiver();
 }, 180_000);
 
 afterAll(async () => {
@@ -568,15 +556,7 @@ describe('wechatpay-sandbox start --notify-policy / --notify-ca-file / --notify-
 
   beforeAll(async () => {
     // The same openssl certificate as the lax receiver, on a receiver of its own that accepts anything.
-    const state = { bodies: [] as string[], status: 200 };
-    selfSigned = await listen(
-      https.createServer(
-        { key: readFileSync(join(work, 'lax.key')), cert: readFileSync(laxCa) },
-        handler(state),
-      ),
-      'https',
-      state,
-    );
+    selfSigned = await laxReceiver();
     dirs.ca = join(work, 'sbx-ca');
     dirs.insecure = join(work, 'sbx-insecure');
     dirs.strict = join(work, 'sbx-strict');
