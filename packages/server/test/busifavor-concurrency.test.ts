@@ -1,7 +1,7 @@
 import { DIALECTS, startSandbox, type TestSandbox } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/connect.js';
-import { BASE, pluginSendRequest, reqNo, signedJson, stockBody } from './busifavor-helpers.js';
+import { BASE, bindAppid, pluginSendRequest, reqNo, signedJson, stockBody } from './busifavor-helpers.js';
 
 const APPID = 'wxconcurrency0001';
 const USERS = 400;
@@ -19,10 +19,7 @@ for (const dialect of DIALECTS) {
 
     it('gives out exactly max_coupons 1,000 to 2,000 concurrent plugin sends, per-user cap 3, no 5xx', async () => {
       const mchid = sandbox.merchant.mchid;
-      signedJson(
-        sandbox,
-        await sandbox.request({ method: 'POST', path: '/sandbox/v1/appids', body: { appid: APPID } }),
-      );
+      await bindAppid(sandbox, APPID);
       const body = stockBody(mchid, {
         stock_send_rule: { max_coupons: 1000, max_coupons_per_user: 3, max_coupons_by_day: 1000 },
       });
@@ -94,10 +91,7 @@ for (const dialect of DIALECTS) {
     it('holds the per-user cap when 300 concurrent sends target 5 users (cap 3, ample stock): 3 each, the rest MAXQUOTA', async () => {
       const mchid = sandbox.merchant.mchid;
       const appid = 'wxconcurrency0002';
-      signedJson(
-        sandbox,
-        await sandbox.request({ method: 'POST', path: '/sandbox/v1/appids', body: { appid } }),
-      );
+      await bindAppid(sandbox, appid);
       const body = stockBody(mchid, { stock_send_rule: { max_coupons: 10_000, max_coupons_per_user: 3 } });
       const stockId = signedJson<{ stock_id: string }>(
         sandbox,

@@ -6,6 +6,7 @@ import {
   addStock,
   addUserOpenid,
   BASE,
+  bindAppid,
   expectError,
   pluginSendOne,
   reqNo,
@@ -37,17 +38,9 @@ for (const dialect of DIALECTS) {
       sandbox = await startSandbox({ dialect });
       mchid = sandbox.merchant.mchid;
       other = await addMerchant(sandbox, '1900000732');
-      signedJson(sandbox, await post('/sandbox/v1/appids', { appid: APPID }));
+      await bindAppid(sandbox, APPID);
       // The other merchant shares the appid, so that its refusals are about the coupon, not the appid.
-      signedJson(
-        sandbox,
-        await sandbox.request({
-          method: 'POST',
-          path: '/sandbox/v1/appids',
-          body: { appid: APPID },
-          merchant: other,
-        }),
-      );
+      await bindAppid(sandbox, APPID, other);
     });
     afterAll(async () => {
       await sandbox?.close();

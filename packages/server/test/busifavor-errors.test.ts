@@ -7,6 +7,7 @@ import {
   addStock,
   addUserOpenid,
   BASE,
+  bindAppid,
   expectError,
   multipartUpload,
   pluginSendRequest,
@@ -34,10 +35,7 @@ for (const dialect of DIALECTS) {
       mchid = sandbox.merchant.mchid;
       apiV2Key = sandbox.server.credentials.merchant.apiV2Key;
       other = await addMerchant(sandbox, '1900000999');
-      signedJson(
-        sandbox,
-        await sandbox.request({ method: 'POST', path: '/sandbox/v1/appids', body: { appid: APPID } }),
-      );
+      await bindAppid(sandbox, APPID);
     });
     afterAll(async () => {
       await sandbox?.close();

@@ -257,9 +257,22 @@ export interface SimUserView {
   openids: Record<string, string>;
 }
 
+/** Binds `appid` to `merchant` (default: the sandbox's dev merchant), signed as that merchant. */
+export async function bindAppid(sandbox: TestSandbox, appid: string, merchant?: TestMerchant): Promise<void> {
+  signedJson(
+    sandbox,
+    await sandbox.request({
+      method: 'POST',
+      path: '/sandbox/v1/appids',
+      body: { appid },
+      ...(merchant ? { merchant } : {}),
+    }),
+  );
+}
+
 /** Binds `appid` to the sandbox's dev merchant and creates a simulated user with an openid under it. */
 export async function bindAppidWithUser(sandbox: TestSandbox, appid: string): Promise<SimUserView> {
-  signedJson(sandbox, await sandbox.request({ method: 'POST', path: '/sandbox/v1/appids', body: { appid } }));
+  await bindAppid(sandbox, appid);
   return signedJson<SimUserView>(
     sandbox,
     await sandbox.request({ method: 'POST', path: '/sandbox/v1/users', body: { appids: [appid] } }),

@@ -7,6 +7,7 @@ import {
   addMerchant,
   addStock,
   BASE,
+  bindAppid,
   bindAppidWithUser,
   expectError,
   multipartUpload,
@@ -60,10 +61,7 @@ for (const dialect of DIALECTS) {
       mchid = sandbox.merchant.mchid;
       openid = (await bindAppidWithUser(sandbox, APPID)).openids[APPID] as string;
       for (const appid of SEED_APPIDS) {
-        signedJson(
-          sandbox,
-          await sandbox.request({ method: 'POST', path: '/sandbox/v1/appids', body: { appid } }),
-        );
+        await bindAppid(sandbox, appid);
       }
     });
     afterAll(async () => {
@@ -331,15 +329,7 @@ for (const dialect of DIALECTS) {
     it('the list and single-coupon GET take only an appid bound to the caller, not one bound to the belong merchant (seed 002 §3.2.4/§3.2.5)', async () => {
       const sub = await addMerchant(sandbox, `19${String(Date.now()).slice(-8)}`, { parent: mchid });
       const subAppid = `wxsub${String(Date.now()).slice(-12)}`;
-      signedJson(
-        sandbox,
-        await sandbox.request({
-          method: 'POST',
-          path: '/sandbox/v1/appids',
-          body: { appid: subAppid },
-          merchant: sub,
-        }),
-      );
+      await bindAppid(sandbox, subAppid, sub);
       // One user with an openid under each appid.
       const user = signedJson<{ openids: Record<string, string> }>(
         sandbox,

@@ -1,7 +1,15 @@
 import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
 import { DIALECTS, startSandbox, type TestSandbox } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE, expectError, pluginSign, reqNo, signedJson, stockBody } from './busifavor-helpers.js';
+import {
+  BASE,
+  bindAppid,
+  expectError,
+  pluginSign,
+  reqNo,
+  signedJson,
+  stockBody,
+} from './busifavor-helpers.js';
 
 const APPID = 'wxbusifavor000001';
 
@@ -20,10 +28,7 @@ for (const dialect of DIALECTS) {
       sandbox = await startSandbox({ dialect });
       mchid = sandbox.merchant.mchid;
       apiV2Key = sandbox.server.credentials.merchant.apiV2Key;
-      signedJson(
-        sandbox,
-        await sandbox.request({ method: 'POST', path: '/sandbox/v1/appids', body: { appid: APPID } }),
-      );
+      await bindAppid(sandbox, APPID);
     });
     afterAll(async () => {
       await sandbox?.close();
