@@ -1,5 +1,6 @@
-import http, { type IncomingMessage } from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,9 +13,8 @@ import { byCertificate, couponSend, envelope, signed } from './notification-fixt
 
 /**
  * The webhook adapters inside web frameworks. Fastify is the real thing (it parses bodies before handlers
- * run, so the raw-body helper plus a `parseAs` content-type parser is the way in). Express is not installed
- * in this repository: its pattern is tested with the request shape `express.raw()` leaves (req.body a Buffer,
- * stream consumed), on a real node:http server.
+ * run, so the raw-body helper plus a `parseAs` content-type parser is the way in). Express is the real thing
+ * too (a devDependency): `express.raw()` on the route leaves req.body a Buffer and the stream consumed.
  */
 
 const post = (url: string, body: string, headers: Record<string, string> = signed(body)) =>
@@ -74,39 +74,54 @@ describe('Fastify (real) with createRawNotificationHandler', () => {
   });
 });
 
-describe('the Express pattern: express.raw() leaves req.body a Buffer', () => {
+describe('Express (real) with express.raw() and createNodeHandler, as the README shows', () => {
   let server: http.Server;
-  let url = '';
+  let base = '';
   const received: NotificationEvent[] = [];
 
   beforeAll(async () => {
-    const handler = createNodeHandler(byCertificate, (event) => {
-      received.push(event);
+    const app = express();
+    // The README's recipe: the raw body on the webhook route only.
+    app.post(
+      '/wxpay/notify',
+      express.raw({ type: 'application/json' }),
+      createNodeHandler(byCertificate, (event) => {
+        received.push(event);
+      }),
+    );
+    // The mistake the adapter must catch: a global express.json() already turned the body into an object.
+    app.post(
+      '/wxpay/notify-parsed',
+      express.json(),
+      createNodeHandler(byCertificate, () => {}),
+    );
+    server = await new Promise<http.Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
-    // What express.raw({ type: 'application/json' }) does before the route handler: drain the stream into
-    // one Buffer on req.body.
-    const raw = async (req: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      return Object.assign(req, { body: Buffer.concat(chunks) });
-    };
-    server = http.createServer(async (req, res) => handler(await raw(req), res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/wxpay/notify`;
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  it('verifies the Buffer body (the stream is already consumed) and answers 204', async () => {
+  it('verifies the Buffer body express.raw() leaves (the stream is already consumed) and answers 204', async () => {
     const body = envelope('COUPON.SEND', couponSend);
-    const res = await post(url, body);
+    const res = await post(`${base}/wxpay/notify`, body);
     expect(res.status).toBe(204);
-    expect(received.at(-1)?.event_type).toBe('COUPON.SEND');
+    expect(await res.text()).toBe('');
+    const event = received.at(-1);
+    expect(event?.event_type === 'COUPON.SEND' && event.resource.coupon_code).toBe('CODE0001');
   });
 
-  it('answers 500 + FAIL JSON when the Buffer is not the signed body', async () => {
+  it('answers 500 + FAIL JSON when the body is not the signed one', async () => {
     const body = envelope('COUPON.SEND', couponSend);
-    const res = await post(url, body.replace('COUPON.SEND', 'COUPON.SENT'), signed(body));
+    const res = await post(`${base}/wxpay/notify`, body.replace('COUPON.SEND', 'COUPON.SENT'), signed(body));
     expect(res.status).toBe(500);
     expect(await res.json()).toEqual({ code: 'FAIL', message: FAILURE_REASONS.signature });
+  });
+
+  it('answers 500 + FAIL JSON, never 204, behind express.json() (the raw bytes are gone)', async () => {
+    const body = envelope('COUPON.SEND', couponSend);
+    const res = await post(`${base}/wxpay/notify-parsed`, body);
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { code: string }).code).toBe('FAIL');
   });
 });
