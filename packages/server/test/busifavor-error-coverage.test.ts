@@ -8,6 +8,7 @@ import {
   bindAppidWithUser,
   expectError,
   multipartUpload,
+  PNG,
   pluginSendOne,
   reqNo,
   signedJson,
@@ -23,7 +24,6 @@ import {
 
 const APPID = 'wxcoverstock00001';
 const UNBOUND = 'wxcovernotbound01';
-const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 
 type Json = Record<string, unknown>;
 

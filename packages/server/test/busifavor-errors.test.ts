@@ -10,6 +10,7 @@ import {
   bindAppid,
   expectError,
   multipartUpload,
+  PNG,
   pluginSendRequest,
   reqNo,
   signedJson,
@@ -17,7 +18,6 @@ import {
 } from './busifavor-helpers.js';
 
 const APPID = 'wxerrors000000001';
-const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 
 type Sent = {
   errcode: string | number;

@@ -20,6 +20,8 @@ import { MerchantRepo } from '../src/db/merchant-repo.js';
 /** Shared fixtures of the busifavor HTTP tests. */
 
 export const BASE = '/v3/marketing/busifavor';
+/** The first bytes of a PNG: enough for the image-upload checks (signature over the meta, size, extension). */
+export const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 
 /** Registers another merchant (optionally a sub-merchant) straight in the sandbox database. */
 export async function addMerchant(

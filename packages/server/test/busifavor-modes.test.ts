@@ -14,8 +14,10 @@ import {
   addStock,
   addUserOpenid,
   BASE,
+  bindAppid,
   expectError,
   type PluginSendItem,
+  PNG,
   pluginSendRequest,
   pluginSign,
   reqNo,
@@ -35,7 +37,6 @@ const OTHER_APPID = 'wxmodesother00001';
 const FAULTS = '/sandbox/v1/faults';
 const CLOCK = '/sandbox/v1/clock';
 const DAY_MS = 86_400_000;
-const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 
 type Json = Record<string, unknown>;
 type CouponParam = { stock_id: string; out_request_no: string; coupon_code?: string };
@@ -74,9 +75,7 @@ for (const dialect of DIALECTS) {
       mchid = sandbox.merchant.mchid;
       apiV2Key = sandbox.server.credentials.merchant.apiV2Key;
       sub = await addMerchant(sandbox, '1900000811', { parent: mchid });
-      for (const appid of [APPID, MINI_APPID]) {
-        signedJson(sandbox, await post('/sandbox/v1/appids', { appid }));
-      }
+      for (const appid of [APPID, MINI_APPID]) await bindAppid(sandbox, appid);
     });
     afterAll(async () => {
       await sandbox?.close();
@@ -658,7 +657,7 @@ for (const dialect of DIALECTS) {
         sandbox = await startSandbox({ dialect });
         mchid = sandbox.merchant.mchid;
         other = await addMerchant(sandbox, '1900000813');
-        signedJson(sandbox, await post('/sandbox/v1/appids', { appid: APPID }));
+        await bindAppid(sandbox, APPID);
         openid = signedJson<{ openids: Record<string, string> }>(
           sandbox,
           await post('/sandbox/v1/users', { appids: [APPID] }),

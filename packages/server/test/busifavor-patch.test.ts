@@ -11,6 +11,7 @@ import {
   bindAppidWithUser,
   expectError,
   multipartUpload,
+  PNG,
   pluginSendOne,
   reqNo,
   signedJson,
@@ -27,7 +28,6 @@ import {
 const APPID = 'wxpatchtests00001';
 /** The appids of seed 002 §3.2.12's example, bound to the dev merchant so the example can replay. */
 const SEED_APPIDS = ['wx234545656765876', 'wx324345hgfhfghfg', 'wx23232232323'];
-const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 
 type Json = Record<string, unknown>;
 

@@ -8,6 +8,7 @@ import {
   addMerchant,
   addStock,
   BASE,
+  bindAppid,
   expectError,
   type PluginSendItem,
   pluginSendRequest,
@@ -63,8 +64,7 @@ for (const dialect of DIALECTS) {
       mchid = sandbox.merchant.mchid;
       apiV2Key = sandbox.server.credentials.merchant.apiV2Key;
       sub = await addMerchant(sandbox, '1900000821', { parent: mchid });
-      for (const appid of [APPID, NOTIFY_APPID])
-        signedJson(sandbox, await post('/sandbox/v1/appids', { appid }));
+      for (const appid of [APPID, NOTIFY_APPID]) await bindAppid(sandbox, appid);
       signedJson(sandbox, await post('/sandbox/v1/appids', { appid: SUB_APPID, mchid: sub.mchid }));
     });
     afterAll(async () => {
@@ -302,8 +302,7 @@ for (const dialect of DIALECTS) {
         const post = (path: string, body: unknown) =>
           sandbox.request({ method: 'POST', path, body: body as object });
         signedJson(sandbox, await post(`${BASE}/callbacks`, { mchid, notify_url: receiver.url }));
-        for (const appid of [APPID, NOTIFY_APPID])
-          signedJson(sandbox, await post('/sandbox/v1/appids', { appid }));
+        for (const appid of [APPID, NOTIFY_APPID]) await bindAppid(sandbox, appid);
         const user = signedJson<SimUserView>(
           sandbox,
           await post('/sandbox/v1/users', { appids: [APPID, NOTIFY_APPID] }),
