@@ -8,9 +8,9 @@ import type {
 } from './events.js';
 
 /**
- * Compile-time checks of event narrowing. `tsc -b packages/sdk` (run by `npm run build` and first thing by
- * `npm test`) fails when `switch (event.event_type)` stops typing `resource`, e.g. if an event variant with
- * `event_type: string` comes back. Never called; nothing imports it.
+ * Compile-time checks of event narrowing. `npm run typecheck` (which `npm test` runs before vitest) fails
+ * when `switch (event.event_type)` stops typing `resource`, e.g. if an event variant with
+ * `event_type: string` comes back. Never called; nothing imports it, and the package build leaves it out.
  */
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
