@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { spawn } from 'node:child_process';
 // SDK benchmark, one run, three parts, for our SDK (built dist), wechatpay-node-v3 and wechatpay-axios-plugin
 // next to raw node:crypto / node:http bounds measured in the same run:
 //  1. in process: request signing and notification verify+decrypt per second (each contender's output is
@@ -27,6 +26,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startSandbox } from './lib/sandbox.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
@@ -318,23 +318,6 @@ const results = await measureInterleaved({
 console.error(`in-process part done in ${(performance.now() / 1000).toFixed(0)} s`);
 
 // --- Part 2, signed requests against the sandbox server (built dist, one process, loopback). --------------
-async function startSandbox(dir) {
-  const child = spawn(
-    process.execPath,
-    [join(root, 'packages/server/dist/cli/main.js'), 'start', '--dir', dir, '--port', '0'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  const url = await new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
-  });
-  return { url, child };
-}
 
 const sandboxDir = mkdtempSync(join(tmpdir(), 'wps-bench-sdk-'));
 const sandbox = await startSandbox(sandboxDir);

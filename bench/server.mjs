@@ -2,7 +2,6 @@
 // Server throughput benchmark: signed API requests per second end to end (every 2xx costs one RSA-2048
 // signature), reported as a ratio to the all-core RSA-2048 signing bound measured in the same run.
 // Loopback only, bounded in time. Run after `npm run build`: node bench/server.mjs [--seconds 5]
-import { spawn } from 'node:child_process';
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -10,6 +9,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { buildAuthorization, buildRequestSigningString, signMessage } from '@wechatpay-sandbox/sdk/protocol';
+import { startSandbox } from './lib/sandbox.mjs';
 
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 5;
 
@@ -35,26 +35,6 @@ function signRate(threads, ms) {
         }),
     ),
   ).then((rates) => rates.reduce((a, b) => a + b, 0));
-}
-
-async function startSandbox(dir) {
-  const child = spawn(
-    process.execPath,
-    ['packages/server/dist/cli/main.js', 'start', '--dir', dir, '--port', '0'],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  const url = await new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
-  });
-  return { url, child };
 }
 
 const cores = availableParallelism();

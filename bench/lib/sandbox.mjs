@@ -1,0 +1,26 @@
+// Starts the built sandbox (`wechatpay-sandbox start`) as a child process on a free loopback port, for the
+// benches that measure against a real server. Resolves once the banner names the base URL.
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'packages/server/dist/cli/main.js');
+
+/** `workers` > 1 starts that many cluster workers behind the one port (`start --workers N`). */
+export async function startSandbox(dir, workers = 1) {
+  const child = spawn(
+    process.execPath,
+    [BIN, 'start', '--dir', dir, '--port', '0', '--workers', String(workers)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  const url = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
+  });
+  return { url, child };
+}
