@@ -1,6 +1,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parseRfc3339 } from '@wechatpay-sandbox/sdk/protocol';
+import { Rfc3339, StringEnum } from '../contract/busifavor/common.js';
 import type { ProductCouponEventType } from './events.js';
 
 /**
@@ -11,10 +12,8 @@ import type { ProductCouponEventType } from './events.js';
  * @see ../../../../shared/docs/busifavor.md §7.3
  */
 
-const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 const Text = Type.String({ maxLength: 1024 });
-const Time = Type.String({ minLength: 20, maxLength: 40 });
 const ImageResult = Type.Object(
   { image_url: Type.String({ minLength: 8, maxLength: 1024, pattern: '^https?://' }) },
   { additionalProperties: false },
@@ -35,11 +34,11 @@ export const ProductCouponSendResource = Type.Object(
     appid: Type.String({ minLength: 1, maxLength: 32 }),
     openid: Type.String({ minLength: 1, maxLength: 128 }),
     unionid: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-    receive_time: Time,
+    receive_time: Rfc3339,
     send_request_no: Type.String({ minLength: 1, maxLength: 128 }),
-    send_channel: literals(PRODUCT_COUPON_SEND_CHANNELS),
-    valid_begin_time: Time,
-    valid_end_time: Time,
+    send_channel: StringEnum(PRODUCT_COUPON_SEND_CHANNELS),
+    valid_begin_time: Rfc3339,
+    valid_end_time: Rfc3339,
     phone_number: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     country_code: Type.Optional(Type.String({ minLength: 1, maxLength: 8 })),
     attach: Type.Optional(Text),
@@ -59,8 +58,8 @@ export const ProductCouponImageGenerationResource = Type.Object(
   {
     brand_id: Id,
     task_id: Id,
-    image_generation_type: literals(IMAGE_GENERATION_TYPES),
-    task_state: literals(IMAGE_TASK_STATES),
+    image_generation_type: StringEnum(IMAGE_GENERATION_TYPES),
+    task_state: StringEnum(IMAGE_TASK_STATES),
     combine_image_result: Type.Optional(ImageResult),
     cut_out_result: Type.Optional(ImageResult),
   },

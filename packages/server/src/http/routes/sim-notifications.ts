@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
 import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { StringEnum } from '../../contract/busifavor/common.js';
 import type { NotifyFamily } from '../../domain/ports.js';
 import { errors, paramError } from '../../errors.js';
 import {
@@ -77,13 +78,12 @@ export function createNotificationDispatcher(
 
 const FAMILIES = ['busifavor', 'product-coupon', 'delivery-plan'] as const;
 const STATES = ['pending', 'no-target', 'delivered', 'dead'] as const;
-const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
 const ListQuery = Type.Object(
   {
-    state: Type.Optional(literals(STATES)),
+    state: Type.Optional(StringEnum(STATES)),
     event_type: Type.Optional(Type.String({ maxLength: 64 })),
-    family: Type.Optional(literals(FAMILIES)),
+    family: Type.Optional(StringEnum(FAMILIES)),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
     offset: Type.Optional(Type.Integer({ minimum: 0 })),
   },
@@ -96,14 +96,14 @@ const ReplayBody = Type.Object(
     ids: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 40 }), { minItems: 1, maxItems: 1000 }),
     ),
-    state: Type.Optional(literals(STATES)),
+    state: Type.Optional(StringEnum(STATES)),
   },
   { additionalProperties: false },
 );
 type ReplayBody = Static<typeof ReplayBody>;
 const ProbeBody = Type.Object(
   {
-    family: Type.Optional(literals(FAMILIES)),
+    family: Type.Optional(StringEnum(FAMILIES)),
     url: Type.Optional(Type.String({ minLength: 8, maxLength: 512 })),
   },
   { additionalProperties: false },
@@ -119,7 +119,7 @@ const ForwardBody = Type.Object(
 type ForwardBody = Static<typeof ForwardBody>;
 const ProductCouponEventBody = Type.Object(
   {
-    event_type: literals(PRODUCT_COUPON_EVENT_TYPES),
+    event_type: StringEnum(PRODUCT_COUPON_EVENT_TYPES),
     resource: Type.Record(Type.String(), Type.Unknown()),
   },
   { additionalProperties: false },
@@ -128,8 +128,8 @@ type ProductCouponEventBody = Static<typeof ProductCouponEventBody>;
 const DeliveryPlanEventBody = Type.Object(
   {
     plan_id: Type.String({ minLength: 1, maxLength: 64 }),
-    plan_state: literals(DELIVERY_PLAN_STATES),
-    audit_state: literals(DELIVERY_PLAN_AUDIT_STATES),
+    plan_state: StringEnum(DELIVERY_PLAN_STATES),
+    audit_state: StringEnum(DELIVERY_PLAN_AUDIT_STATES),
     change_reason: Type.Optional(Type.String({ maxLength: 256 })),
   },
   { additionalProperties: false },
