@@ -1,3 +1,5 @@
+import { MIN_NOTIFY_LEASE_SECONDS } from './outbox/delivery-timeout.js';
+
 /**
  * Server configuration: parsed once, unknown keys rejected, then frozen.
  */
@@ -75,6 +77,11 @@ export function resolveConfig(overrides: Partial<AppConfig> = {}): Readonly<AppC
   const config: AppConfig = { ...DEFAULTS, ...overrides };
   if (config.targetPolicy !== 'local' && config.targetPolicy !== 'strict') {
     throw new Error(`targetPolicy must be "local" or "strict", got "${String(config.targetPolicy)}"`);
+  }
+  if (!Number.isInteger(config.notifyLeaseSeconds) || config.notifyLeaseSeconds < MIN_NOTIFY_LEASE_SECONDS) {
+    throw new Error(
+      `notifyLeaseSeconds must be a whole number of at least ${MIN_NOTIFY_LEASE_SECONDS}, got ${config.notifyLeaseSeconds}`,
+    );
   }
   return Object.freeze(config);
 }

@@ -18,6 +18,7 @@ import {
 } from '../credentials/generate.js';
 import type { SigningMode } from '../credentials/types.js';
 import { isSigningMode, MerchantRepo, SIGNING_MODES } from '../db/merchant-repo.js';
+import { MIN_NOTIFY_LEASE_SECONDS } from '../outbox/delivery-timeout.js';
 import { notificationsCommand } from './notifications.js';
 import {
   DB_OPTIONS,
@@ -201,9 +202,10 @@ function notifyConfig(values: {
     throw new UsageError('pass --notify-ca-file or --notify-insecure-tls, not both');
   }
   const lease = values['notify-lease-seconds'];
-  // Above the 5 s delivery timeout, or a slow but live attempt would be retaken and sent twice.
-  if (!/^[0-9]+$/.test(lease) || Number(lease) < 6 || Number(lease) > 3600) {
-    throw new UsageError(`--notify-lease-seconds must be a whole number from 6 to 3600, got "${lease}"`);
+  if (!/^[0-9]+$/.test(lease) || Number(lease) < MIN_NOTIFY_LEASE_SECONDS || Number(lease) > 3600) {
+    throw new UsageError(
+      `--notify-lease-seconds must be a whole number from ${MIN_NOTIFY_LEASE_SECONDS} to 3600, got "${lease}"`,
+    );
   }
   return {
     targetPolicy: policy,

@@ -224,35 +224,29 @@ export async function replayNotifications(
         : query.where('state', '=', selection.state);
     const rows = await query.returning('id').execute();
     if ('ids' in selection) {
-      const busy = await trx
-        .selectFrom('notification_outbox')
-        .select('id')
-        .where('mchid', '=', mchid)
-        .where('id', 'in', selection.ids)
-        .where('locked_until', '>=', wallMs)
-        .orderBy('id')
-        .execute();
+      const busy = await inFlightNotifications(trx, selection.ids, wallMs, mchid);
       // Thrown inside the transaction: the rows replayed above are rolled back with it.
-      if (busy.length > 0) throw new NotificationsInFlightError(busy.map((r) => r.id));
+      if (busy.length > 0) throw new NotificationsInFlightError(busy);
     }
     return rows.map((r) => r.id);
   });
 }
 
-/** Which of these notifications (of any merchant) have an attempt in flight (a live lease). */
+/** Which of these notifications (of `mchid`, or of any merchant) have an attempt in flight (a live lease). */
 export async function inFlightNotifications(
   db: Kysely<DatabaseSchema>,
   ids: readonly string[],
   wallMs: number,
+  mchid?: string,
 ): Promise<string[]> {
   if (ids.length === 0) return [];
-  const rows = await db
+  let query = db
     .selectFrom('notification_outbox')
     .select('id')
     .where('id', 'in', [...new Set(ids)])
-    .where('locked_until', '>=', wallMs)
-    .orderBy('id')
-    .execute();
+    .where('locked_until', '>=', wallMs);
+  if (mchid !== undefined) query = query.where('mchid', '=', mchid);
+  const rows = await query.orderBy('id').execute();
   return rows.map((r) => r.id);
 }
 

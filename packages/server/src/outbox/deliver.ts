@@ -18,6 +18,7 @@ import type { IdGen } from '../domain/ports.js';
 import { newRequestId } from '../http/authenticate.js';
 import { type SigningKey, selectSigningKey } from '../http/signing-keys.js';
 import type { AttemptOutcome } from './complete.js';
+import { DELIVERY_TIMEOUT_MS } from './delivery-timeout.js';
 import { applyForwarding } from './forwarding.js';
 import type { DeliveryContext } from './lookup.js';
 import { nextRetryAt, type RetrySchedule } from './retry-schedules.js';
@@ -37,8 +38,7 @@ export type NotificationRow = NotificationOutboxTable;
 /** Success statuses (protocol.md §6.4). */
 export const SUCCESS_STATUSES: ReadonlySet<number> = new Set([200, 204]);
 
-/** Per-attempt total timeout (connect + response), WeChat's 5 s budget. */
-export const DELIVERY_TIMEOUT_MS = 5000;
+export { DELIVERY_TIMEOUT_MS };
 
 /** Longest response excerpt kept in the delivery log. */
 export const RESPONSE_EXCERPT_CHARS = 256;
