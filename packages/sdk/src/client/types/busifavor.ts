@@ -432,12 +432,8 @@ export interface CouponCodeInfo {
   coupon_code?: string;
 }
 /** Response of GET …/stocks/{stock_id}/couponcodes. */
-export interface ListCouponCodesResponse {
+export interface ListCouponCodesResponse extends OffsetPage<CouponCodeInfo> {
   stock_id: string;
-  total_count: number;
-  data: CouponCodeInfo[];
-  offset: number;
-  limit: number;
 }
 /** Query of GET …/stocks/{stock_id}/couponcodes/{coupon_code}. */
 export interface GetCouponCodeQuery {
