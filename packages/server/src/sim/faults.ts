@@ -309,13 +309,20 @@ export function resolveSendErrcode(
   );
 }
 
+/** The plugin answer of a faulted send: the errcode with its message (the documented one by default). */
+function sendResultOf(
+  errcode: SendResultErrcode,
+  msg?: string | null,
+): { errcode: SendResultErrcode; msg: string } {
+  return { errcode, msg: msg ?? SEND_RESULT_ERRCODES[errcode] };
+}
+
 /** The action of a rule that fired. */
 export function ruleAction(rule: FaultRule): FaultAction {
   if (rule.errorCode !== null && isSimSendPath(rule.pathPattern)) {
-    const errcode = rule.errorCode as SendResultErrcode;
     return {
       delayMs: rule.delayMs,
-      sendResult: { errcode, msg: rule.message ?? SEND_RESULT_ERRCODES[errcode] },
+      sendResult: sendResultOf(rule.errorCode as SendResultErrcode, rule.message),
     };
   }
   if (rule.errorCode === null || rule.status === null) return { delayMs: rule.delayMs };
@@ -380,11 +387,13 @@ export function parseFaultHeader(value: string, options: { sendPath?: boolean } 
   }
   if (options.sendPath) {
     if (status !== undefined) throw bad('a send result is answered with 200; give no status');
-    if (!(code in SEND_RESULT_ERRCODES)) {
-      throw bad(`on a send endpoint the code is ${Object.keys(SEND_RESULT_ERRCODES).join(' or ')}`);
+    let errcode: SendResultErrcode;
+    try {
+      errcode = resolveSendErrcode(code, { code: FAULT_HEADER, location: 'header' });
+    } catch (err) {
+      throw bad(err instanceof WechatError ? String(err.detail?.issue) : 'invalid');
     }
-    const errcode = code as SendResultErrcode;
-    return { delayMs, sendResult: { errcode, msg: SEND_RESULT_ERRCODES[errcode] } };
+    return { delayMs, sendResult: sendResultOf(errcode) };
   }
   let resolved: { code: string; status: number };
   try {
