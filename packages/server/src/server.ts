@@ -70,9 +70,7 @@ export async function startServer(options: StartOptions & { skipPrepare?: boolea
   const { credentials, database } = await prepareSandbox(options, !options.skipPrepare);
   const merchants = new MerchantRepo(database.db);
   const directory: MerchantDirectory = {
-    findMerchant: (mchid) => merchants.findMerchant(mchid),
-    findMerchantKeyPem: async (mchid, serial) =>
-      (await merchants.findMerchantKey(mchid, serial))?.publicKeyPem,
+    findMerchantWithKeyPem: (mchid, serial) => merchants.findMerchantWithKeyPem(mchid, serial),
   };
   const { app } = await buildApp(options.config ?? {}, {
     db: database,

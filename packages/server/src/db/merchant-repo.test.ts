@@ -80,6 +80,19 @@ for (const dialect of DIALECTS) {
       expect(await repo.findMerchantKey('1900000202', 'ABCDEF0123')).toBeUndefined();
     });
 
+    it('reads a merchant with the PEM of one key serial in one lookup (authentication)', async () => {
+      expect(await repo.findMerchantWithKeyPem('1999999999', 'ABCDEF0123')).toBeUndefined();
+      const withKey = await repo.findMerchantWithKeyPem('1900000101', 'abcdef0123');
+      expect(withKey?.merchant).toEqual(await repo.findMerchant('1900000101'));
+      expect(withKey?.keyPem).toBe((await repo.findMerchantKey('1900000101', 'ABCDEF0123'))?.publicKeyPem);
+      // A registered merchant without that serial, and another merchant's serial.
+      expect(await repo.findMerchantWithKeyPem('1900000101', 'FFFF')).toEqual({
+        merchant: await repo.findMerchant('1900000101'),
+        keyPem: undefined,
+      });
+      expect((await repo.findMerchantWithKeyPem('1900000202', 'ABCDEF0123'))?.keyPem).toBeUndefined();
+    });
+
     it('replaces the key material when the same serial is added again', async () => {
       const pem = publicKeyPem();
       await repo.addMerchantKey('1900000101', 'abcdef0123', pem, '-----BEGIN CERTIFICATE-----\n…');

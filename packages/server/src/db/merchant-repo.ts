@@ -123,6 +123,28 @@ export class MerchantRepo {
     return row ? toRecord(row) : undefined;
   }
 
+  /**
+   * The merchant and the PEM of its key with this serial (any spelling) in one read, for request
+   * authentication; `keyPem` is undefined when the merchant has no such key.
+   */
+  async findMerchantWithKeyPem(
+    mchid: string,
+    serialNo: string,
+  ): Promise<{ merchant: MerchantRecord; keyPem: string | undefined } | undefined> {
+    const row = await this.db
+      .selectFrom('merchants as m')
+      .leftJoin('merchant_keys as k', (join) =>
+        join.onRef('k.mchid', '=', 'm.mchid').on('k.serial_no', '=', normalizeSerial(serialNo)),
+      )
+      .selectAll('m')
+      .select('k.public_key_pem')
+      .where('m.mchid', '=', mchid)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { public_key_pem, ...merchant } = row;
+    return { merchant: toRecord(merchant), keyPem: public_key_pem ?? undefined };
+  }
+
   /** The merchant key with this serial (any spelling), or undefined. */
   async findMerchantKey(mchid: string, serialNo: string): Promise<MerchantKeyRecord | undefined> {
     const row = await this.db

@@ -16,9 +16,15 @@ import { diagnoseSignature } from './signature-diagnosis.js';
 
 /** What authentication needs to know about merchants. */
 export interface MerchantDirectory {
-  findMerchant(mchid: string): Promise<MerchantRecord | undefined>;
-  /** The PEM (public key or certificate) registered for a merchant's API key serial. */
-  findMerchantKeyPem(mchid: string, serialNo: string): Promise<string | undefined>;
+  /**
+   * The merchant and the PEM (public key or certificate) registered for its API key serial, read on
+   * every request so that `merchant add` replacing a key reaches a running server at once; undefined
+   * when the merchant is not registered, `keyPem` undefined when the serial is not.
+   */
+  findMerchantWithKeyPem(
+    mchid: string,
+    serialNo: string,
+  ): Promise<{ merchant: MerchantRecord; keyPem: string | undefined } | undefined>;
 }
 
 /** Dependencies of the request authenticator. */
@@ -63,10 +69,11 @@ export class RequestAuthenticator {
     if (!NONCE_PATTERN.test(nonce)) throw signError('nonce_str must be 1-32 characters of [0-9A-Za-z]');
     if (!/^\d{1,32}$/.test(mchid)) throw signError(`mchid "${mchid}" must be digits`);
 
-    const merchant = await this.deps.merchants.findMerchant(mchid);
-    if (!merchant) throw signError(`mchid ${mchid} is not registered with this sandbox`);
     const serial = normalizeSerial(serialNo);
-    const key = await this.merchantKey(mchid, serial);
+    const found = await this.deps.merchants.findMerchantWithKeyPem(mchid, serial);
+    if (!found) throw signError(`mchid ${mchid} is not registered with this sandbox`);
+    const { merchant } = found;
+    const key = found.keyPem ? this.parsedKey(found.keyPem) : undefined;
     if (!key) {
       throw signError(`serial_no ${serialNo} is not an API certificate registered for mchid ${mchid}`);
     }
@@ -105,13 +112,8 @@ export class RequestAuthenticator {
     return { ...merchant, serialNo: serial };
   }
 
-  /**
-   * The key registered for this serial, read from the database on every request so that `merchant add`
-   * replacing a key takes effect on a running server at once; only the PEM parse is cached.
-   */
-  private async merchantKey(mchid: string, serial: string): Promise<KeyObject | undefined> {
-    const pem = await this.deps.merchants.findMerchantKeyPem(mchid, serial);
-    if (!pem) return undefined;
+  /** The parsed key of a PEM; only the parse is cached, the PEM itself is read on every request. */
+  private parsedKey(pem: string): KeyObject {
     const cached = this.keyCache.get(pem);
     if (cached) return cached;
     const key = loadPublicKey(pem);
