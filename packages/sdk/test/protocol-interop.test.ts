@@ -17,6 +17,8 @@ import {
   parseAuthorization,
   signMessage,
   signParamsHmacSha256,
+  signResponse,
+  signResponseAsync,
   verifyMessage,
   verifyParamsHmacSha256,
 } from '../src/index.js';
@@ -154,6 +156,20 @@ describe('cross-checks against wechatpay-axios-plugin and wechatpay-node-v3', ()
     const resp = buildResponseSigningString({ timestamp: 1735689601, nonce: 'abc', body: '{"a":1}' });
     expect(Formatter.response(1735689601, 'abc', '{"a":1}')).toBe(resp);
     expect(Rsa.verify(resp, signMessage(resp, mch.privateKey), mch.publicKeyPem)).toBe(true);
+  });
+
+  it('signResponseAsync (thread pool) gives the same headers as signResponse, and Rsa.verify accepts them', async () => {
+    const input = {
+      body: '{"a":1}',
+      timestamp: 1735689601,
+      nonce: 'abc',
+      serial: 'PUB_KEY_ID_0001',
+      privateKey: mch.privateKey,
+    };
+    const headers = await signResponseAsync(input);
+    expect(headers).toEqual(signResponse(input));
+    const resp = buildResponseSigningString({ timestamp: 1735689601, nonce: 'abc', body: '{"a":1}' });
+    expect(Rsa.verify(resp, headers['Wechatpay-Signature'], mch.publicKeyPem)).toBe(true);
   });
 
   it('their AES-GCM decrypts our ciphertext and ours decrypts theirs', () => {

@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { type KeyObject, sign } from 'node:crypto';
 import { signMessage, verifyMessage } from './rsa-signature.js';
 import { buildResponseSigningString } from './signing-string.js';
 
@@ -39,15 +39,30 @@ export interface SignResponseInput {
 
 /** Produces the `Wechatpay-*` headers for a body. */
 export function signResponse(input: SignResponseInput): WechatpaySignatureHeaders {
-  const message = buildResponseSigningString({
-    timestamp: input.timestamp,
-    nonce: input.nonce,
-    body: input.body,
-  });
+  return signatureHeaders(input, signMessage(responseSigningString(input), input.privateKey));
+}
+
+/**
+ * {@link signResponse} with the RSA signature computed on libuv's thread pool, so a server signing many
+ * bodies at once (callback deliveries) uses the other cores while its event loop goes on.
+ */
+export async function signResponseAsync(input: SignResponseInput): Promise<WechatpaySignatureHeaders> {
+  const message = Buffer.from(responseSigningString(input), 'utf8');
+  const signature = await new Promise<Buffer>((resolve, reject) =>
+    sign('sha256', message, input.privateKey, (err, sig) => (err ? reject(err) : resolve(sig))),
+  );
+  return signatureHeaders(input, signature.toString('base64'));
+}
+
+function responseSigningString(input: SignResponseInput): string {
+  return buildResponseSigningString({ timestamp: input.timestamp, nonce: input.nonce, body: input.body });
+}
+
+function signatureHeaders(input: SignResponseInput, signatureBase64: string): WechatpaySignatureHeaders {
   return {
     'Wechatpay-Timestamp': String(input.timestamp),
     'Wechatpay-Nonce': input.nonce,
-    'Wechatpay-Signature': signMessage(message, input.privateKey),
+    'Wechatpay-Signature': signatureBase64,
     'Wechatpay-Serial': input.serial,
     'Wechatpay-Signature-Type': SIGNATURE_TYPE,
   };

@@ -1,15 +1,14 @@
-import { randomBytes, sign } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import {
   buildNotification,
-  buildResponseSigningString,
   formatBeijingTime,
   type NotificationEnvelope,
-  SIGNATURE_TYPE,
   type SignResponseInput,
   signResponse,
+  signResponseAsync,
   type WechatpaySignatureHeaders,
 } from '@wechatpay-sandbox/sdk/protocol';
 import type { TargetPolicy } from '../config.js';
@@ -98,19 +97,7 @@ export function composeNotification(input: ComposeInput): ComposedNotification {
  */
 export async function composeNotificationOffThread(input: ComposeInput): Promise<ComposedNotification> {
   const { envelope, body, signing } = envelopeOf(input);
-  const message = Buffer.from(buildResponseSigningString(signing), 'utf8');
-  const signature = await new Promise<Buffer>((resolve, reject) =>
-    sign('sha256', message, signing.privateKey, (err, sig) => (err ? reject(err) : resolve(sig))),
-  );
-  // The same headers signResponse produces.
-  const headers: WechatpaySignatureHeaders = {
-    'Wechatpay-Timestamp': String(signing.timestamp),
-    'Wechatpay-Nonce': signing.nonce,
-    'Wechatpay-Signature': signature.toString('base64'),
-    'Wechatpay-Serial': signing.serial,
-    'Wechatpay-Signature-Type': SIGNATURE_TYPE,
-  };
-  return { envelope, body, headers: { ...headers, 'Request-ID': newRequestId() } };
+  return { envelope, body, headers: { ...(await signResponseAsync(signing)), 'Request-ID': newRequestId() } };
 }
 
 function envelopeOf(input: ComposeInput): {
