@@ -1,4 +1,5 @@
 import { ERROR_CATALOG, type ErrorKey, errors, paramError, WechatError } from '../errors.js';
+import { checkRuleCount, checkRuleExpiry } from './rule-limits.js';
 
 /**
  * Fault injection: rules that make matching `/v3` calls fail with a documented WeChat error, wait before
@@ -257,12 +258,7 @@ export function newFaultRule(
   }
   if (!error && delayMs === 0) throw paramError('/code', 'a rule needs a code, a delay_ms, or both', 'body');
   if (input.message !== undefined && !error) throw paramError('/message', 'needs a code', 'body');
-  if (
-    input.count !== undefined &&
-    (!Number.isInteger(input.count) || input.count < 1 || input.count > 1_000_000)
-  ) {
-    throw paramError('/count', 'must be an integer in 1..1000000', 'body', input.count);
-  }
+  checkRuleCount(input.count);
   if (input.fraction !== undefined && !(input.fraction > 0 && input.fraction <= 1)) {
     throw paramError('/fraction', 'must be in (0, 1]', 'body', input.fraction);
   }
@@ -270,9 +266,7 @@ export function newFaultRule(
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw paramError('/seed', 'must be an integer in 0..4294967295', 'body', input.seed);
   }
-  if (input.expiresAtMs !== undefined && input.expiresAtMs <= ids.nowMs) {
-    throw paramError('/expire_time', 'must be in the future (wall clock)', 'body');
-  }
+  checkRuleExpiry(input.expiresAtMs, ids.nowMs);
   return {
     id: ids.id,
     mchid: input.mchid,

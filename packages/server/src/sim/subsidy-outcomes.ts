@@ -1,4 +1,5 @@
 import { paramError } from '../errors.js';
+import { checkRuleCount, checkRuleExpiry } from './rule-limits.js';
 
 /**
  * Subsidy outcome rules: make the next N subsidy pay receipts (or return receipts) of a merchant,
@@ -76,15 +77,8 @@ export function newSubsidyOutcomeRule(
   if (input.stockId !== undefined && !/^[\x21-\x7e]{1,20}$/.test(input.stockId)) {
     throw paramError('/stock_id', 'must be a stock id (1–20 characters)', 'body', input.stockId);
   }
-  if (
-    input.count !== undefined &&
-    (!Number.isInteger(input.count) || input.count < 1 || input.count > 1_000_000)
-  ) {
-    throw paramError('/count', 'must be an integer in 1..1000000', 'body', input.count);
-  }
-  if (input.expiresAtMs !== undefined && input.expiresAtMs <= ids.nowMs) {
-    throw paramError('/expire_time', 'must be in the future (wall clock)', 'body');
-  }
+  checkRuleCount(input.count);
+  checkRuleExpiry(input.expiresAtMs, ids.nowMs);
   return {
     id: ids.id,
     mchid: input.mchid,
