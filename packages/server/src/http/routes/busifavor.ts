@@ -68,6 +68,8 @@ import { registerSimBusifavorRoutes } from './sim-busifavor.js';
 export interface BusifavorAdapters {
   deps: BusifavorDeps;
   users: SimUserRepo;
+  /** The subsidy outcome rules: the domain's port in `deps`, and the simulation API's store. */
+  subsidyOutcomes: SqlSubsidyOutcomeStore;
 }
 
 /** Wires the busifavor ports to SQL adapters. */
@@ -80,7 +82,11 @@ export function createBusifavorAdapters(ctx: ServerContext): BusifavorAdapters {
     },
   });
   const subsidyOutcomes = new SqlSubsidyOutcomeStore(ctx.db.db, ctx.wallClock);
-  return { deps: { store, directory: users, clock: ctx.clock, ids: ctx.ids, subsidyOutcomes }, users };
+  return {
+    deps: { store, directory: users, clock: ctx.clock, ids: ctx.ids, subsidyOutcomes },
+    users,
+    subsidyOutcomes,
+  };
 }
 
 const BASE = '/v3/marketing/busifavor';

@@ -13,7 +13,6 @@ import { deleteCouponByUser } from '../../domain/busifavor/coupons.js';
 import { errors } from '../../errors.js';
 import { h5Send, type PluginSendInput, payGiftSend, pluginSend } from '../../sim/send.js';
 import { newSubsidyOutcomeRule, type SubsidyOutcomeRule } from '../../sim/subsidy-outcomes.js';
-import { SqlSubsidyOutcomeStore } from '../../sim/subsidy-outcomes-repo.js';
 import { simUserNotFound } from '../../sim/users.js';
 import type { ServerContext } from '../context.js';
 import type { BusifavorAdapters } from './busifavor.js';
@@ -85,9 +84,7 @@ export async function registerSimBusifavorRoutes(
   ctx: ServerContext,
   adapters: BusifavorAdapters,
 ): Promise<void> {
-  const { users, deps } = adapters;
-  // Rules are not cached, so this store and the domain's port see the same rules at once.
-  const outcomes = new SqlSubsidyOutcomeStore(ctx.db.db, ctx.wallClock);
+  const { users, deps, subsidyOutcomes: outcomes } = adapters;
 
   app.post('/sandbox/v1/users', { schema: { body: CreateUserBody } }, async (request) => {
     const body = request.body as { appids: string[]; natural_person_id?: string; suspicious?: boolean };
