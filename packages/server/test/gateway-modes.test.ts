@@ -165,6 +165,19 @@ for (const dialect of DIALECTS) {
       'https://192.168.0.10/notify',
       'https://[::1]/notify',
       'https://169.254.169.254/latest',
+      // the same addresses and names in other spellings
+      'https://localhost./notify',
+      'https://api.localhost./notify',
+      'https://[::127.0.0.1]/notify',
+      'https://[::ffff:0:127.0.0.1]/notify',
+      'https://[::ffff:7f00:1]/notify',
+      'https://[64:ff9b::127.0.0.1]/notify',
+      'https://[64:ff9b:1::10.0.0.1]/notify',
+      'https://[2002:c0a8:a::1]/notify',
+      'https://2130706433/notify',
+      'https://0x7f.1/notify',
+      'https://0.0.0.0/notify',
+      'https://[::]/notify',
     ])('refuses %s', async (url) => {
       const res = await sandbox.request({
         method: 'POST',
@@ -179,6 +192,36 @@ for (const dialect of DIALECTS) {
         method: 'POST',
         path: '/v3/marketing/partner/product-coupon/notify-configs',
         body: { notify_url: 'https://8.8.8.8/notify' },
+      });
+      expect(res.status).toBe(200);
+    });
+
+    it('refuses an IPv4-compatible loopback on the busifavor and delivery-plan endpoints too, and stores nothing', async () => {
+      const busifavor = await sandbox.request({
+        method: 'POST',
+        path: '/v3/marketing/busifavor/callbacks',
+        body: { notify_url: 'https://[::127.0.0.1]/notify' },
+      });
+      expect(busifavor.status).toBe(400);
+      expect(busifavor.json<{ code: string; detail: { field: string } }>()).toMatchObject({
+        code: 'PARAM_ERROR',
+        detail: { field: '/notify_url' },
+      });
+      const stored = await sandbox.request({ method: 'GET', path: '/v3/marketing/busifavor/callbacks' });
+      expect(stored.status).toBe(404);
+      const plan = await sandbox.request({
+        method: 'POST',
+        path: `/v3/marketing/partner/delivery-plan/${sandbox.merchant.mchid}/notify-url`,
+        body: { notify_url: 'https://localhost./notify' },
+      });
+      expect([plan.status, plan.json().code]).toEqual([400, 'PARAM_ERROR']);
+    });
+
+    it('accepts a NAT64 address of a public IPv4 host (what DNS64 answers)', async () => {
+      const res = await sandbox.request({
+        method: 'POST',
+        path: '/v3/marketing/partner/product-coupon/notify-configs',
+        body: { notify_url: 'https://[64:ff9b::808:808]/notify' },
       });
       expect(res.status).toBe(200);
     });

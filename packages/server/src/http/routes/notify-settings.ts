@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
@@ -22,7 +21,7 @@ import {
   setProductCouponNotifyConfig,
 } from '../../domain/notify-settings.js';
 import { errors, paramError } from '../../errors.js';
-import { classifyAddress } from '../../outbox/target-policy.js';
+import { classifyHostLiteral, policyHost } from '../../outbox/target-policy.js';
 import type { AuthenticatedMerchant, ServerContext } from '../context.js';
 
 /** The five notify-URL endpoints of the busifavor, product-coupon and delivery-plan families. */
@@ -91,17 +90,12 @@ export async function registerNotifySettingRoutes(app: FastifyInstance, ctx: Ser
 }
 
 /**
- * Under the `strict` target policy, a notify URL naming localhost or a non-public IP literal is refused
- * when it is set; names are resolved and checked again at every delivery.
+ * Under the `strict` target policy, a notify URL naming localhost (`localhost.` too) or a non-public IP
+ * literal, in any spelling (an IPv6 address embedding one included), is refused when it is set; names
+ * are resolved and checked again at every delivery.
  */
 function refuseLocalTarget(url: URL): void {
-  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const literal = isIP(host) !== 0;
-  if (
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    (literal && classifyAddress(host) !== 'public')
-  ) {
+  if (classifyHostLiteral(policyHost(url)) !== undefined) {
     throw paramError('/notify_url', '不能使用本机或内网地址（严格目标策略）', 'body', url.href);
   }
 }
