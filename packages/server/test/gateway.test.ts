@@ -353,9 +353,14 @@ for (const dialect of DIALECTS) {
       });
     });
 
-    it('answers /v3/certificates with 404 for a public-key merchant', async () => {
+    it("answers /v3/certificates for a public-key merchant with 404 and WeChat's exact message", async () => {
       const res = await sandbox.request({ method: 'GET', path: '/v3/certificates' });
-      expect([res.status, res.json().code]).toEqual([404, 'RESOURCE_NOT_EXISTS']);
+      expect(res.status).toBe(404);
+      expect(res.json()).toEqual({
+        code: 'RESOURCE_NOT_EXISTS',
+        message:
+          '无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥。可查看指引https://pay.weixin.qq.com/doc/v3/merchant/4012153196',
+      });
     });
 
     describe('tampered requests all get 401 SIGN_ERROR without signature headers', () => {
