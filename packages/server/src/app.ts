@@ -1,22 +1,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { signResponse } from '@wechatpay-sandbox/sdk/protocol';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { type AppConfig, resolveConfig } from './config.js';
 import type { PlatformIdentity } from './credentials/types.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { NonceRepo } from './db/nonce-repo.js';
 import type { Clock, IdGen } from './domain/ports.js';
 import { errors } from './errors.js';
-import {
-  headerValue,
-  type MerchantDirectory,
-  newRequestId,
-  RequestAuthenticator,
-} from './http/authenticate.js';
+import { type MerchantDirectory, newRequestId, RequestAuthenticator } from './http/authenticate.js';
 import type { ServerContext } from './http/context.js';
 import { handleError } from './http/error-handler.js';
+import { registerGateway } from './http/gateway.js';
 import { registerMetrics } from './http/metrics.js';
 import { RateLimiter } from './http/rate-limit.js';
+import { collectRoutes, type RegisteredRoute } from './http/route-auth.js';
 import { registerBusifavorRoutes } from './http/routes/busifavor.js';
 import { registerCertificateRoutes } from './http/routes/certificates.js';
 import { registerNotifySettingRoutes } from './http/routes/notify-settings.js';
@@ -25,7 +21,6 @@ import {
   createNotificationDispatcher,
   registerSimNotificationRoutes,
 } from './http/routes/sim-notifications.js';
-import { selectSigningKey } from './http/signing-keys.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { subscribeClockChanges } from './sim/clock.js';
 
@@ -43,17 +38,18 @@ export interface AppDeps {
   ids?: IdGen;
 }
 
-/** Paths that require a merchant signature. */
-const AUTHENTICATED_PREFIXES = ['/v3/', '/sandbox/'];
+/** The app, its context, and every route it registered (with each route's authentication). */
+export interface BuiltApp {
+  app: FastifyInstance;
+  ctx: ServerContext;
+  routes: readonly RegisteredRoute[];
+}
 
 /**
  * Builds the Fastify app with every route and hook, without listening (tests use it through real
  * HTTP via startServer, or inject()).
  */
-export async function buildApp(
-  configOverrides: Partial<AppConfig>,
-  deps: AppDeps,
-): Promise<{ app: FastifyInstance; ctx: ServerContext }> {
+export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDeps): Promise<BuiltApp> {
   const config = resolveConfig(configOverrides);
   const wallClock = deps.wallClock ?? Date.now;
   const sim = await createSimInfra(deps.db, { wallClock });
@@ -105,56 +101,15 @@ export async function buildApp(
     windowSeconds: config.signatureWindowSeconds,
     diagnostics: config.signatureDiagnostics,
   });
-  const limiter = new RateLimiter(wallClock);
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('Request-ID', request.id);
-  });
-
-  app.addHook('preValidation', async (request, reply) => {
-    const path = request.url;
-    if (!AUTHENTICATED_PREFIXES.some((p) => path.startsWith(p))) return;
-    if (!headerValue(request.headers['user-agent'])) {
-      throw errors.INVALID_REQUEST('HTTP头缺少User-Agent', { location: 'header', field: 'User-Agent' });
-    }
-    if (!headerValue(request.headers.accept)) {
-      throw errors.INVALID_REQUEST('HTTP头缺少Accept', { location: 'header', field: 'Accept' });
-    }
-    request.merchant = await authenticator.authenticate(request);
-    const routeKey = `${request.method} ${request.routeOptions.url ?? path}`;
-    const endpointRule = config.endpointRateLimits[routeKey];
-    const limited =
-      (endpointRule && !limiter.take(`${request.merchant.mchid}|${routeKey}`, endpointRule)) ||
-      (path.startsWith('/v3/') && !limiter.take(request.merchant.mchid, config.rateLimit));
-    if (limited) {
-      throw path.includes('/product-coupon/') ? errors.RATELIMIT_EXCEEDED() : errors.FREQUENCY_LIMITED();
-    }
-    request.body = parseJsonBody(request);
-    void reply;
-  });
-
-  // Every response to an identified merchant is signed (2xx always); 401s from failed authentication never.
-  app.addHook('onSend', async (request, reply, payload) => {
-    const merchant = request.merchant;
-    if (!merchant || reply.statusCode === 401) return payload;
-    const body =
-      payload === undefined || payload === null ? '' : typeof payload === 'string' ? payload : null;
-    const text = body ?? (Buffer.isBuffer(payload) ? payload.toString('utf8') : '');
-    const key = selectSigningKey(
-      ctx.platform,
-      merchant.signingMode,
-      headerValue(request.headers['wechatpay-serial']),
-      wallClock(),
-    );
-    const headers = signResponse({
-      body: text,
-      timestamp: Math.floor(wallClock() / 1000),
-      nonce: randomBytes(16).toString('hex'),
-      serial: key.serial,
-      privateKey: key.privateKey,
-    });
-    for (const [name, value] of Object.entries(headers)) reply.header(name, value);
-    return payload;
+  // Before any route, so every route is recorded.
+  const routes = collectRoutes(app);
+  registerGateway(app, {
+    config,
+    platform: ctx.platform,
+    authenticator,
+    limiter: new RateLimiter(wallClock),
+    wallClock,
   });
 
   // After authentication (faults need request.merchant), before the routes.
@@ -172,36 +127,7 @@ export async function buildApp(
   });
   app.addHook('onClose', async () => notifications.stop());
   await registerBusifavorRoutes(app, ctx);
-  return { app, ctx };
-}
-
-/** Parses a JSON body after the signature verified; multipart bodies stay as parts. */
-function parseJsonBody(request: FastifyRequest): unknown {
-  const raw = request.rawBody;
-  if (request.multipartParts || !raw || raw.length === 0) return undefined;
-  const contentType = headerValue(request.headers['content-type']) ?? '';
-  if (!/^application\/json\b/i.test(contentType)) {
-    throw errors.INVALID_REQUEST('Content-Type 必须为 application/json', {
-      location: 'header',
-      field: 'Content-Type',
-      value: contentType,
-    });
-  }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
-  } catch {
-    throw errors.PARAM_ERROR('请求体不是合法的UTF-8编码', { location: 'body', field: '/' });
-  }
-  if (/[\u{10000}-\u{10FFFF}]/u.test(text)) {
-    // APIv3 supports only characters of 1-3 UTF-8 bytes (protocol.md §8.1).
-    throw errors.PARAM_ERROR('请求体包含不支持的4字节UTF-8字符', { location: 'body', field: '/' });
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw errors.PARAM_ERROR('请求体不是合法的JSON', { location: 'body', field: '/' });
-  }
+  return { app, ctx, routes };
 }
 
 const TOKEN_CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

@@ -4,7 +4,7 @@ import { startServer } from './server.js';
 // One worker of startCluster: serve, report the URL to the primary, stop cleanly on SIGTERM.
 try {
   const server = await startServer({ ...workerOptions(), skipPrepare: true });
-  process.send?.({ url: server.url });
+  process.send?.({ url: server.url, routes: server.routes });
   process.once('SIGTERM', () => {
     void server.close().finally(() => process.exit(0));
   });

@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
+import type { RegisteredRoute } from './http/route-auth.js';
 import type { RunningServer, StartOptions } from './server.js';
 import { prepareSandbox } from './server.js';
 
@@ -26,12 +27,14 @@ export async function startCluster(options: ClusterOptions): Promise<RunningServ
   const env = { [WORKER_OPTIONS_ENV]: JSON.stringify({ ...options, dbUrl: prepared.dbUrl }) };
   let stopping = false;
   let url = '';
+  let routes: readonly RegisteredRoute[] = [];
   const fork = () =>
     new Promise<void>((resolve, reject) => {
       const worker = cluster.fork(env);
-      worker.once('message', (message: { url?: string; error?: string }) => {
+      worker.once('message', (message: { url?: string; routes?: RegisteredRoute[]; error?: string }) => {
         if (message.url) {
           url = message.url;
+          routes = message.routes ?? [];
           resolve();
         } else reject(new Error(message.error ?? 'worker failed to start'));
       });
@@ -48,6 +51,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningServ
     url,
     credentials: prepared.credentials,
     dbUrl: prepared.displayUrl,
+    routes,
     close: async () => {
       stopping = true;
       const exits = Object.values(cluster.workers ?? {}).map(

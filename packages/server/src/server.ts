@@ -9,6 +9,7 @@ import { type DatabaseHandle, openDatabase } from './db/connect.js';
 import { MerchantRepo, registerDevMerchant } from './db/merchant-repo.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { MerchantDirectory } from './http/authenticate.js';
+import type { RegisteredRoute } from './http/route-auth.js';
 
 /** Options of a running sandbox. */
 export interface StartOptions {
@@ -29,6 +30,8 @@ export interface RunningServer {
   url: string;
   credentials: LoadedCredentials;
   dbUrl: string;
+  /** Every route the server registered, with its authentication. */
+  routes: readonly RegisteredRoute[];
   close(): Promise<void>;
 }
 
@@ -72,7 +75,7 @@ export async function startServer(options: StartOptions & { skipPrepare?: boolea
   const directory: MerchantDirectory = {
     findMerchantWithKeyPem: (mchid, serial) => merchants.findMerchantWithKeyPem(mchid, serial),
   };
-  const { app } = await buildApp(options.config ?? {}, {
+  const { app, routes } = await buildApp(options.config ?? {}, {
     db: database,
     platform: credentials.platform,
     merchants: directory,
@@ -93,6 +96,7 @@ export async function startServer(options: StartOptions & { skipPrepare?: boolea
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     credentials,
     dbUrl: database.displayUrl,
+    routes,
     close: async () => {
       await app.close();
       await database.close();

@@ -32,7 +32,7 @@ export function registerMetrics(app: FastifyInstance): Registry {
     latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { config: { auth: 'public' } }, async (_request, reply) => {
     void reply.type(registry.contentType);
     return registry.metrics();
   });

@@ -38,7 +38,8 @@ export function registerFaultHook(
   const wait = options.wait ?? ((ms: number) => sleep(ms));
   app.addHook('preValidation', async (request, reply) => {
     const merchant = request.merchant;
-    if (!merchant || !prefixes.some((p) => request.url.startsWith(p))) return;
+    const route = request.routeOptions.url;
+    if (!merchant || !route || !prefixes.some((p) => route.startsWith(p))) return;
     const found = faultFor(request) ?? (await fromRules(injector, merchant.mchid, request));
     if (!found) return;
     reply.header(INJECTED_FAULT_HEADER, found.source);

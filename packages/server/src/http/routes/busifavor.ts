@@ -108,16 +108,6 @@ export async function registerBusifavorRoutes(app: FastifyInstance, ctx: ServerC
     `${BASE}/stocks/:stock_id`,
     {
       schema: { params: StockIdParams, body: ModifyStockBody },
-      // The seed's FAQ: stock_id mapped from the path may not appear in the body as well.
-      preValidation: async (request) => {
-        const body = request.body as Record<string, unknown> | undefined;
-        if (body && typeof body === 'object' && !Array.isArray(body) && 'stock_id' in body) {
-          throw errors.PARAM_ERROR(
-            '无法将输入源“/body/stock_id”映射到目标字段“批次号”中，此字段并非多重字段但被输入源“/uri_template/stock_id”映射过了',
-            { field: '/stock_id', location: 'body', issue: 'stock_id belongs in the URL path only' },
-          );
-        }
-      },
     },
     async (request, reply) => {
       await modifyStock(deps, caller(request), stockIdOf(request), request.body as ModifyStockBody);

@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * Authentication is a property of the matched route, never of the URL string: the router matches the
+ * percent-decoded path (and the path inside an absolute-form target), so a prefix test on the raw URL
+ * let `/%73andbox/…` through unsigned. A route requires the merchant signature unless it declares
+ * `config: { auth: 'public' }`, so a route added later is protected by default.
+ */
+export type RouteAuth = 'merchant' | 'public';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route. @default 'merchant' (signed) */
+    auth?: RouteAuth;
+  }
+}
+
+/** One registered route, as the router matches it. */
+export interface RegisteredRoute {
+  method: string;
+  /** The route pattern, e.g. `/v3/marketing/busifavor/stocks/:stock_id`. */
+  url: string;
+  auth: RouteAuth;
+}
+
+/** The route's authentication; anything but an explicit `'public'` means signed. */
+export function routeAuth(config: { auth?: unknown } | undefined): RouteAuth {
+  return config?.auth === 'public' ? 'public' : 'merchant';
+}
+
+/**
+ * Records every route registered after this call (add it before any route) and refuses, at startup, an
+ * `auth` value that is neither `merchant` nor `public` (a typo must not silently mean either).
+ */
+export function collectRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
+  const routes: RegisteredRoute[] = [];
+  app.addHook('onRoute', (options) => {
+    const declared = (options.config as { auth?: unknown } | undefined)?.auth;
+    if (declared !== undefined && declared !== 'merchant' && declared !== 'public') {
+      throw new Error(`route ${options.url}: auth must be 'merchant' or 'public', got ${String(declared)}`);
+    }
+    const methods = Array.isArray(options.method) ? options.method : [options.method];
+    for (const method of methods) {
+      routes.push({ method, url: options.url ?? options.path, auth: routeAuth(options.config) });
+    }
+  });
+  return routes;
+}
+
+/**
+ * Why a raw request-target is not the plain spelling of the route it matched, or undefined when it is.
+ * The signature covers the raw target, so the static segments must be spelled exactly as the route
+ * (no percent-encoded letters, no dot segments, no doubled slash, origin-form only); a path parameter
+ * segment may carry any percent-encoding, since its decoded value is what the handler reads.
+ */
+export function spellingIssue(rawUrl: string, pattern: string): string | undefined {
+  if (!rawUrl.startsWith('/')) return 'the request-target must be a path (origin-form), not an absolute URL';
+  const path = rawUrl.split('?', 1)[0] as string;
+  const rawSegments = path.split('/');
+  const routeSegments = pattern.split('/');
+  if (rawSegments.length !== routeSegments.length) {
+    return `the path must be spelled ${pattern} (no doubled slash or dot segments)`;
+  }
+  for (let i = 0; i < routeSegments.length; i++) {
+    const expected = routeSegments[i] as string;
+    const actual = rawSegments[i] as string;
+    if (expected.startsWith(':')) {
+      if (actual === '' || actual === '.' || actual === '..') {
+        return `the path segment for ${expected.slice(1)} must not be empty or a dot segment`;
+      }
+    } else if (actual !== expected) {
+      return `the path must be spelled ${pattern}: "${actual}" is not "${expected}"`;
+    }
+  }
+  return undefined;
+}
