@@ -17,7 +17,7 @@ import {
   canManageStock,
   paramError,
   type RequestKey,
-  requireAppidBound,
+  requireCallerAppid,
   runOnce,
   stockNotFound,
 } from './common.js';
@@ -110,7 +110,7 @@ export async function useCoupon(
     stockId = owner.stockId;
   }
   const { stock, coupon: peek } = await loadCouponFor(deps, caller, stockId, body.coupon_code);
-  await requireAppidBound(deps, body.appid, [caller, stock.belongMerchant], '/appid');
+  await requireCallerAppid(deps, body.appid, caller, '/appid', 'body');
   const openid = await deps.directory.openidOf(peek.userId, body.appid);
   if (openid === undefined || (body.openid !== undefined && body.openid !== openid)) {
     throw errors.USER_NOT_EXISTS('openid不正确', { field: '/openid', value: body.openid, location: 'body' });
@@ -151,13 +151,7 @@ async function userOf(
   openid: string,
   appidLocation: 'query' | 'path',
 ): Promise<SimUser> {
-  if (!(await deps.directory.isAppidBound(appid, caller))) {
-    throw errors.APPID_MCHID_NOT_MATCH(`appid ${appid} 与请求方商户无关联关系`, {
-      field: 'appid',
-      value: appid,
-      location: appidLocation,
-    });
-  }
+  await requireCallerAppid(deps, appid, caller, 'appid', appidLocation);
   const user = await deps.directory.userByOpenid(appid, openid);
   if (!user)
     throw errors.USER_NOT_EXISTS('openid不正确', { field: 'openid', value: openid, location: 'path' });
