@@ -7,6 +7,7 @@ import { NonceRepo } from './db/nonce-repo.js';
 import type { Clock, IdGen } from './domain/ports.js';
 import { errors } from './errors.js';
 import { type MerchantDirectory, newRequestId, RequestAuthenticator } from './http/authenticate.js';
+import { createClientErrorHandler, serverTimeoutOptions } from './http/connection-limits.js';
 import type { ServerContext } from './http/context.js';
 import { handleError } from './http/error-handler.js';
 import { registerGateway } from './http/gateway.js';
@@ -64,16 +65,12 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
   const app = Fastify({
     logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
     bodyLimit: config.bodyLimitBytes,
+    // Header, whole-request and keep-alive idle timeouts (slowloris).
+    ...serverTimeoutOptions(config),
     genReqId: () => newRequestId(),
-    // Malformed HTTP (bad framing, oversized headers) still gets WeChat's error shape and a Request-ID,
-    // then the socket closes.
-    clientErrorHandler: (error, socket) => {
-      if (!socket.writable) return socket.destroy(error);
-      const body = JSON.stringify(errors.INVALID_REQUEST('HTTP 请求格式错误').toBody());
-      socket.end(
-        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nRequest-ID: ${newRequestId()}\r\nConnection: close\r\n\r\n${body}`,
-      );
-    },
+    // Malformed HTTP (400), a timeout (408) or oversized headers (431) still get WeChat's error shape and
+    // a Request-ID, then the connection closes.
+    clientErrorHandler: createClientErrorHandler(config),
     // A path Fastify cannot route (bad percent-encoding, an over-long parameter) gets WeChat's shape too.
     frameworkErrors: (error, request, reply) => {
       void reply.header('Request-ID', request.id);

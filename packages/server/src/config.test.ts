@@ -18,3 +18,24 @@ describe('resolveConfig notify lease', () => {
     },
   );
 });
+
+describe('resolveConfig timeouts', () => {
+  it('defaults to 10 s for headers, 30 s for a whole request and 5 s for an idle connection', () => {
+    const { headersTimeoutMs, requestTimeoutMs, idleTimeoutMs } = resolveConfig();
+    expect([headersTimeoutMs, requestTimeoutMs, idleTimeoutMs]).toEqual([10_000, 30_000, 5_000]);
+  });
+
+  it.each([
+    ['headersTimeoutMs', 0],
+    ['requestTimeoutMs', 1.5],
+    ['idleTimeoutMs', -1],
+  ])('refuses %s = %s', (key, value) => {
+    expect(() => resolveConfig({ [key]: value })).toThrow(new RegExp(`${key} must be a whole number`));
+  });
+
+  it('refuses a headers timeout longer than the request timeout', () => {
+    expect(() => resolveConfig({ headersTimeoutMs: 2000, requestTimeoutMs: 1000 })).toThrow(
+      /headersTimeoutMs \(2000\) must not exceed requestTimeoutMs \(1000\)/,
+    );
+  });
+});

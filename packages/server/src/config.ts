@@ -25,6 +25,17 @@ export interface AppConfig {
   endpointRateLimits: Record<string, RateLimitRule>;
   /** Largest accepted request body in bytes (the image upload allows 2 MB plus multipart framing). @default 3 MiB */
   bodyLimitBytes: number;
+  /**
+   * Milliseconds a client has to send a request's headers (counted from the connection or the start of
+   * the request); then 408 and the connection closes. At most {@link AppConfig.requestTimeoutMs}.
+   * @default 10000
+   * @see ../../../docs/fidelity.md (Gateway: timeouts)
+   */
+  headersTimeoutMs: number;
+  /** Milliseconds a client has to send a whole request, body included; then 408 and close. @default 30000 */
+  requestTimeoutMs: number;
+  /** Milliseconds a keep-alive connection may stay idle between requests before it is closed. @default 5000 */
+  idleTimeoutMs: number;
   /** Put the expected signing string into SIGN_ERROR details (sandbox diagnostics). @default true */
   signatureDiagnostics: boolean;
   /** PEM file of an extra CA trusted for notify targets (self-signed local receivers). @default undefined */
@@ -61,6 +72,9 @@ const DEFAULTS: AppConfig = {
   rateLimit: { perSecond: 1000, burst: 2000 },
   endpointRateLimits: DEFAULT_ENDPOINT_RATE_LIMITS,
   bodyLimitBytes: 3 * 1024 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  idleTimeoutMs: 5_000,
   signatureDiagnostics: true,
   notifyCaFile: undefined,
   notifyInsecureTls: false,
@@ -81,6 +95,17 @@ export function resolveConfig(overrides: Partial<AppConfig> = {}): Readonly<AppC
   if (!Number.isInteger(config.notifyLeaseSeconds) || config.notifyLeaseSeconds < MIN_NOTIFY_LEASE_SECONDS) {
     throw new Error(
       `notifyLeaseSeconds must be a whole number of at least ${MIN_NOTIFY_LEASE_SECONDS}, got ${config.notifyLeaseSeconds}`,
+    );
+  }
+  for (const key of ['headersTimeoutMs', 'requestTimeoutMs', 'idleTimeoutMs'] as const) {
+    if (!Number.isInteger(config[key]) || config[key] < 1) {
+      throw new Error(`${key} must be a whole number of milliseconds above 0, got ${config[key]}`);
+    }
+  }
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    // Node's HTTP server refuses it too: the headers are part of the request.
+    throw new Error(
+      `headersTimeoutMs (${config.headersTimeoutMs}) must not exceed requestTimeoutMs (${config.requestTimeoutMs})`,
     );
   }
   return Object.freeze(config);

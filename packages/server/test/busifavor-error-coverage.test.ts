@@ -431,7 +431,7 @@ for (const dialect of DIALECTS) {
         // like a 401, that answer carries no platform signature.
         const tooLarge = await multipartUpload(sandbox, meta(huge), huge);
         expect([tooLarge.status, tooLarge.json<Json>().code, tooLarge.json<Json>().message]).toEqual([
-          400,
+          413,
           'PARAM_ERROR',
           '请求体过大',
         ]);

@@ -46,10 +46,16 @@ export interface CliOutput {
   err(line: string): void;
 }
 
-/** The server settings `start` takes from its flags (the notify target policy and TLS trust). */
+/** The server settings `start` takes from its flags (notify target policy and TLS trust, timeouts). */
 export type StartConfig = Pick<
   AppConfig,
-  'targetPolicy' | 'notifyCaFile' | 'notifyInsecureTls' | 'notifyLeaseSeconds'
+  | 'targetPolicy'
+  | 'notifyCaFile'
+  | 'notifyInsecureTls'
+  | 'notifyLeaseSeconds'
+  | 'headersTimeoutMs'
+  | 'requestTimeoutMs'
+  | 'idleTimeoutMs'
 >;
 
 /** Starts a server; injected so `start` does not import the HTTP stack for the other commands. */
@@ -133,6 +139,9 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
     'notify-ca-file': { type: 'string' },
     'notify-insecure-tls': { type: 'boolean', default: false },
     'notify-lease-seconds': { type: 'string', default: '30' },
+    'headers-timeout-ms': { type: 'string', default: '10000' },
+    'request-timeout-ms': { type: 'string', default: '30000' },
+    'idle-timeout-ms': { type: 'string', default: '5000' },
   });
   const workers = Number(values.workers);
   if (!/^[0-9]+$/.test(values.workers) || workers < 1 || workers > 64) {
@@ -143,7 +152,7 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
     throw new UsageError(`--port must be a number from 0 to 65535, got "${values.port}"`);
   }
   // Checked before anything is written, so a typo leaves no half-initialised DIR behind.
-  const config = notifyConfig(values);
+  const config: StartConfig = { ...notifyConfig(values), ...timeoutConfig(values) };
   const dir = resolve(values.dir);
   const init = await initCredentials(dir);
   const dbUrl = values.db ?? defaultDbUrl(dir);
@@ -191,7 +200,7 @@ function notifyConfig(values: {
   'notify-ca-file'?: string | undefined;
   'notify-insecure-tls': boolean;
   'notify-lease-seconds': string;
-}): StartConfig {
+}): Pick<StartConfig, 'targetPolicy' | 'notifyCaFile' | 'notifyInsecureTls' | 'notifyLeaseSeconds'> {
   const policy = values['notify-policy'];
   if (policy !== 'local' && policy !== 'strict') {
     throw new UsageError(`--notify-policy must be local or strict, got "${policy}"`);
@@ -213,6 +222,35 @@ function notifyConfig(values: {
     notifyInsecureTls: values['notify-insecure-tls'],
     notifyLeaseSeconds: Number(lease),
   };
+}
+
+/** Largest value of a timeout flag: one hour. */
+const MAX_TIMEOUT_MS = 3_600_000;
+
+/** `--headers-timeout-ms`, `--request-timeout-ms` and `--idle-timeout-ms`, validated. */
+function timeoutConfig(values: {
+  'headers-timeout-ms': string;
+  'request-timeout-ms': string;
+  'idle-timeout-ms': string;
+}): Pick<StartConfig, 'headersTimeoutMs' | 'requestTimeoutMs' | 'idleTimeoutMs'> {
+  const ms = (option: keyof typeof values): number => {
+    const value = values[option];
+    if (!/^[0-9]+$/.test(value) || Number(value) < 1 || Number(value) > MAX_TIMEOUT_MS) {
+      throw new UsageError(`--${option} must be a whole number from 1 to ${MAX_TIMEOUT_MS}, got "${value}"`);
+    }
+    return Number(value);
+  };
+  const config = {
+    headersTimeoutMs: ms('headers-timeout-ms'),
+    requestTimeoutMs: ms('request-timeout-ms'),
+    idleTimeoutMs: ms('idle-timeout-ms'),
+  };
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new UsageError(
+      `--headers-timeout-ms (${config.headersTimeoutMs}) must not exceed --request-timeout-ms (${config.requestTimeoutMs}): the headers are part of the request`,
+    );
+  }
+  return config;
 }
 
 /**

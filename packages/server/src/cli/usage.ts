@@ -29,12 +29,16 @@ Commands:
 
   start [--dir DIR] [--port 8080] [--host 127.0.0.1] [--db sqlite:PATH | postgres://…] [--workers N]
         [--notify-policy local|strict] [--notify-ca-file FILE | --notify-insecure-tls]
-        [--notify-lease-seconds 30]
+        [--notify-lease-seconds 30] [--headers-timeout-ms 10000] [--request-timeout-ms 30000]
+        [--idle-timeout-ms 5000]
       Serve the sandbox with the credentials of DIR (initialised if absent) and every merchant
       registered in the database (default sqlite:DIR/data.db). Callbacks: --notify-policy strict
       refuses loopback/private targets (default local allows them); --notify-ca-file trusts a PEM CA
       (self-signed receivers) next to the system ones; --notify-insecure-tls skips verification;
       --notify-lease-seconds is how long a crashed instance's deliveries wait before they are retaken.
+      Timeouts: a client gets 408 and the connection closes when its headers take longer than
+      --headers-timeout-ms or its whole request longer than --request-timeout-ms; an idle keep-alive
+      connection closes after --idle-timeout-ms.
 
   merchant add --mchid N (--certificate FILE | --public-key FILE --serial S) --api-v3-key K
                [--api-v2-key K] [--name NAME] [--signing-mode pubkey|certificate|migrating]

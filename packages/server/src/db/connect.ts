@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
@@ -57,6 +58,7 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Da
     };
   }
   const path = url.replace(/^sqlite:(\/\/)?/, '');
+  createPrivateFile(path);
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
@@ -70,4 +72,18 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Da
     displayUrl: `sqlite:${path}`,
     close: () => db.destroy(),
   };
+}
+
+/**
+ * Creates a missing SQLite file readable by its owner only (0600): it holds the merchants' APIv3 and
+ * APIv2 keys. SQLite gives the `-wal` and `-shm` files it creates the main file's mode. An existing file
+ * keeps its mode; `:memory:` and the empty path (a temporary database) have no file.
+ */
+function createPrivateFile(path: string): void {
+  if (path === '' || path === ':memory:') return;
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }

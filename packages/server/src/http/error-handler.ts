@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorDetail, errors, WechatError } from '../errors.js';
+import { answerBodyTooLarge, bodyTooLargeError } from './body-too-large.js';
 
 const LOCATIONS: Record<string, ErrorDetail['location']> = {
   body: 'body',
@@ -30,9 +31,7 @@ export function toWechatError(error: unknown): WechatError {
     return errors.PARAM_ERROR(`参数错误：${field || location} ${issue}`, { field, issue, location });
   }
   const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
-  if (status === 413) {
-    return errors.PARAM_ERROR('请求体过大', { location: 'body', issue: 'the request body is too large' });
-  }
+  if (status === 413) return bodyTooLargeError();
   if (status >= 400 && status < 500) {
     return new WechatError('INVALID_REQUEST', 400, errors.INVALID_REQUEST().message, {
       issue: err.message,
@@ -45,6 +44,10 @@ export function toWechatError(error: unknown): WechatError {
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const wechat = toWechatError(error);
   request.errorCode = wechat.code;
+  if (wechat.status === 413) {
+    answerBodyTooLarge(request, reply);
+    return;
+  }
   if (wechat.status >= 500 && !(error instanceof WechatError)) {
     request.log.error({ err: error }, 'unhandled error');
   } else if (wechat.code === 'SIGN_ERROR') {
