@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -278,6 +278,16 @@ describe('wechatpay-sandbox bad input', () => {
       /--notify-lease-seconds must be a whole number from 6 to 3600, got "7\.5"/,
     ],
     [
+      'a timeout that is not a whole number of milliseconds',
+      () => ['start', '--dir', 'bad', '--request-timeout-ms', '1.5s'],
+      /--request-timeout-ms must be a whole number from 1 to 3600000, got "1\.5s"/,
+    ],
+    [
+      'a headers timeout above the request timeout',
+      () => ['start', '--dir', 'bad', '--headers-timeout-ms', '20000', '--request-timeout-ms', '10000'],
+      /--headers-timeout-ms \(20000\) must not exceed --request-timeout-ms \(10000\)/,
+    ],
+    [
       'set-mode for an unknown merchant',
       () => ['merchant', 'set-mode', '--dir', 'bad', '--mchid', '1900000666', '--mode', 'certificate'],
       /merchant 1900000666 is not registered/,
@@ -315,6 +325,49 @@ describe('wechatpay-sandbox bad input', () => {
     const run = await cli(['merchant', 'list', '--dir', 'bad', '--json'], work);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual([]);
+  });
+});
+
+describe('wechatpay-sandbox start limits', () => {
+  it('creates a --db SQLite file elsewhere 0600 (with -wal and -shm) and answers a stalled body 408 after --request-timeout-ms', async () => {
+    const dbPath = join(work, 'elsewhere', 'data.db');
+    const { child, url } = await startCli(
+      [
+        '--dir',
+        'limits',
+        '--port',
+        '0',
+        '--db',
+        `sqlite:${dbPath}`,
+        '--headers-timeout-ms',
+        '400',
+        '--request-timeout-ms',
+        '800',
+      ],
+      work,
+    );
+    try {
+      for (const file of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) {
+        expect([file, (statSync(file).mode & 0o777).toString(8)]).toEqual([file, '600']);
+      }
+      const { hostname, port } = new URL(url);
+      const started = Date.now();
+      const answer = await new Promise<string>((done, fail) => {
+        const socket = connect(Number(port), hostname);
+        let data = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => {
+          data += chunk;
+        });
+        socket.on('close', () => done(data));
+        socket.on('error', fail);
+        socket.write('POST /v3/certificates HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhello');
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+      expect(Date.now() - started).toBeLessThan(800 + 2000);
+    } finally {
+      await stop(child, 'SIGTERM');
+    }
   });
 });
 
