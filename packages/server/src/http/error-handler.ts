@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { RFC3339_ISSUE, RFC3339_PATTERN } from '../contract/busifavor/common.js';
 import { type ErrorDetail, errors, WechatError } from '../errors.js';
 import { answerBodyTooLarge, bodyTooLargeError } from './body-too-large.js';
 
@@ -19,15 +20,20 @@ export function toWechatError(error: unknown): WechatError {
   if (err.validation && err.validation.length > 0) {
     const first = err.validation[0] as {
       instancePath?: string;
+      keyword?: string;
       message?: string;
-      params?: { missingProperty?: string };
+      params?: { missingProperty?: string; pattern?: string };
     };
     const location = LOCATIONS[err.validationContext ?? 'body'] ?? 'body';
     let pointer = first.instancePath ?? '';
     if (first.params?.missingProperty) pointer = `${pointer}/${first.params.missingProperty}`;
     // JSON Pointer in the body; a bare name for path and query parameters.
     const field = location === 'body' ? pointer || '/' : pointer.replace(/^\//, '');
-    const issue = first.message ?? 'is invalid';
+    // A time's shape is told in words, not as the regular expression it failed.
+    const issue =
+      first.keyword === 'pattern' && first.params?.pattern === RFC3339_PATTERN
+        ? RFC3339_ISSUE
+        : (first.message ?? 'is invalid');
     return errors.PARAM_ERROR(`参数错误：${field || location} ${issue}`, { field, issue, location });
   }
   const status = typeof err.statusCode === 'number' ? err.statusCode : 500;

@@ -47,8 +47,22 @@ export type CouponState = (typeof COUPON_STATES)[number];
 export const CouponCodeMode = StringEnum(COUPON_CODE_MODES);
 export type CouponCodeMode = (typeof COUPON_CODE_MODES)[number];
 
-/** RFC 3339 time with an explicit offset (checked precisely by the domain). */
-export const Rfc3339 = Type.String({ minLength: 20, maxLength: 40 });
+/**
+ * The shape of a time a caller sends: `yyyy-MM-DDTHH:mm:ss+TIMEZONE` (seeds 000/004), seconds
+ * required, an optional fraction of 1–9 digits, the offset `Z` or `±hh:mm`. Capture groups: year,
+ * month, day, hour, minute, second, fraction, offset sign, offset hours, offset minutes.
+ * @see ../../../../../docs/fidelity.md (Busifavor: times a caller sends)
+ */
+export const RFC3339_PATTERN =
+  '^(\\d{4})-(\\d{2})-(\\d{2})T(\\d{2}):(\\d{2}):(\\d{2})(?:\\.(\\d{1,9}))?(?:Z|([+-])(\\d{2}):(\\d{2}))$';
+/** What a body whose time does not match {@link RFC3339_PATTERN} is told (`detail.issue`). */
+export const RFC3339_ISSUE =
+  '时间格式不正确，应为RFC3339格式 yyyy-MM-DDTHH:mm:ss+TIMEZONE，如 2015-05-20T13:29:35+08:00';
+/**
+ * RFC 3339 time with seconds and an explicit offset; calendar ranges are checked by the domain. The
+ * pattern alone bounds the length, so every malformed time gets the same {@link RFC3339_ISSUE}.
+ */
+export const Rfc3339 = Type.String({ pattern: RFC3339_PATTERN });
 /** Money in fen. */
 const Fen = (minimum: number, maximum = 10000000) => Type.Integer({ minimum, maximum });
 /** Merchant id: 8–15 digits. */

@@ -1,5 +1,5 @@
 import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
-import type { CouponEntity, CouponState } from '../../contract/busifavor/common.js';
+import { type CouponEntity, type CouponState, RFC3339_ISSUE } from '../../contract/busifavor/common.js';
 import type {
   AssociateBody,
   AssociateResponse,
@@ -22,7 +22,7 @@ import {
   stockNotFound,
 } from './common.js';
 import type { BusifavorDeps, BusifavorTx, Coupon, CouponPatch, SimUser, Stock } from './model.js';
-import { isPastExpiry, isUsableAt, parseTimeMs } from './validity.js';
+import { isPastExpiry, isUsableAt, parseInputTimeMs, wireCouponUseRule } from './validity.js';
 
 /**
  * User-coupon rules: use (核销), list and get, associate/disassociate an order, return, deactivate.
@@ -95,8 +95,8 @@ export async function useCoupon(
   body: UseCouponBody,
 ): Promise<UseCouponResponse> {
   const now = deps.clock.now(caller);
-  const useTimeMs = parseTimeMs(body.use_time);
-  if (useTimeMs === undefined) throw paramError('/use_time', '时间格式不正确，应为RFC3339格式');
+  const useTimeMs = parseInputTimeMs(body.use_time);
+  if (useTimeMs === undefined) throw paramError('/use_time', RFC3339_ISSUE);
   if (Math.abs(useTimeMs - now) > DAY_MS)
     throw paramError('/use_time', '核销时间与当前时间相差不能超过24小时');
   let stockId = body.stock_id;
@@ -115,7 +115,9 @@ export async function useCoupon(
   if (openid === undefined || (body.openid !== undefined && body.openid !== openid)) {
     throw errors.USER_NOT_EXISTS('openid不正确', { field: '/openid', value: body.openid, location: 'body' });
   }
-  const key = { caller, op: 'use', requestNo: body.use_request_no, request: body, field: '/use_request_no' };
+  // The instant, not its notation: the same use_time in another offset is the same request.
+  const request = { ...body, use_time: formatBeijingTime(useTimeMs) };
+  const key = { caller, op: 'use', requestNo: body.use_request_no, request, field: '/use_request_no' };
   return changeCoupon(deps, key, now, stock.stockId, body.coupon_code, (coupon, state) => {
     if (state === 'USED') {
       throw errors.RESOURCE_ALREADY_EXISTS('券已被其他订单核销，请通过查询券API确认券的状态', {
@@ -250,7 +252,8 @@ export function renderCoupon(
     goods_name: d.goods_name,
     stock_type: stock.stockType,
     coupon_state: effectiveCouponState(coupon, nowMs),
-    coupon_use_rule: d.coupon_use_rule,
+    // Rows written before times were stored in wire form may hold a time as the caller sent it.
+    coupon_use_rule: wireCouponUseRule(d.coupon_use_rule),
     coupon_code: coupon.couponCode,
     stock_id: coupon.stockId,
     available_start_time: formatBeijingTime(coupon.availableStartMs),

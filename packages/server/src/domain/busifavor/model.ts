@@ -14,7 +14,8 @@ import type { Clock, IdGen, NotificationEvent } from '../ports.js';
 /**
  * The merchant-coupon (busifavor) domain model and the ports its rules call. The nested rule objects
  * (`coupon_use_rule`, `stock_send_rule`, …) are kept in their wire shape: they are stored and echoed
- * as the merchant sent them, and the contract types are their single definition.
+ * as the merchant sent them (times excepted: those are kept in the form WeChat answers with), and the
+ * contract types are their single definition.
  * @see ../../../../../shared/docs/busifavor.md
  */
 

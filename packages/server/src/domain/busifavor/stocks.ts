@@ -1,5 +1,5 @@
 import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
-import type { CouponUseRule } from '../../contract/busifavor/common.js';
+import { type CouponUseRule, RFC3339_ISSUE } from '../../contract/busifavor/common.js';
 import type { ModifyBudgetBody, ModifyBudgetResponse } from '../../contract/busifavor/stocks-budget.js';
 import type { CreateStockBody, CreateStockResponse } from '../../contract/busifavor/stocks-create.js';
 import type { StockResponse } from '../../contract/busifavor/stocks-get.js';
@@ -7,7 +7,7 @@ import type { ModifyStockBody } from '../../contract/busifavor/stocks-modify.js'
 import { errors } from '../../errors.js';
 import { canManageStock, paramError, requireAppidBound, runOnce, stockNotFound } from './common.js';
 import type { BusifavorDeps, BusifavorTx, Stock, StockDefinition } from './model.js';
-import { beijingDay, isPastExpiry, oneYearAfter, parseTimeMs } from './validity.js';
+import { beijingDay, isPastExpiry, oneYearAfter, parseInputTimeMs, wireCouponUseRule } from './validity.js';
 
 /**
  * Stock rules: create, query, modify basic info, modify budget.
@@ -55,7 +55,8 @@ export async function createStock(
     const definition: StockDefinition = {
       stock_name: body.stock_name,
       goods_name: body.goods_name,
-      coupon_use_rule: body.coupon_use_rule,
+      // Times are kept as the instants they name, in the form WeChat answers with.
+      coupon_use_rule: wireCouponUseRule(body.coupon_use_rule),
       stock_send_rule: body.stock_send_rule,
     };
     if (body.comment !== undefined) definition.comment = body.comment;
@@ -138,11 +139,10 @@ function checkMiniProgramRule(
 function checkAvailableTime(rule: CouponUseRule, now: number): { beginMs: number; endMs: number } {
   const t = rule.coupon_available_time;
   const base = '/coupon_use_rule/coupon_available_time';
-  const beginMs = parseTimeMs(t.available_begin_time);
-  if (beginMs === undefined)
-    throw paramError(`${base}/available_begin_time`, '时间格式不正确，应为RFC3339格式');
-  const endMs = parseTimeMs(t.available_end_time);
-  if (endMs === undefined) throw paramError(`${base}/available_end_time`, '时间格式不正确，应为RFC3339格式');
+  const beginMs = parseInputTimeMs(t.available_begin_time);
+  if (beginMs === undefined) throw paramError(`${base}/available_begin_time`, RFC3339_ISSUE);
+  const endMs = parseInputTimeMs(t.available_end_time);
+  if (endMs === undefined) throw paramError(`${base}/available_end_time`, RFC3339_ISSUE);
   if (endMs <= beginMs) throw paramError(`${base}/available_end_time`, '必须晚于 available_begin_time');
   if (endMs > oneYearAfter(beginMs)) throw paramError(`${base}/available_end_time`, '商家券有效期最长为1年');
   if (endMs <= now) throw paramError(`${base}/available_end_time`, '不能早于当前时间');
@@ -167,11 +167,11 @@ function checkAvailableTime(rule: CouponUseRule, now: number): { beginMs: number
     });
   }
   t.irregulary_avaliable_time?.forEach((p, i) => {
-    const b = parseTimeMs(p.begin_time);
-    const e = parseTimeMs(p.end_time);
+    const b = parseInputTimeMs(p.begin_time);
+    const e = parseInputTimeMs(p.end_time);
     const at = `${base}/irregulary_avaliable_time/${i}`;
-    if (b === undefined) throw paramError(`${at}/begin_time`, '时间格式不正确，应为RFC3339格式');
-    if (e === undefined) throw paramError(`${at}/end_time`, '时间格式不正确，应为RFC3339格式');
+    if (b === undefined) throw paramError(`${at}/begin_time`, RFC3339_ISSUE);
+    if (e === undefined) throw paramError(`${at}/end_time`, RFC3339_ISSUE);
     if (e <= b) throw paramError(`${at}/end_time`, '必须晚于 begin_time');
     if (b < beginMs || e > endMs) throw paramError(at, '必须在批次可用时间范围内');
   });
@@ -252,7 +252,8 @@ export function renderStock(stock: Stock, nowMs: number, todaySendNum: number): 
     belong_merchant: stock.belongMerchant,
     goods_name: d.goods_name,
     stock_type: stock.stockType,
-    coupon_use_rule: d.coupon_use_rule,
+    // Rows written before times were stored in wire form may hold a time as the caller sent it.
+    coupon_use_rule: wireCouponUseRule(d.coupon_use_rule),
     stock_send_rule: {
       ...d.stock_send_rule,
       max_coupons: stock.maxCoupons,

@@ -1,5 +1,9 @@
-import { parseRfc3339 } from '@wechatpay-sandbox/sdk/protocol';
-import type { CouponAvailableTime } from '../../contract/busifavor/common.js';
+import { formatBeijingTime, parseRfc3339 } from '@wechatpay-sandbox/sdk/protocol';
+import {
+  type CouponAvailableTime,
+  type CouponUseRule,
+  RFC3339_PATTERN,
+} from '../../contract/busifavor/common.js';
 
 /**
  * Coupon validity: when a coupon sent at a given instant becomes usable and expires, and whether an
@@ -30,9 +34,81 @@ export function beijingSecondOfDay(ms: number): number {
   return Math.floor((ms - startOfBeijingDay(ms)) / 1000);
 }
 
-/** Parses an RFC 3339 time to epoch ms, or undefined. Whole-second precision is kept as given. */
+/** The start of the second containing `ms`: WeChat's times have whole seconds. */
+function wholeSecond(ms: number): number {
+  return Math.floor(ms / 1000) * 1000;
+}
+
+/**
+ * Parses a stored RFC 3339 time to epoch ms truncated to the whole second, or undefined. Lenient
+ * (seconds may be missing), as rows written before input times needed seconds may hold such times.
+ */
 export function parseTimeMs(value: string): number | undefined {
-  return parseRfc3339(value)?.getTime();
+  const date = parseRfc3339(value);
+  return date === undefined ? undefined : wholeSecond(date.getTime());
+}
+
+const INPUT_TIME = new RegExp(RFC3339_PATTERN);
+
+/**
+ * Parses a time a caller sends (`yyyy-MM-DDTHH:mm:ss+TIMEZONE`, seconds required, any offset, an
+ * optional fraction) to epoch ms truncated to the whole second; undefined when it is not one or names no
+ * calendar instant (month 13, 30 February, 24:00:00, a leap second, an offset past ±23:59).
+ */
+export function parseInputTimeMs(value: string): number | undefined {
+  const m = INPUT_TIME.exec(value);
+  if (!m) return undefined;
+  const part = (group: number) => Number(m[group] ?? 0);
+  const year = part(1);
+  const month = part(2);
+  const day = part(3);
+  const offsetHours = part(9);
+  const offsetMinutes = part(10);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (part(4) > 23 || part(5) > 59 || part(6) > 59 || offsetHours > 23 || offsetMinutes > 59)
+    return undefined;
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(part(4), part(5), part(6), 0);
+  const offsetMs = (m[8] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
+  return date.getTime() - offsetMs;
+}
+
+function daysInMonth(year: number, month: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month, 0);
+  return date.getUTCDate();
+}
+
+/**
+ * A time as WeChat answers it, `yyyy-MM-DDTHH:mm:ss+08:00` (Beijing time, whole seconds), for a time a
+ * caller sent in another offset or with a fraction; a value that is no time is returned unchanged.
+ */
+export function toWireTime(value: string): string {
+  const ms = parseTimeMs(value);
+  return ms === undefined ? value : formatBeijingTime(ms);
+}
+
+/** `coupon_available_time` with every time in its wire form ({@link toWireTime}). */
+export function wireAvailableTime(time: CouponAvailableTime): CouponAvailableTime {
+  const out: CouponAvailableTime = {
+    ...time,
+    available_begin_time: toWireTime(time.available_begin_time),
+    available_end_time: toWireTime(time.available_end_time),
+  };
+  if (time.irregulary_avaliable_time !== undefined) {
+    out.irregulary_avaliable_time = time.irregulary_avaliable_time.map((p) => ({
+      ...p,
+      begin_time: toWireTime(p.begin_time),
+      end_time: toWireTime(p.end_time),
+    }));
+  }
+  return out;
+}
+
+/** `coupon_use_rule` with the times of its `coupon_available_time` in their wire form. */
+export function wireCouponUseRule(rule: CouponUseRule): CouponUseRule {
+  return { ...rule, coupon_available_time: wireAvailableTime(rule.coupon_available_time) };
 }
 
 /** The usable period of one coupon. */
