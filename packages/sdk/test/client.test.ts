@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { PlatformKeyStore } from '../src/client/platform-keys.js';
 import {
   ApiError,
   ConnectionError,
@@ -265,6 +266,26 @@ describe('platform certificates (auto)', () => {
     advance(61_000);
     await client.busifavor.getStock('1');
     expect(fake.seen.filter((s) => s.target === '/v3/certificates')).toHaveLength(2);
+  });
+
+  it('orders certificates that take effect in the same second by expire time, then serial, whatever the download order', () => {
+    const sameSecond = NOW_MS - 60_000;
+    for (const order of [
+      [platformA, platformB],
+      [platformB, platformA],
+    ]) {
+      const keys = new PlatformKeyStore({ verification: { certificates: [] }, now: () => NOW_MS });
+      for (const cert of order) {
+        // A is retiring (its overlap ends in 24 h), B was just made by the rotation.
+        const expires = cert === platformA ? NOW_MS + 86_400_000 : NOW_MS + 5 * 365 * 86_400_000;
+        keys.addCertificatePem(cert.certificatePem, sameSecond, expires);
+      }
+      expect(keys.certificates().map((c) => c.serialNo)).toEqual([platformB.serialNo, platformA.serialNo]);
+      expect(keys.active()?.serial).toBe(platformB.serialNo);
+      const tied = new PlatformKeyStore({ verification: { certificates: [] }, now: () => NOW_MS });
+      for (const cert of order) tied.addCertificatePem(cert.certificatePem, sameSecond, NOW_MS + 86_400_000);
+      expect(tied.certificates().map((c) => c.serialNo)).toEqual([platformB.serialNo, platformA.serialNo]);
+    }
   });
 
   it('accepts both the public key and certificates during the migration', async () => {

@@ -4,8 +4,9 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DIALECTS, startSandbox, type TestSandbox } from '@wechatpay-sandbox/test-kit';
+import { DIALECTS, startSandbox, type TestDialect, type TestSandbox } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOO_LARGE_DRAIN_BYTES } from '../src/http/body-too-large.js';
 import { startServer } from '../src/server.js';
 
 const CALLBACKS = '/v3/marketing/busifavor/callbacks';
@@ -226,6 +227,29 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('oversized upload drain bound', () => {
+  it(`stops reading an upload that goes on past ${TOO_LARGE_DRAIN_BYTES >> 20} MiB after the 413`, async () => {
+    // The database plays no part here, so SQLite only; a long request timeout so that only the byte bound can cut.
+    const sandbox = await startSandbox({
+      dialect: DIALECTS[0] as TestDialect,
+      config: { requestTimeoutMs: 20_000 },
+    });
+    try {
+      // 1 GiB announced, 80 MiB sent, then the client stalls: only the byte bound closes it before the timeout.
+      const size = TOO_LARGE_DRAIN_BYTES + (16 << 20);
+      const head = `POST ${CALLBACKS} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${1 << 30}\r\n\r\n`;
+      const outcome = await rawSession(
+        sandbox.url,
+        Buffer.concat([Buffer.from(head), Buffer.alloc(size, 0x20)]),
+      );
+      expect(parseResponse(outcome.data).status).toBe('HTTP/1.1 413 Payload Too Large');
+      expect(outcome.closedAfterMs).toBeLessThan(15_000);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
 
 describe('database file mode', () => {
   it('creates a SQLite database given by --db in another directory, and its -wal and -shm, as 0600', async () => {

@@ -181,10 +181,19 @@ export class PlatformKeyStore {
     return this.inFlight;
   }
 
-  /** Known certificates, newest effective first. */
+  /**
+   * Known certificates, newest effective first. `effective_time` has one-second resolution, so on a tie
+   * the one that expires later is newer (a retiring certificate expires at the end of its overlap), and
+   * the serial settles the rest: the order never depends on download order.
+   */
   certificates(): PlatformCertificateEntry[] {
     this.dropExpired();
-    return [...this.certs.values()].sort((a, b) => b.effectiveAtMs - a.effectiveAtMs);
+    return [...this.certs.values()].sort(
+      (a, b) =>
+        b.effectiveAtMs - a.effectiveAtMs ||
+        b.expiresAtMs - a.expiresAtMs ||
+        (a.serialNo < b.serialNo ? 1 : a.serialNo > b.serialNo ? -1 : 0),
+    );
   }
 
   /**

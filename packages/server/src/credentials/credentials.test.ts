@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { normalizeSerial } from '@wechatpay-sandbox/sdk/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialsError } from './errors.js';
-import { initCredentials, randomCertificateSerial } from './generate.js';
+import { initCredentials, randomCertificateSerial, rotatePlatformCertificate } from './generate.js';
 import { loadCredentials } from './load.js';
 import type { CredentialsFile } from './types.js';
 
@@ -267,5 +267,48 @@ describe('loadCredentials', () => {
     );
     writeFileSync(join(copy, 'credentials.json'), '{');
     expect(() => loadCredentials(copy)).toThrow(/credentials\.json is not valid JSON/);
+  });
+});
+
+describe('rotatePlatformCertificate', () => {
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'wps-rotate-'));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('starts each new certificate strictly after the previous one, even when rotated in the same second', async () => {
+    const dir = join(root, 'same-second');
+    const now = new Date('2026-01-01T00:00:00.250Z');
+    await initCredentials(dir, { now });
+    const starts = () =>
+      loadCredentials(dir).platform.certificates.map((c) => ({
+        serial: c.serialNo,
+        ms: c.notBefore.getTime(),
+      }));
+    const initial = starts();
+    // Two rotations within the same second as init: one-second NotBefore alone would tie all three.
+    const first = await rotatePlatformCertificate(dir, { now: new Date(now.getTime() + 300) });
+    const second = await rotatePlatformCertificate(dir, { now: new Date(now.getTime() + 600) });
+    const after = starts();
+    expect(after.map((c) => c.serial)).toEqual([initial[0]?.serial, first.serialNo, second.serialNo]);
+    expect(after.map((c) => c.ms)).toEqual([
+      Date.parse('2025-12-31T23:59:00Z'),
+      Date.parse('2025-12-31T23:59:01Z'),
+      Date.parse('2025-12-31T23:59:02Z'),
+    ]);
+    // openssl reads the same order from the files.
+    const file = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as CredentialsFile;
+    const opensslStart = (rel: string) =>
+      Date.parse(openssl('x509', '-in', join(dir, rel), '-noout', '-startdate').replace(/^notBefore=/, ''));
+    expect(opensslStart(file.platform.certificate.certificateFile)).toBe(after[2]?.ms);
+  });
+
+  it('keeps the usual one-minute backdating when the previous certificate is older', async () => {
+    const dir = join(root, 'later');
+    await initCredentials(dir, { now: new Date('2026-01-01T00:00:00Z') });
+    await rotatePlatformCertificate(dir, { now: new Date('2026-01-02T00:00:00.900Z') });
+    const [, current] = loadCredentials(dir).platform.certificates;
+    expect(current?.notBefore.toISOString()).toBe('2026-01-01T23:59:00.000Z');
   });
 });

@@ -1,6 +1,15 @@
 import 'reflect-metadata';
 import { KeyObject, randomBytes, randomInt, webcrypto } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { CredentialsError } from './errors.js';
@@ -273,7 +282,16 @@ export async function rotatePlatformCertificate(
   const taken = new Set([file.merchant.serialNo, file.platform.certificate.serialNo]);
   for (const r of file.platform.retiringCertificates ?? []) taken.add(r.serialNo);
   while (taken.has(serialNo)) serialNo = randomCertificateSerial();
-  const notBefore = new Date(now.getTime() - 60_000);
+  const stillServed = (file.platform.retiringCertificates ?? []).filter(
+    (r) => Date.parse(r.expireTime) > now.getTime(),
+  );
+  // NotBefore has one-second resolution (and so has effective_time in /v3/certificates), and "newest"
+  // is the certificate that starts last: a rotation in the same second as the previous certificate's
+  // creation must still start strictly after it, or clients cannot tell which one is new.
+  const latestStart = Math.max(
+    ...[file.platform.certificate, ...stillServed].map((c) => certificateNotBefore(root, c.certificateFile)),
+  );
+  const notBefore = new Date(Math.max(now.getTime() - 60_000, latestStart + 1000));
   notBefore.setUTCMilliseconds(0);
   const signingUsage = new x509.KeyUsagesExtension(
     x509.KeyUsageFlags.digitalSignature |
@@ -293,9 +311,6 @@ export async function rotatePlatformCertificate(
   writeNew(root, keyFile, privateKeyPem(pair), 0o600);
   writeNew(root, certFile, cert, 0o644);
   const expireTime = new Date(now.getTime() + overlapHours * 3600_000).toISOString();
-  const stillServed = (file.platform.retiringCertificates ?? []).filter(
-    (r) => Date.parse(r.expireTime) > now.getTime(),
-  );
   const next: CredentialsFile = {
     ...file,
     platform: {
@@ -309,6 +324,16 @@ export async function rotatePlatformCertificate(
   writeFileSync(temp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   renameSync(temp, credentialsPath);
   return { serialNo, retired: { serialNo: file.platform.certificate.serialNo, expireTime } };
+}
+
+/** The NotBefore (ms) of a certificate file of DIR. */
+function certificateNotBefore(root: string, relative: string): number {
+  const path = join(root, relative);
+  try {
+    return new x509.X509Certificate(readFileSync(path, 'utf8')).notBefore.getTime();
+  } catch (err) {
+    throw new CredentialsError(`${path}: cannot read the certificate: ${(err as Error).message}`);
+  }
 }
 
 /** Creates a file that must not exist yet (flag `wx`), with its parent directories (private). */
