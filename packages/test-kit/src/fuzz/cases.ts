@@ -1,0 +1,470 @@
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import type { WireClient, WireRequest } from './client.js';
+import { hostileBodyBytes, type Json, mutatedJson, writeJson } from './json.js';
+import {
+  type FuzzRoute,
+  fillPattern,
+  parameterNames,
+  percentEncode,
+  type Spelling,
+  segmentArbitrary,
+  spell,
+  spellingArbitrary,
+} from './paths.js';
+import { knownParameterValues, type SampleChoice, sampleRequest } from './samples.js';
+import { type FuzzWorld, worldDictionary } from './world.js';
+
+/**
+ * One fuzzed request before it is signed: what the route was, how the path is spelled, the exact
+ * headers and body bytes. The Authorization header is added at send time (fresh timestamp and nonce),
+ * so a request can be sent again to reproduce it.
+ */
+export interface FuzzRequest {
+  route: FuzzRoute;
+  method: string;
+  target: string;
+  /** `plain` when the target spells the route as registered (parameter segments may be encoded). */
+  spelling: Spelling;
+  headers: Record<string, string | string[]>;
+  body?: Buffer;
+  /** The BODY line the signature covers: the body as UTF-8 text, or an upload's meta part. */
+  signedBody: string;
+  chunked: boolean;
+  /** Where the Authorization header goes: alone, or next to a second, bogus one. */
+  authorization: 'single' | 'bogus-first' | 'bogus-after';
+  /** How the body was made (for the report). */
+  bodyKind: 'none' | 'sample' | 'mutated' | 'bytes' | 'other-json' | 'multipart';
+}
+
+/** Methods sent with no body unless a case adds one on purpose. */
+const BODYLESS = new Set(['GET', 'HEAD', 'DELETE']);
+
+const FUZZ_USER_AGENT = 'wechatpay-sandbox-fuzz/1.0';
+
+/** Header values Node's client sends: printable ASCII, tab, and Latin-1 bytes. */
+function headerValue(maxLength: number): fc.Arbitrary<string> {
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.string({ maxLength }).filter((s) => /^[\x20-\x7e]*$/.test(s)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .array(fc.integer({ min: 0x20, max: 0xff }), { maxLength })
+        .map((codes) => String.fromCharCode(...codes.filter((c) => c !== 0x7f))),
+    },
+    { weight: 1, arbitrary: fc.constantFrom('', ' ', '\t', 'a'.repeat(4000)) },
+  );
+}
+
+/** Header names a case may add: framing headers are left to the `chunked` switch and Node. */
+const FRAMING = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'expect',
+  'upgrade',
+  'te',
+  'trailer',
+  'keep-alive',
+  'authorization',
+]);
+
+const extraHeaders = fc.dictionary(
+  fc.oneof(
+    fc.constantFrom(
+      'X-Forwarded-For',
+      'X-Real-IP',
+      'Forwarded',
+      'X-HTTP-Method-Override',
+      'Origin',
+      'Cookie',
+      'Accept-Encoding',
+      'Accept-Language',
+      'Accept-Charset',
+      'Content-Encoding',
+      'Content-Language',
+      'Request-ID',
+      'Wechatpay-Timestamp',
+      'Wechatpay-Nonce',
+      'Wechatpay-Signature',
+      'Range',
+      'If-None-Match',
+      'Referer',
+    ),
+    fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,30}$/).filter((n) => !FRAMING.has(n.toLowerCase())),
+  ),
+  headerValue(120),
+  { maxKeys: 3 },
+);
+
+/** Values of the sandbox's fault header that answer 4xx, wait briefly, or are invalid (never a 5xx). */
+const FAULT_HEADER_VALUES = [
+  'SYSTEM_ERROR; status=400',
+  'RULE_LIMIT',
+  'FREQUENCY_LIMITED',
+  'PARAM_ERROR',
+  'delay=5',
+  'delay=5; NO_AUTH',
+  'delay=-1',
+  'delay=99999999999',
+  'SYSTEMERROR',
+  'USER_GET_FAILED',
+  'system_error',
+  ';;',
+  '',
+  'SYSTEM_ERROR; status=999',
+];
+
+/** The headers of a case: each standard one kept, changed or dropped; a few extra. */
+function headersArbitrary(hasBody: boolean, multipart: boolean) {
+  const contentType = multipart
+    ? fc.constant(undefined)
+    : fc.oneof(
+        { weight: 12, arbitrary: fc.constant(hasBody ? 'application/json' : undefined) },
+        {
+          weight: 3,
+          arbitrary: fc.constantFrom(
+            'application/json; charset=utf-8',
+            'APPLICATION/JSON',
+            'application/json;charset=gbk',
+            'application/json ; charset=UTF-8',
+            'application/jsonp',
+            'application/json-patch+json',
+            'text/plain',
+            'text/json',
+            'application/x-www-form-urlencoded',
+            'multipart/form-data; boundary=x',
+            'multipart/form-data',
+            '*/*',
+            '',
+          ),
+        },
+        { weight: 1, arbitrary: headerValue(60) },
+        { weight: 1, arbitrary: fc.constant<string | undefined>(undefined) },
+      );
+  const keepOr = (standard: string, variants: string[]) =>
+    fc.oneof(
+      { weight: 14, arbitrary: fc.constant<string | undefined>(standard) },
+      { weight: 2, arbitrary: fc.constantFrom<string | undefined>(...variants) },
+      { weight: 1, arbitrary: headerValue(80) },
+      { weight: 1, arbitrary: fc.constant<string | undefined>(undefined) },
+    );
+  return fc.record({
+    contentType,
+    accept: keepOr('application/json', ['*/*', 'text/html', 'application/xml', 'application/json;q=0', '']),
+    userAgent: keepOr(FUZZ_USER_AGENT, [
+      '',
+      'Mozilla/5.0',
+      'WechatPay-Go/0.2.20 (linux/amd64) go1.22',
+      'x'.repeat(2000),
+    ]),
+    serial: fc.oneof(
+      { weight: 10, arbitrary: fc.constant<string | undefined>(undefined) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom('PUB_KEY_ID_0000000000000000000000000000', '0', '00000000', ''),
+      },
+      { weight: 1, arbitrary: fc.stringMatching(/^[0-9A-Fa-f]{1,64}$/) },
+      { weight: 1, arbitrary: headerValue(80) },
+    ),
+    fault: fc.oneof(
+      { weight: 40, arbitrary: fc.constant<string | undefined>(undefined) },
+      { weight: 1, arbitrary: fc.constantFrom(...FAULT_HEADER_VALUES) },
+    ),
+    extra: fc.oneof({ weight: 5, arbitrary: fc.constant({}) }, { weight: 2, arbitrary: extraHeaders }),
+    duplicate: fc.oneof(
+      { weight: 30, arbitrary: fc.constant<string | undefined>(undefined) },
+      { weight: 1, arbitrary: fc.constantFrom('Content-Type', 'Accept', 'User-Agent', 'Wechatpay-Serial') },
+    ),
+    authorization: fc.oneof(
+      { weight: 40, arbitrary: fc.constant<FuzzRequest['authorization']>('single') },
+      { weight: 1, arbitrary: fc.constantFrom<FuzzRequest['authorization']>('bogus-first', 'bogus-after') },
+    ),
+    chunked: fc.oneof(
+      { weight: 30, arbitrary: fc.constant(false) },
+      { weight: 1, arbitrary: fc.constant(true) },
+    ),
+  });
+}
+
+/** A query string from pairs, each key and value percent-encoded. */
+function writeQuery(pairs: ReadonlyArray<readonly [string, string]>): string {
+  return pairs.map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`).join('&');
+}
+
+/** The sample's query, kept, or with a value, key or the raw text made awkward. */
+function queryArbitrary(sample: Record<string, string>, dictionary: readonly string[]): fc.Arbitrary<string> {
+  const pairs = Object.entries(sample);
+  const value = fc.oneof(
+    fc.constantFrom(...dictionary),
+    fc.string({ unit: 'binary', maxLength: 30 }),
+    fc.constantFrom('', '-1', '0', '51', '1e3', '1.5', '99999999999999999999', 'true', 'AVAILABLE', 'global'),
+  );
+  const keys = [
+    ...pairs.map(([k]) => k),
+    'limit',
+    'offset',
+    'appid',
+    'mchid',
+    'stock_id',
+    'scope',
+    'state',
+    'x',
+  ];
+  return fc.oneof(
+    { weight: 10, arbitrary: fc.constant(writeQuery(pairs)) },
+    {
+      weight: 3,
+      arbitrary: fc.tuple(fc.nat(), value).map(([pick, v]) => {
+        if (pairs.length === 0) return writeQuery([['x', v]]);
+        const i = pick % pairs.length;
+        return writeQuery(pairs.map(([k, old], j) => [k, j === i ? v : old] as const));
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.tuple(fc.constantFrom(...keys), value, fc.boolean()).map(([k, v, before]) => {
+        const extra = [k, v] as const;
+        return writeQuery(before ? [extra, ...pairs] : [...pairs, extra]);
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .nat()
+        .map((pick) => writeQuery(pairs.filter((_, i) => i !== pick % Math.max(1, pairs.length)))),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .constantFrom(
+          '&&',
+          '=',
+          '?',
+          '%',
+          '%ZZ',
+          'limit=%00',
+          'appid',
+          'appid=',
+          'limit=1&limit=2',
+          'limit[]=1',
+          'limit[a]=1',
+          'a.b=1',
+          '__proto__[x]=1',
+          'constructor=1',
+          'offset=-1&limit=1e309',
+          'limit=%EF%BC%91',
+          'stock_id=%ED%A0%80',
+          'appid=%F0%9F%98%80',
+          '\u00ff\u00fe=\u00e9',
+          'x=\u0080',
+          'a=b#c',
+          `x=${'a'.repeat(8000)}`,
+          Array.from({ length: 300 }, (_, i) => `k${i}=${i}`).join('&'),
+        )
+        .map((raw) => (pairs.length > 0 && raw.length < 100 ? `${writeQuery(pairs)}&${raw}` : raw)),
+    },
+  );
+}
+
+/** The multipart body of an upload, its meta part being the signed text. */
+function multipartBody(
+  meta: string | Buffer,
+  file: Buffer,
+  order: readonly string[],
+): { body: Buffer; contentType: string } {
+  const boundary = `----fuzz${randomBytes(8).toString('hex')}`;
+  const chunks: Buffer[] = [];
+  for (const part of order) {
+    if (part === 'meta') {
+      chunks.push(
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="meta";\r\nContent-Type: application/json\r\n\r\n`,
+        ),
+        Buffer.isBuffer(meta) ? meta : Buffer.from(meta),
+        Buffer.from('\r\n'),
+      );
+    } else {
+      chunks.push(
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="logo.png"\r\nContent-Type: image/png\r\n\r\n`,
+        ),
+        file,
+        Buffer.from('\r\n'),
+      );
+    }
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+interface BodyPlan {
+  kind: FuzzRequest['bodyKind'];
+  body?: Buffer;
+  signedBody: string;
+  contentType?: string;
+}
+
+/** The body of a case: none, the sample, a mutation of it, hostile bytes, other JSON, or an upload. */
+function bodyArbitrary(
+  method: string,
+  sample: ReturnType<typeof sampleRequest>,
+  dictionary: readonly string[],
+): fc.Arbitrary<BodyPlan> {
+  const text = (kind: BodyPlan['kind'], value: Json): BodyPlan => {
+    const t = writeJson(value);
+    return { kind, body: Buffer.from(t), signedBody: t };
+  };
+  const bytes = (b: Buffer): BodyPlan => ({ kind: 'bytes', body: b, signedBody: b.toString('utf8') });
+  const base: Json = sample.body ?? (sample.multipart ? sample.multipart.meta : {});
+  const none = fc.constant<BodyPlan>({ kind: 'none', signedBody: '' });
+  const otherJson = fc.jsonValue({ maxDepth: 4 }).map((v) => text('other-json', v as Json));
+  if (BODYLESS.has(method)) {
+    return fc.oneof(
+      { weight: 30, arbitrary: none },
+      { weight: 1, arbitrary: mutatedJson(base, dictionary).map((v) => text('mutated', v)) },
+      { weight: 1, arbitrary: hostileBodyBytes(base).map(bytes) },
+    );
+  }
+  const json = fc.oneof(
+    { weight: 4, arbitrary: fc.constant(text('sample', base)) },
+    { weight: 12, arbitrary: mutatedJson(base, dictionary).map((v) => text('mutated', v)) },
+    { weight: 3, arbitrary: hostileBodyBytes(base).map(bytes) },
+    { weight: 2, arbitrary: otherJson },
+    { weight: 1, arbitrary: none },
+  );
+  const upload = sample.multipart;
+  if (!upload) return json;
+  const metaText = fc.oneof(
+    { weight: 2, arbitrary: fc.constant(writeJson(upload.meta)) },
+    { weight: 5, arbitrary: mutatedJson(upload.meta, dictionary).map(writeJson) },
+  );
+  const file = fc.oneof(
+    { weight: 4, arbitrary: fc.constant(upload.file) },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)) },
+    { weight: 1, arbitrary: fc.constantFrom(Buffer.alloc(0), Buffer.alloc(2 * 1024 * 1024 + 1, 1)) },
+  );
+  const order: fc.Arbitrary<readonly string[]> = fc.oneof(
+    { weight: 6, arbitrary: fc.constant(['meta', 'file']) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(['file', 'meta'], ['meta'], ['file'], ['meta', 'meta', 'file'], []),
+    },
+  );
+  const multipart = fc.tuple(metaText, file, order).map<BodyPlan>(([meta, f, o]) => {
+    const { body, contentType } = multipartBody(meta, f, o);
+    // The server signs over the meta part's text when it finds one, else over the whole body.
+    return {
+      kind: 'multipart',
+      body,
+      signedBody: o.includes('meta') ? meta : body.toString('utf8'),
+      contentType,
+    };
+  });
+  return fc.oneof({ weight: 4, arbitrary: multipart }, { weight: 1, arbitrary: json });
+}
+
+/** A method other than the route's (the router answers 404 for a method it has no route for). */
+const OTHER_METHODS = ['PUT', 'OPTIONS', 'PATCH', 'POST', 'DELETE', 'TRACE', 'PROPFIND', 'GET'];
+
+/**
+ * Fuzzed, validly signed requests over `routes`: the route's sample body mutated (types, sizes,
+ * nesting, unicode, NUL, duplicate keys), its query and path parameters made awkward, the path spelled
+ * another way, and the headers changed — each part independently, most of them close to valid so that
+ * the handlers' business rules run.
+ */
+export function fuzzRequestArbitrary(
+  routes: readonly FuzzRoute[],
+  world: FuzzWorld,
+  baseUrl: string,
+): fc.Arbitrary<FuzzRequest> {
+  const dictionary = worldDictionary(world);
+  return fc
+    .tuple(
+      fc.constantFrom(...routes),
+      fc.record<SampleChoice>({ token: fc.stringMatching(/^[0-9A-Za-z]{24}$/), pick: fc.nat() }),
+    )
+    .chain(([route, choice]) => {
+      const sample = sampleRequest(route, world, choice);
+      const names = parameterNames(route.url);
+      const segments = fc.record(
+        Object.fromEntries(
+          names.map((name) => {
+            const known = [sample.params[name] ?? '', ...knownParameterValues(world, route, name)];
+            return [
+              name,
+              fc.oneof(
+                { weight: 4, arbitrary: fc.constant(percentEncode(known[0] as string)) },
+                { weight: 1, arbitrary: segmentArbitrary(known) },
+              ),
+            ];
+          }),
+        ) as Record<string, fc.Arbitrary<string>>,
+      );
+      const method = fc.oneof(
+        { weight: 40, arbitrary: fc.constant(route.method) },
+        { weight: 1, arbitrary: fc.constantFrom(...OTHER_METHODS) },
+      );
+      return fc
+        .record({
+          method,
+          segments,
+          spelling: spellingArbitrary(),
+          spellPick: fc.nat(),
+          query: queryArbitrary(sample.query, dictionary),
+          bodyPlan: bodyArbitrary(route.method, sample, dictionary),
+          headers: headersArbitrary(!BODYLESS.has(route.method), sample.multipart !== undefined),
+        })
+        .map(
+          ({ method: m, segments: seg, spelling, spellPick, query, bodyPlan, headers: h }): FuzzRequest => {
+            const path = fillPattern(route.url, seg);
+            const spelled = spell(path, route.url, spelling, spellPick, baseUrl);
+            const target = query ? `${spelled.path}?${query}` : spelled.path;
+            const headers: Record<string, string | string[]> = { ...h.extra };
+            const set = (name: string, value: string | undefined) => {
+              if (value !== undefined) headers[name] = value;
+            };
+            set('Accept', h.accept);
+            set('User-Agent', h.userAgent);
+            set('Content-Type', bodyPlan.contentType ?? h.contentType);
+            set('Wechatpay-Serial', h.serial);
+            set('Wechatpay-Sandbox-Fault', h.fault);
+            if (h.duplicate && headers[h.duplicate] !== undefined) {
+              headers[h.duplicate] = [headers[h.duplicate] as string, 'application/xml'];
+            }
+            return {
+              route,
+              method: m,
+              target,
+              spelling: spelled.spelling,
+              headers,
+              ...(bodyPlan.body ? { body: bodyPlan.body } : {}),
+              signedBody: bodyPlan.signedBody,
+              chunked: h.chunked && bodyPlan.body !== undefined,
+              authorization: h.authorization,
+              bodyKind: bodyPlan.kind,
+            };
+          },
+        );
+    });
+}
+
+/** The request on the wire: signed now by the client's merchant, over exactly the target and body sent. */
+export function signRequest(client: WireClient, request: FuzzRequest): WireRequest {
+  const authorization = client.authorization(request.method, request.target, request.signedBody);
+  const bogus = 'WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="x",signature="x",timestamp="1",serial_no="x"';
+  const value =
+    request.authorization === 'single'
+      ? authorization
+      : request.authorization === 'bogus-first'
+        ? [bogus, authorization]
+        : [authorization, bogus];
+  return {
+    method: request.method,
+    target: request.target,
+    headers: { ...request.headers, Authorization: value },
+    ...(request.body ? { body: request.body } : {}),
+    chunked: request.chunked,
+  };
+}
