@@ -25,27 +25,48 @@ export function forbiddenCharacterIn(text: string): string | undefined {
 
 /**
  * Walks a parsed JSON value (or a query/params object) and returns the first string, or member name,
- * holding a forbidden character. `pointer` is the JSON Pointer of `value` itself.
+ * holding a forbidden character, in document order (a member name before its value). `pointer` is the
+ * JSON Pointer of `value` itself. The walk keeps its own stack: a body within the size limit can nest
+ * far deeper than the call stack (3 MiB of `[` is over a million levels), and a recursive walk answered
+ * that with a RangeError, i.e. a 500.
  */
 export function findForbiddenCharacter(value: unknown, pointer = ''): ForbiddenCharacter | undefined {
-  if (typeof value === 'string') {
-    const codePoint = forbiddenCharacterIn(value);
-    return codePoint ? { field: pointer || '/', codePoint } : undefined;
+  /** A value still to check, or a member name (`key`), with the path that leads to it. */
+  interface Pending {
+    value: unknown;
+    key?: string;
+    parent: Pending | undefined;
+    segment: string;
   }
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findForbiddenCharacter(value[i], `${pointer}/${i}`);
-      if (found) return found;
+  const pointerOf = (pending: Pending): string => {
+    const segments: string[] = [];
+    for (let p: Pending | undefined = pending; p; p = p.parent) segments.push(p.segment);
+    return pointer + segments.reverse().join('');
+  };
+  const stack: Pending[] = [{ value, parent: undefined, segment: '' }];
+  for (let pending = stack.pop(); pending; pending = stack.pop()) {
+    if (pending.key !== undefined) {
+      const keyChar = forbiddenCharacterIn(pending.key);
+      if (keyChar) return { field: pointerOf(pending), codePoint: keyChar };
+      continue;
     }
-    return undefined;
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, member] of Object.entries(value)) {
-      const escaped = key.replace(/~/g, '~0').replace(/\//g, '~1');
-      const keyChar = forbiddenCharacterIn(key);
-      if (keyChar) return { field: `${pointer}/${escaped}`, codePoint: keyChar };
-      const found = findForbiddenCharacter(member, `${pointer}/${escaped}`);
-      if (found) return found;
+    const current = pending.value;
+    if (typeof current === 'string') {
+      const codePoint = forbiddenCharacterIn(current);
+      if (codePoint) return { field: pointerOf(pending) || '/', codePoint };
+    } else if (Array.isArray(current)) {
+      for (let i = current.length - 1; i >= 0; i--) {
+        stack.push({ value: current[i], parent: pending, segment: `/${i}` });
+      }
+    } else if (current !== null && typeof current === 'object') {
+      const members = Object.entries(current);
+      for (let i = members.length - 1; i >= 0; i--) {
+        const [key, member] = members[i] as [string, unknown];
+        const segment = `/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+        // Popped in reverse: the name is checked before its value, and both before the next member.
+        stack.push({ value: member, parent: pending, segment });
+        stack.push({ value: undefined, key, parent: pending, segment });
+      }
     }
   }
   return undefined;
