@@ -37,7 +37,7 @@ const USAGE = `npm run fuzz -- [--cases N] [--seed S] [--dialect sqlite|postgres
   --seed S          seed of the generators (default: random, printed; the same seed makes the same requests)
   --dialect D       sqlite, postgres or both (default both; PostgreSQL is skipped when unreachable)
   --max-seconds T   stop a dialect after T seconds even if N is not reached: the run then fails (default 900)
-  --batch B         requests between two readings of the state (default 40)
+  --batch B         requests between two readings of the state (default 60)
   --concurrency C   requests in flight (default 8)`;
 
 interface Options {
@@ -57,7 +57,7 @@ function parseOptions(argv: string[]): Options {
       seed: { type: 'string' },
       dialect: { type: 'string', default: 'both' },
       'max-seconds': { type: 'string', default: '900' },
-      batch: { type: 'string', default: '40' },
+      batch: { type: 'string', default: '60' },
       concurrency: { type: 'string', default: '8' },
       help: { type: 'boolean', default: false },
     },
@@ -219,6 +219,10 @@ interface DialectReport {
   stateComparisonsFull: number;
   /** Refused requests sent a second time for the state oracle. */
   replayed: number;
+  /** Where the time went: fuzzed requests (both sends), state readings, repairs. */
+  sendMs: number;
+  readMs: number;
+  repairMs: number;
   repairs: number;
   repros: Repro[];
   blockedEgress: string[];
@@ -250,6 +254,9 @@ async function runDialect(name: 'sqlite' | 'postgres', options: Options): Promis
     stateComparisonsNarrow: 0,
     stateComparisonsFull: 0,
     replayed: 0,
+    sendMs: 0,
+    readMs: 0,
+    repairMs: 0,
     repairs: 0,
     repros: [],
     blockedEgress: [],
@@ -286,14 +293,18 @@ async function runDialect(name: 'sqlite' | 'postgres', options: Options): Promis
     report.routesWithoutSample = routes.filter((r) => !hasSample(r)).map(routeKey);
     for (const r of routes) report.byRoute.set(routeKey(r), { cases: 0, byClass: {}, findings: 0 });
     const world = await seedWorld(client);
-    const initial = await readState(client, world);
-    let before = initial;
+    // What the repairs restore: the seeded state as last read after a repair (times such as a notify
+    // URL's update_time move with every repair, so the seed's own reading would never match again).
+    let baseline = await readState(client, world);
+    let before = baseline;
     let arbitrary = fuzzRequestArbitrary(routes, world, child.target.url);
     /** Sends a batch, runs the per-answer oracles, and says what each answer may have changed. */
     const sendBatch = async (batch: readonly FuzzRequest[], countAsCases: boolean) => {
+      const sendStarted = performance.now();
       const outcomes = await pool(batch, options.concurrency, (request) =>
         client.send(signRequest(client, request)),
       );
+      report.sendMs += performance.now() - sendStarted;
       const footprints: Footprint[] = [];
       const refused: boolean[] = [];
       batch.forEach((request, i) => {
@@ -383,7 +394,9 @@ async function runDialect(name: 'sqlite' | 'postgres', options: Options): Promis
       const refusedAgain = batch.filter((_, i) => first.refused[i]);
       let checked: StateReading;
       try {
+        const readStarted = performance.now();
         const afterBatch = await readState(client, world);
+        report.readMs += performance.now() - readStarted;
         checked = await compareState(batch, first, before, afterBatch);
         const second = await sendBatch(refusedAgain, false);
         if (child.exited) {
@@ -392,17 +405,23 @@ async function runDialect(name: 'sqlite' | 'postgres', options: Options): Promis
           break;
         }
         report.replayed += refusedAgain.length;
-        checked = await compareState(refusedAgain, second, checked, await readState(client, world));
+        const secondReadStarted = performance.now();
+        const afterSecond = await readState(client, world);
+        report.readMs += performance.now() - secondReadStarted;
+        checked = await compareState(refusedAgain, second, checked, afterSecond);
       } catch (err) {
         report.findings.crash++;
         report.repros.push(...crashRepros(batch, child, (err as Error).message));
         break;
       }
-      const repaired = await repairWorld(client, world, initial, checked);
+      const repairStarted = performance.now();
+      const repaired = await repairWorld(client, world, baseline, checked);
       if (repaired) {
         report.repairs++;
         arbitrary = fuzzRequestArbitrary(routes, world, child.target.url);
         before = await readState(client, world);
+        baseline = before;
+        report.repairMs += performance.now() - repairStarted;
       } else {
         before = checked;
       }
@@ -538,11 +557,11 @@ async function localizeStateChange(
 async function repairWorld(
   client: WireClient,
   world: FuzzWorld,
-  initial: StateReading,
+  baseline: StateReading,
   now: StateReading,
 ): Promise<boolean> {
   let repaired = false;
-  const differs = (part: StatePart) => initial.get(part) !== now.get(part);
+  const differs = (part: StatePart) => baseline.get(part) !== now.get(part);
   const call = async (method: string, target: string, body?: unknown) => {
     repaired = true;
     const res = await client.call(method, target, body);
@@ -741,7 +760,9 @@ function printReport(report: DialectReport, options: Options): void {
       `routes fuzzed without a valid-ish sample (add one to samples.ts): ${report.routesWithoutSample.join(', ')}`,
     );
   }
-  console.log(`state repairs between batches: ${report.repairs}`);
+  console.log(
+    `time: fuzzed requests ${(report.sendMs / 1000).toFixed(1)} s, state readings ${(report.readMs / 1000).toFixed(1)} s, repairs ${(report.repairMs / 1000).toFixed(1)} s (${report.repairs} between batches)`,
+  );
   console.log(
     `connections and DNS lookups the sandbox was refused (loopback only): ${report.blockedEgress.length}`,
   );

@@ -106,8 +106,10 @@ export class WireClient {
       };
       const headers: Record<string, string | string[]> = { ...request.headers };
       const body = request.body;
-      if (body && body.length > 0 && !request.chunked && !hasHeader(headers, 'content-length')) {
-        headers['Content-Length'] = String(body.length);
+      if (body && body.length > 0 && !hasHeader(headers, 'content-length')) {
+        // Named explicitly: Node frames a GET, HEAD or DELETE body neither way by default.
+        if (request.chunked) headers['Transfer-Encoding'] = 'chunked';
+        else headers['Content-Length'] = String(body.length);
       }
       let req: http.ClientRequest;
       try {

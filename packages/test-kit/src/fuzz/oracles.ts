@@ -92,14 +92,17 @@ export function isInjectedFault(response: WireResponse): boolean {
 const SPELLING_REFUSALS = new Set([400, 401, 404, 405, 408, 413, 414, 431]);
 
 /**
- * The per-answer oracles: no 5xx (an injected fault is the caller's request, not a server error), no
+ * The per-answer oracles: an answer that is valid HTTP for the request, no 5xx (an injected fault is the caller's request, not a server error), no
  * dropped connection, a 48-hex Request-ID, errors in WeChat's `{"code","message"}` JSON, 2xx signed by
  * the platform key and 401 never signed, nothing internal shown, and a signed route's odd spelling
  * never answered by its handler.
  */
 export function checkAnswer(request: FuzzRequest, outcome: WireOutcome, platformKey: KeyObject): Finding[] {
   if (outcome.kind === 'unsendable') return [];
-  if (outcome.kind === 'transport-error') return [{ kind: 'hang-up', detail: outcome.error }];
+  if (outcome.kind === 'transport-error') {
+    // Node's parser refusing the answer (HPE_…) means bytes came back, just not valid HTTP for this request.
+    return [{ kind: outcome.error.startsWith('HPE_') ? 'malformed' : 'hang-up', detail: outcome.error }];
+  }
   const res = outcome.response;
   const findings: Finding[] = [];
   const fail = (kind: FindingKind, detail: string) => findings.push({ kind, detail });
