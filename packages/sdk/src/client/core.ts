@@ -4,7 +4,7 @@ import {
   SignatureVerificationError,
   TimeoutError,
   WechatPayError,
-} from '../errors.js';
+} from '../protocol/errors.js';
 import type { PrivateKeyInput } from '../protocol/keys.js';
 import { encryptSensitiveField } from '../protocol/oaep.js';
 import { verifyResponseSignature } from '../protocol/response-signature.js';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DecryptionError, SignatureVerificationError } from '../errors.js';
+import { DecryptionError, SignatureVerificationError } from '../protocol/errors.js';
 import type { NotificationEvent } from './events.js';
 import {
   createNotificationParser,

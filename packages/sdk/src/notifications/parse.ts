@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { PlatformKeyStore, type VerificationOptions } from '../client/platform-keys.js';
-import { DecryptionError, SignatureVerificationError, WechatPayError } from '../errors.js';
+import { DecryptionError, SignatureVerificationError, WechatPayError } from '../protocol/errors.js';
 import { decryptNotificationResource, parseNotificationEnvelope } from '../protocol/notification.js';
 import { readHeader, verifyResponseSignature } from '../protocol/response-signature.js';
 import { isKnownEventType, type NotificationEvent, UNKNOWN_EVENT_TYPE } from './events.js';

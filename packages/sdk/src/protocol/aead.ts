@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { DecryptionError } from '../errors.js';
+import { DecryptionError } from './errors.js';
 
 /**
  * AEAD_AES_256_GCM as APIv3 uses it for callbacks and /v3/certificates: key = the APIv3 key's UTF-8

@@ -1,6 +1,7 @@
 /**
- * Error classes of the SDK. Each subclass is named for what the caller can do about it.
- * @see ../../../shared/docs/conventions.md (Errors)
+ * Error classes of the SDK. Each subclass is named for what the caller can do about it. They live in
+ * the protocol module because its pure functions throw them; the client and notifications import them
+ * from here.
  */
 
 /** Base class of every error the SDK throws. */
@@ -48,7 +49,7 @@ export interface ApiErrorInit {
 /**
  * WeChat Pay answered with a non-2xx status. Branch on `status` and `code`, never on `message` (the same
  * code carries many texts). Quote `requestId` to WeChat support.
- * @see ../../../shared/docs/protocol.md §5
+ * @see ../../../../docs/errors.md
  */
 export class ApiError extends WechatPayError {
   override name = 'ApiError';

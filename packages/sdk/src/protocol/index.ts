@@ -4,9 +4,9 @@
  * No I/O, no clock, no randomness: time, nonces and keys are arguments.
  */
 
-export * from '../errors.js';
 export * from './aead.js';
 export * from './authorization.js';
+export * from './errors.js';
 export * from './hmac-params.js';
 export * from './keys.js';
 export * from './notification.js';

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
-import { KeyFormatError } from '../errors.js';
+import { KeyFormatError } from './errors.js';
 
 /**
  * Key and certificate loading. Keys are parsed once into `KeyObject`s; callers cache them, which is what

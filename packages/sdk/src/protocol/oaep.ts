@@ -1,5 +1,5 @@
 import { constants, type KeyObject, privateDecrypt, publicEncrypt } from 'node:crypto';
-import { DecryptionError } from '../errors.js';
+import { DecryptionError } from './errors.js';
 
 /**
  * RSAES-OAEP with SHA-1 and MGF1-SHA1 for sensitive fields (names, phone numbers).
