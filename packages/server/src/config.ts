@@ -56,7 +56,7 @@ export interface AppConfig {
 /**
  * Documented endpoint limits, per merchant: product-coupon GET notify-configs 20/s; busifavor create
  * stock 1000/min, use 500 QPS, associate and disassociate 500 QPS. The burst is one period's quota.
- * @see ../../../shared/docs/busifavor.md §1.4, §7.3
+ * @see docs/busifavor.md §1.4
  */
 export const DEFAULT_ENDPOINT_RATE_LIMITS: Readonly<Record<string, RateLimitRule>> = Object.freeze({
   'GET /v3/marketing/partner/product-coupon/notify-configs': { perSecond: 20, burst: 20 },

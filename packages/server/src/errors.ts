@@ -2,7 +2,7 @@
  * The catalog of WeChat Pay wire errors: `{code, status, message}`. Domain and HTTP code throw these;
  * one Fastify error handler renders `{"code","message","detail"?}`. A code's status follows the seed
  * table of the endpoint's family (e.g. busifavor lists SYSTEM_ERROR as 400 too).
- * @see ../../../../shared/docs/protocol.md §5 and ../../../../shared/docs/busifavor.md §10
+ * @see docs/protocol.md §5, docs/errors.md and docs/busifavor.md §10
  */
 
 /** `detail` of a PARAM_ERROR-style response. `field` is a JSON Pointer in the body or a bare name. */

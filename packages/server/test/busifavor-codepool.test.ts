@@ -13,7 +13,7 @@ import {
 } from './busifavor-helpers.js';
 
 /**
- * The code-pool helpers of MERCHANT_UPLOAD stocks (busifavor.md §3.6): list, get and delete
+ * The code-pool helpers of MERCHANT_UPLOAD stocks (docs/busifavor.md §3.6): list, get and delete
  * pre-uploaded codes.
  */
 

@@ -84,7 +84,7 @@ export function trustPlatformKeys(sandbox: TestSandbox): void {
 
 /**
  * Asserts a WeChat error body, and that the error is signed by the platform like a success (errors to
- * an identified merchant are signed; a 401 from failed authentication never is: protocol.md §2.3).
+ * an identified merchant are signed; a 401 from failed authentication never is: docs/protocol.md §2.3).
  */
 export function expectError(
   res: TestResponse,
@@ -237,7 +237,7 @@ export function subsidyReturnBody(
   };
 }
 
-/** The plugin sign over flattened send params (protocol.md §12). */
+/** The plugin sign over flattened send params (docs/protocol.md §12). */
 export function pluginSign(
   sender: string,
   params: Array<{ stock_id: string; out_request_no: string; coupon_code?: string }>,

@@ -26,7 +26,7 @@ import {
 } from './busifavor-helpers.js';
 
 /**
- * Code modes, stock types and display settings over HTTP (busifavor.md §2.2, §6.2–§6.4, §9):
+ * Code modes, stock types and display settings over HTTP (docs/busifavor.md §2.2, §6.2–§6.4, §9):
  * MERCHANT_API codes at every send channel, DISCOUNT stocks end to end, custom_entrance, MINI_PROGRAMS,
  * coupon_image_url, prevent_api_abuse, and the plugin's multi-coupon and front-end error answers.
  */

@@ -21,7 +21,7 @@ import { makeCertificate, scratchDir, startReceiver, type TestReceiver } from '.
 
 /**
  * What each send channel writes to the outbox: the COUPON.SEND record read back through the
- * notification simulation API (GET /sandbox/v1/notifications[/{id}]), checked against busifavor.md §6.6,
+ * notification simulation API (GET /sandbox/v1/notifications[/{id}]), checked against docs/busifavor.md §6.6,
  * and that a refused or faulted send writes none (the event shares the send's transaction).
  */
 

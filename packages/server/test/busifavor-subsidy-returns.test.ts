@@ -15,7 +15,7 @@ import {
 } from './busifavor-helpers.js';
 
 /**
- * The lower-priority subsidy endpoints (busifavor.md §5.3): list a coupon's pay receipts, return
+ * The lower-priority subsidy endpoints (docs/busifavor.md §5.3): list a coupon's pay receipts, return
  * subsidy money (return receipts) and read a return receipt.
  */
 

@@ -58,7 +58,7 @@ import type {
 
 const BF = '/v3/marketing/busifavor';
 
-/** Merchant-coupon (商家券) endpoints. @see ../../../../shared/docs/busifavor.md §3–§5, §7.1–7.2 */
+/** Merchant-coupon (商家券) endpoints. @see docs/busifavor.md §3–§5, §7.1–§7.2 */
 export interface BusifavorApi {
   /** POST /stocks — create a stock. Retried safely: carries `out_request_no`. */
   createStock(body: CreateStockRequest, options?: CallOptions): Promise<CreateStockResponse>;
@@ -104,7 +104,7 @@ export interface BusifavorApi {
   /**
    * POST /coupons/send — send a coupon to a user from the merchant's server. Retried safely: carries
    * `out_request_no`. Accepts both the flat answer and one wrapped in `send_coupon_result`.
-   * @see ../../../../shared/docs/busifavor.md §6.2 (no official page: unconfirmed endpoint)
+   * @see docs/busifavor.md §6.2 (no official page: unconfirmed endpoint)
    */
   sendCoupon(body: SendCouponRequest, options?: CallOptions): Promise<SendCouponResponse>;
   /** POST /coupons/use — redeem. */
@@ -143,7 +143,7 @@ export interface BusifavorApi {
   /**
    * POST /subsidy/return-receipts — return (part of) a subsidy after a refund. Retried safely: carries
    * `out_subsidy_return_no`.
-   * @see ../../../../shared/docs/busifavor.md §5.3
+   * @see docs/busifavor.md §5.3
    */
   createSubsidyReturnReceipt(
     body: CreateSubsidyReturnReceiptRequest,
@@ -267,7 +267,7 @@ export function createWechatPayClient(options: WechatPayClientOptions): WechatPa
         body,
         o,
       );
-      // wechatpay-go documents the result wrapped, wechatpay.im flat (busifavor.md §6.2).
+      // wechatpay-go documents the result wrapped, wechatpay.im flat (docs/busifavor.md §6.2).
       return 'send_coupon_result' in data ? data.send_coupon_result : data;
     },
     useCoupon: (body, o) => send('POST', `${BF}/coupons/use`, body, o),

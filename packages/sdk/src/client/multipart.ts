@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * The two-part multipart body of the marketing image upload: `meta` (JSON, the signed string) then `file`.
- * @see ../../../../shared/docs/protocol.md §7
+ * @see docs/protocol.md §7
  */
 
 /** A built upload body. */

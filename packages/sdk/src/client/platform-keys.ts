@@ -9,7 +9,7 @@ import type { CertificatesResponse } from './types/certificates.js';
  * The keys that verify WeChat's responses and callbacks and encrypt sensitive fields: a WeChat Pay public
  * key (PUB_KEY_ID_…), platform certificates keyed by serial, or both during the migration. All parsed once
  * into KeyObjects.
- * @see ../../../../shared/docs/protocol.md §3
+ * @see docs/protocol.md §3
  */
 
 /** How responses and callbacks are verified. Give `publicKey`, `certificates`, or both (migration). */

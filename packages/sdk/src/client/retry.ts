@@ -1,6 +1,6 @@
 /**
  * Retry policy: which failures are retried, for which requests, and how long to wait.
- * @see ../../../../shared/docs/protocol.md §5.3 (retry guidance) and §8.2 (idempotency)
+ * @see docs/protocol.md §5.3 (retry guidance) and §8.2 (idempotency)
  */
 
 /** Retry settings. */

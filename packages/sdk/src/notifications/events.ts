@@ -3,7 +3,7 @@ import type { NotificationEnvelope } from '../protocol/notification.js';
 
 /**
  * Decrypted notification payloads, keyed by the envelope's `event_type`.
- * @see ../../../../shared/docs/busifavor.md §6.6 and §7.3–7.4
+ * @see docs/busifavor.md §6.6, §7.3 and §7.4
  */
 
 /** `attach_info` of COUPON.SEND (支付有礼, 营销馆, 会员有礼 channels only). */

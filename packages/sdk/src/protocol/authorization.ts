@@ -1,6 +1,6 @@
 /**
  * The `Authorization: WECHATPAY2-SHA256-RSA2048 k="v",…` request header: build and strict parse.
- * @see ../../../../shared/docs/protocol.md §1.3
+ * @see docs/protocol.md §1.3
  */
 
 /** The scheme token of RSA-signed APIv3 requests. */

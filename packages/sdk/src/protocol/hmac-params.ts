@@ -4,7 +4,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * HMAC-SHA256 parameter signing with the APIv2 key, used by the coupon-send mini-program plugin and H5
  * page: drop empty values and `sign`, sort keys by ASCII, join `k=v` with `&`, append `&key=<APIv2 key>`,
  * HMAC-SHA256 keyed with the APIv2 key, upper-case hex.
- * @see ../../../../shared/docs/protocol.md §12
+ * @see docs/protocol.md §12
  */
 
 /** Builds the string that is HMAC'd. */

@@ -2,7 +2,7 @@ import { decryptAeadAes256Gcm, encryptAeadAes256Gcm } from './aead.js';
 
 /**
  * The callback (notification) envelope and its encrypted resource.
- * @see ../../../../shared/docs/protocol.md §6.2
+ * @see docs/protocol.md §6.2
  */
 
 /** The encrypted `resource` of a notification. */

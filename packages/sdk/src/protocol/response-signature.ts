@@ -5,7 +5,7 @@ import { buildResponseSigningString } from './signing-string.js';
 /**
  * Signatures WeChat puts on API responses and callbacks: the four `Wechatpay-*` headers over
  * `TIMESTAMP\nNONCE\nBODY\n`.
- * @see ../../../../shared/docs/protocol.md §2
+ * @see docs/protocol.md §2
  */
 
 /** The signature type WeChat names in `Wechatpay-Signature-Type`. */

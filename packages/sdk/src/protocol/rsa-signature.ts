@@ -2,7 +2,7 @@ import { type KeyObject, sign, verify } from 'node:crypto';
 
 /**
  * SHA256-with-RSA (RSASSA-PKCS1-v1_5) over a UTF-8 message, base64 output.
- * @see ../../../../shared/docs/protocol.md §1.2
+ * @see docs/protocol.md §1.2
  */
 export function signMessage(message: string, privateKey: KeyObject): string {
   return sign('sha256', Buffer.from(message, 'utf8'), privateKey).toString('base64');

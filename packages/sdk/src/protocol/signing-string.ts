@@ -1,6 +1,6 @@
 /**
  * The exact byte strings that APIv3 signs. Every line, the last included, ends with "\n".
- * @see ../../../../shared/docs/protocol.md §1.1 and §2.2
+ * @see docs/protocol.md §1.1 and §2.2
  */
 
 /** Inputs of a request signing string. */

@@ -1,6 +1,6 @@
 /**
  * WeChat's time format: RFC 3339 at second precision with the Beijing offset, e.g. 2025-01-01T08:00:00+08:00.
- * @see ../../../../shared/docs/protocol.md §8.4
+ * @see docs/protocol.md §8.4
  */
 
 const BEIJING_OFFSET_MS = 8 * 3600 * 1000;

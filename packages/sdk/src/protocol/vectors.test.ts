@@ -10,7 +10,7 @@ import {
   verifyMessage,
 } from './index.js';
 
-// Public vectors from shared/docs/protocol.md §1.6, §1.7, §2.5, §9.3, §12 and Appendix A.
+// Public vectors of docs/protocol.md §1.6, §1.7, §2.5, §9.3 and §12 (§9), with the public keys that verify them.
 const MCH_PUB = `-----BEGIN PUBLIC KEY-----
 MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA2QLsGRh6/lnsPeM/kSeJ
 ih5WkfNQ29uh/9NKhbyHWzKNwQ4i6mHhPw8BoeRZ7E/Z9rnzdNK66307LymfsCpG

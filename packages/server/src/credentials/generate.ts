@@ -18,7 +18,7 @@ import type { CredentialsFile, SigningMode } from './types.js';
 
 /**
  * `wechatpay-sandbox init`: writes a dev merchant and the platform identity into a directory.
- * @see ../../../../shared/docs/design.md (Contracts others rely on)
+ * @see docs/cli.md (`init`, `credentials.json`)
  */
 
 /** Options of {@link initCredentials}. */

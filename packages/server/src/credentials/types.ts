@@ -5,7 +5,7 @@ import type { KeyObject } from 'node:crypto';
  * DIR/credentials.json names every file relative to DIR.
  */
 
-/** How a merchant's responses and callbacks are signed. @see ../../../../shared/docs/design.md (Fidelity rules) */
+/** How a merchant's responses and callbacks are signed. @see docs/protocol.md §3.3 */
 export type SigningMode = 'pubkey' | 'certificate' | 'migrating';
 
 /** DIR/credentials.json. Paths are relative to DIR. */

@@ -5,7 +5,7 @@ import type { Clock, NotifyFamily } from './ports.js';
 /**
  * Notify-URL settings of the three families (seeds 000, 001, 003, 004): who may set or read which
  * merchant's URL, and what is stored.
- * @see ../../../../shared/docs/busifavor.md §7
+ * @see docs/busifavor.md §7
  */
 
 /** A stored notify URL. */

@@ -3,7 +3,7 @@ import { paramError } from '../errors.js';
 /**
  * Validation of merchant notify URLs as the seeds state it: absolute https URL, at most 256 characters,
  * no query string and no fragment.
- * @see ../../../../shared/docs/protocol.md §6.7
+ * @see docs/protocol.md §6.7
  */
 
 /** Longest notify_url the seeds allow. */

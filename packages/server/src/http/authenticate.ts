@@ -44,7 +44,7 @@ const KEY_CACHE_MAX = 10_000;
  * Verifies a request's APIv3 signature from the raw request-target and raw body, before any JSON
  * parsing, and returns the merchant. Every failure is 401 SIGN_ERROR; `detail` says why, so a merchant
  * can fix a signature that does not verify (the most common integration failure).
- * @see ../../../../shared/docs/protocol.md §1
+ * @see docs/protocol.md §1
  */
 export class RequestAuthenticator {
   /** Parsed keys by PEM text. */
@@ -126,7 +126,7 @@ export class RequestAuthenticator {
 
 /**
  * The BODY line of the signing string: the raw entity, or for multipart uploads the exact bytes of the
- * `meta` part (protocol.md §7.2). Also stores the parsed parts on the request.
+ * `meta` part (docs/protocol.md §7.2). Also stores the parsed parts on the request.
  */
 function signedBody(request: FastifyRequest): string {
   const raw = request.rawBody;

@@ -8,7 +8,7 @@ import {
 /**
  * Explains a request signature that does not verify by checking it against the signing strings that
  * the most common client mistakes produce. Runs only after a failure, so it costs nothing on success.
- * @see ../../../../shared/docs/protocol.md §1.7 (common mistakes)
+ * @see docs/protocol.md §1.7
  */
 
 /** A mistake whose signing string the signature matched, or why none could be identified. */

@@ -14,7 +14,7 @@ export interface SigningKey {
  *   otherwise the newest certificate.
  * - `migrating`: whatever the request's Wechatpay-Serial names (public key id or certificate serial);
  *   without one, the newest certificate, as a merchant that has not switched yet expects.
- * @see ../../../../shared/docs/protocol.md §3.3
+ * @see docs/protocol.md §3.3
  */
 export function selectSigningKey(
   platform: PlatformIdentity,

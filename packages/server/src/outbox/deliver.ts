@@ -28,13 +28,13 @@ import { type HostResolver, type ResolvedTarget, resolveTarget } from './target-
  * One delivery attempt: build WeChat's envelope from the stored plaintext (fresh resource nonce, fresh
  * timestamp and signature, same notification id), POST it, and classify the answer. Success is only
  * 200 or 204 within the total timeout; every other answer (3xx included) or error is a failure.
- * @see ../../../../shared/docs/protocol.md §6
+ * @see docs/protocol.md §6
  */
 
 /** The stored row a delivery is built from. */
 export type NotificationRow = NotificationOutboxTable;
 
-/** Success statuses (protocol.md §6.4). */
+/** Success statuses (docs/protocol.md §6.4). */
 export const SUCCESS_STATUSES: ReadonlySet<number> = new Set([200, 204]);
 
 export { DELIVERY_TIMEOUT_MS };

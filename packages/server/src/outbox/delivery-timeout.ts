@@ -1,7 +1,7 @@
 /**
  * How long one delivery attempt may take, and the shortest lease that outlives it. Its own module (no
  * I/O imports) so configuration and the CLI can check a lease without loading the delivery stack.
- * @see ../../../../shared/docs/protocol.md §6.4
+ * @see docs/protocol.md §6.4
  */
 
 /** Per-attempt total timeout (connect + response), WeChat's 5 s budget. */

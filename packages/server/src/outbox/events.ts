@@ -4,7 +4,7 @@ import type { NotificationEvent, NotifyFamily } from '../domain/ports.js';
 /**
  * Notification events of the families that have no business API here yet (product coupons, delivery
  * plans), triggered through the simulation API, and sample events for the conformance probe.
- * @see ../../../../shared/docs/busifavor.md §7.3, §7.4
+ * @see docs/busifavor.md §7.3, §7.4
  */
 
 /** Product-coupon event types (商品券). */
@@ -59,7 +59,7 @@ export interface DeliveryPlanChange {
   changeReason: string;
 }
 
-/** A 投放计划 DELIVERY_PLAN.CHANGE event (current form, busifavor.md §7.4). */
+/** A 投放计划 DELIVERY_PLAN.CHANGE event (current form, docs/busifavor.md §7.4). */
 export function deliveryPlanChangeEvent(
   mchid: string,
   change: DeliveryPlanChange,

@@ -10,7 +10,7 @@ import { type HostResolver, resolveTarget } from './target-policy.js';
  * The conformance probe: sends a merchant endpoint one correct notification and several deliberately
  * wrong ones, and reports which wrong ones it accepted with a 2xx. A receiver that accepts a forged
  * callback would credit coupons an attacker made up; this shows it before WeChat's own probe traffic
- * (`WECHATPAY/SIGNTEST/` signatures, protocol.md §6.6) or an attacker does.
+ * (`WECHATPAY/SIGNTEST/` signatures, docs/protocol.md §6.6) or an attacker does.
  * Every case carries its own notification id, so a receiver that deduplicates before verifying is not
  * excused by having seen the id; the wrong cases go first so none is answered from a cache of the good one.
  */

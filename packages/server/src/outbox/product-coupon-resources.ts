@@ -6,10 +6,10 @@ import type { ProductCouponEventType } from './events.js';
 
 /**
  * The plaintexts of the product-coupon (商品券) callbacks, as the simulation API accepts them: the fields
- * busifavor.md §7.3 lists, required ones required, enumerations closed, no unknown field, times RFC 3339.
+ * docs/busifavor.md §7.3 lists, required ones required, enumerations closed, no unknown field, times RFC 3339.
  * A resource that a real WeChat callback could not carry is refused before anything is enqueued, so a
  * receiver is never tested against a notification WeChat would never send.
- * @see ../../../../shared/docs/busifavor.md §7.3
+ * @see docs/busifavor.md §7.3
  */
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });

@@ -3,7 +3,7 @@ import type { NotifyFamily } from '../domain/ports.js';
 /**
  * WeChat's callback retry schedules, as data. A schedule lists the delays (seconds of the merchant's
  * business time) before each retry; its length is the number of retries after the first attempt.
- * @see ../../../../shared/docs/protocol.md §6.5
+ * @see docs/protocol.md §6.5
  */
 
 /** A retry schedule. */

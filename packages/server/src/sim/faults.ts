@@ -19,7 +19,7 @@ export type FaultMethod = (typeof FAULT_METHODS)[number];
 export const MAX_FAULT_DELAY_MS = 120_000;
 
 /**
- * Statuses a code may be answered with, as the docs list them (protocol.md §5.3): the catalog status
+ * Statuses a code may be answered with, as the docs list them (docs/protocol.md §5.3): the catalog status
  * first (the default), then documented alternatives. Codes not listed here only have their catalog status.
  */
 export const FAULT_STATUS_ALTERNATIVES: Readonly<Record<string, readonly number[]>> = {
@@ -42,7 +42,7 @@ export const SIM_SEND_PATH_PREFIX = '/sandbox/v1/busifavor/send/';
 export const SIM_SEND_CHANNELS = ['miniapp', 'h5', 'paygift'] as const;
 
 /**
- * Plugin `errcode`s a send rule may answer, with the message sent as `msg` (busifavor.md §6.3). The
+ * Plugin `errcode`s a send rule may answer, with the message sent as `msg` (docs/busifavor.md §6.3). The
  * others (PARAM_ERROR, USER_NOT_EXISTS, SIGN_ERROR) and every item code are what real input produces.
  */
 export const SEND_RESULT_ERRCODES = {

@@ -16,7 +16,7 @@ import type { SimUserRepo } from './users.js';
  * (HMAC-SHA256 sign with the APIv2 key over the flattened params), the H5 page
  * (`https://action.weixin.qq.com/busifavor/getcouponinfo?…#wechat_redirect`, same sign), the payment
  * gift (支付有礼, run by WeChat) and the server API. All of them go through the one domain send.
- * @see ../../../../shared/docs/busifavor.md §6, ../../../../shared/docs/protocol.md §12
+ * @see docs/busifavor.md §6, docs/protocol.md §12
  */
 
 /** Adapters the channels need. */

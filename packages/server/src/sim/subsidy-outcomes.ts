@@ -4,8 +4,8 @@ import { checkRuleCount, checkRuleExpiry } from './rule-limits.js';
 /**
  * Subsidy outcome rules: make the next N subsidy pay receipts (or return receipts) of a merchant,
  * optionally of one stock, end in `*_FAIL` with a chosen documented `fail_reason`. The sandbox keeps no
- * balances and no profit-sharing orders, so these failures cannot happen otherwise (busifavor.md §5.1
- * asks for a test hook). Unlike a fault, the request succeeds: the FAIL receipt is created, stored and
+ * balances and no profit-sharing orders, so these failures cannot happen otherwise (docs/busifavor.md
+ * §5.1). Unlike a fault, the request succeeds: the FAIL receipt is created, stored and
  * queryable, as the real platform answers it. The domain applies a rule through its SubsidyOutcomePort
  * (domain/busifavor/model.ts); this module only describes and validates rules.
  * @see ../../../../docs/simulation.md "Subsidy outcomes"
@@ -14,7 +14,7 @@ import { checkRuleCount, checkRuleExpiry } from './rule-limits.js';
 /** Which receipts a rule applies to. */
 export type SubsidyReceiptKind = 'pay' | 'return';
 
-/** Documented `fail_reason`s of pay receipts (busifavor.md §1 enums, WXGO spelling). */
+/** Documented `fail_reason`s of pay receipts (docs/busifavor.md §2.1, wechatpay-go spelling). */
 export const PAY_FAIL_REASONS = [
   'PAY_RECEIPT_INSUFFICIENT_BALANCE',
   'PAY_RECEIPT_NOT_INCOMESPLIT_ORDER',

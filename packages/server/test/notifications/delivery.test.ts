@@ -288,7 +288,7 @@ for (const dialect of DIALECTS) {
       expect(row).toEqual({ state: 'dead', attempts: 11 });
     });
 
-    // protocol.md §6.5: product-coupon "every 60 s, 11 times" (third-party claim), delivery-plan
+    // docs/protocol.md §6.5: product-coupon "every 60 s, 11 times" (third-party claim), delivery-plan
     // undocumented and defaulting to busifavor's. Both: 1 attempt + 10 retries, exactly 60 s apart.
     const families = [
       {

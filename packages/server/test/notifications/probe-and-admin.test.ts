@@ -44,7 +44,7 @@ beforeAll(() => {
 });
 afterAll(() => scratch.remove());
 
-/** A receiver that follows protocol.md §6.3: verify (window, serial), then decrypt; else 401/400. */
+/** A receiver that follows docs/protocol.md §6.3: verify (window, serial), then decrypt; else 401/400. */
 function strictAnswer(
   request: ReceivedRequest,
   options: { checkWindow?: boolean; decrypt?: boolean } = {},

@@ -3,7 +3,7 @@ import type { OffsetPage, Open, Rfc3339 } from './common.js';
 /**
  * Wire types of the merchant-coupon (商家券, busifavor) family, field names exactly as on the wire.
  * Enums are open (`Open<…>`) because WeChat adds values without notice.
- * @see ../../../../../shared/docs/busifavor.md §2–§5
+ * @see docs/busifavor.md §2–§5
  */
 
 /** The stock types known today. */
@@ -457,7 +457,7 @@ export interface DeleteCouponCodeResponse {
   delete_time: Rfc3339;
 }
 
-/** POST /v3/marketing/busifavor/coupons/send — send from the merchant's server (unconfirmed endpoint, busifavor.md §6.2). */
+/** POST /v3/marketing/busifavor/coupons/send — send from the merchant's server (unconfirmed endpoint, docs/busifavor.md §6.2). */
 export interface SendCouponRequest {
   openid: string;
   /** The sending appid; `openid` must belong to it. */

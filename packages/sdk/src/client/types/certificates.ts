@@ -2,7 +2,7 @@ import type { Rfc3339 } from './common.js';
 
 /**
  * GET /v3/certificates.
- * @see ../../../../../shared/docs/protocol.md §3.1
+ * @see docs/protocol.md §3.1
  */
 
 /** Query of GET /v3/certificates. */

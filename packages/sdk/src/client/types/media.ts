@@ -1,6 +1,6 @@
 /**
  * POST /v3/marketing/favor/media/image-upload (multipart; the meta JSON is what gets signed).
- * @see ../../../../../shared/docs/protocol.md §7
+ * @see docs/protocol.md §7
  */
 
 /** The `meta` part. */

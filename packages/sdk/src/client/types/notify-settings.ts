@@ -2,7 +2,7 @@ import type { Rfc3339 } from './common.js';
 
 /**
  * Notify-URL settings of the busifavor, product-coupon and delivery-plan families.
- * @see ../../../../../shared/docs/busifavor.md §7
+ * @see docs/busifavor.md §7
  */
 
 /** POST /v3/marketing/busifavor/callbacks */

@@ -17,7 +17,7 @@ import type { BusifavorDeps, Stock, StockCode } from './model.js';
  * Pre-uploaded codes of MERCHANT_UPLOAD stocks (上传预存code). Each code is judged on its own: too long
  * or bad characters → `fail_codes`; already in the stock → `exist_codes`; repeated in the request →
  * `duplicate_codes` (one copy judged). The whole request fails only for the stock-level rules.
- * @see ../../../../../shared/docs/busifavor.md §3.5, §9
+ * @see docs/busifavor.md §3.5, §9
  */
 
 /** Characters allowed in a merchant code: `0-9 a-z A-Z`, space, `-`, `_`, `\`, `/`, `=`, `|`. */

@@ -28,7 +28,7 @@ import { isPastExpiry, isUsableAt, parseInputTimeMs, wireCouponUseRule } from '.
  * User-coupon rules: use (核销), list and get, associate/disassociate an order, return, deactivate.
  * Every request number is idempotent per caller: the same request gets the first answer, another
  * request under the same number gets 400 RESOURCE_ALREADY_EXISTS. EXPIRED is derived lazily.
- * @see ../../../../../shared/docs/busifavor.md §4, §8.1
+ * @see docs/busifavor.md §4, §8.1
  */
 
 const DAY_MS = 86_400_000;

@@ -7,7 +7,7 @@ import type { BusifavorDeps, MediaRecord } from './model.js';
 /**
  * Marketing image upload (图片上传(营销专用)): checks the signed meta against the file and stores the
  * image's identity, so that stock creation can tell uploaded URLs from any other.
- * @see ../../../../../shared/docs/protocol.md §7
+ * @see docs/protocol.md §7
  */
 
 /** Largest image accepted: 2 MB. */

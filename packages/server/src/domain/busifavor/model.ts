@@ -16,7 +16,7 @@ import type { Clock, IdGen, NotificationEvent } from '../ports.js';
  * (`coupon_use_rule`, `stock_send_rule`, …) are kept in their wire shape: they are stored and echoed
  * as the merchant sent them (times excepted: those are kept in the form WeChat answers with), and the
  * contract types are their single definition.
- * @see ../../../../../shared/docs/busifavor.md
+ * @see docs/busifavor.md
  */
 
 /** What a merchant defined for a stock, in wire shape (echoed by the query API). */

@@ -10,7 +10,7 @@ import { beijingDay, couponPeriod, isPastExpiry } from './validity.js';
  * Budget and limits are checked and consumed inside one transaction that holds the stock's row lock,
  * so counts are exact under any concurrency; the COUPON.SEND notification is written in the same
  * transaction.
- * @see ../../../../../shared/docs/busifavor.md §6.5, §8.4
+ * @see docs/busifavor.md §6.5, §8.4
  */
 
 /** COUPON.SEND `send_channel` values the simulator produces. */

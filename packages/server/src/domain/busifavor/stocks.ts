@@ -11,7 +11,7 @@ import { beijingDay, isPastExpiry, oneYearAfter, parseInputTimeMs, wireCouponUse
 
 /**
  * Stock rules: create, query, modify basic info, modify budget.
- * @see ../../../../../shared/docs/busifavor.md §3
+ * @see docs/busifavor.md §3
  */
 
 const RULE_OBJECT_OF = {

@@ -27,7 +27,7 @@ import {
  * PAY_RECEIPT_SUCCESS, or PAY_RECEIPT_FAIL with a reason when a quota is exceeded. A receipt that would
  * succeed may instead fail with a reason a simulation rule injected (`deps.subsidyOutcomes`): it is
  * stored like any FAIL receipt and moves no money.
- * @see ../../../../../shared/docs/busifavor.md §5
+ * @see docs/busifavor.md §5
  */
 
 /**

@@ -8,7 +8,7 @@ import {
 /**
  * Coupon validity: when a coupon sent at a given instant becomes usable and expires, and whether an
  * instant falls inside its weekday / time-of-day / irregular slots. All calendar maths in Beijing time.
- * @see ../../../../../shared/docs/busifavor.md §8.3
+ * @see docs/busifavor.md §8.3
  */
 
 const DAY_MS = 86_400_000;
