@@ -13,7 +13,7 @@ import {
  * resolved; every failure is 500 with `{"code":"FAIL","message":…}` (WeChat's documented failure answer),
  * so WeChat redelivers. The message is a fixed reason, never the error text: a handler's error may name a
  * database, a key or a customer. The error itself goes to `onError`.
- * @see ../../../../shared/docs/protocol.md §6.4
+ * @see docs/protocol.md §6.4
  */
 
 /** Called with each verified event; resolve to acknowledge, throw to have WeChat redeliver. */

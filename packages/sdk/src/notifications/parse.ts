@@ -8,7 +8,7 @@ import { isKnownEventType, type NotificationEvent, UNKNOWN_EVENT_TYPE } from './
 /**
  * Notification intake: verify the signature over the raw body (±300 s), then decrypt the resource and
  * return a typed event.
- * @see ../../../../shared/docs/protocol.md §6.3
+ * @see docs/protocol.md §6.3
  */
 
 /** Where verification keys come from: a client's `platformKeys`, a PlatformKeyStore, or fixed keys. */

@@ -4,7 +4,7 @@ import { DecryptionError } from './errors.js';
 /**
  * AEAD_AES_256_GCM as APIv3 uses it for callbacks and /v3/certificates: key = the APIv3 key's UTF-8
  * bytes (32), IV = the nonce string's UTF-8 bytes (12), AAD = associated_data, ciphertext = b64(enc || tag).
- * @see ../../../../shared/docs/protocol.md §4.1
+ * @see docs/protocol.md §4.1
  */
 
 const TAG_BYTES = 16;

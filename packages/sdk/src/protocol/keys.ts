@@ -73,7 +73,7 @@ export function loadCertificate(pem: string | Buffer): CertificateInfo {
 
 /**
  * Canonical form of a certificate serial: upper-case hex, no `0x`, no colons, no leading zeros.
- * @see ../../../../shared/docs/protocol.md §1.3 (serial_no)
+ * @see docs/protocol.md §1.3 (serial_no)
  */
 export function normalizeSerial(serial: string): string {
   const hex = serial

@@ -3,7 +3,7 @@ import { DecryptionError } from './errors.js';
 
 /**
  * RSAES-OAEP with SHA-1 and MGF1-SHA1 for sensitive fields (names, phone numbers).
- * @see ../../../../shared/docs/protocol.md §4.2
+ * @see docs/protocol.md §4.2
  */
 
 /** Encrypts a sensitive field for WeChat with the platform or WeChat Pay public key; base64 output. */
