@@ -29,7 +29,7 @@ export interface AppConfig {
    * Milliseconds a client has to send a request's headers (counted from the connection or the start of
    * the request); then 408 and the connection closes. At most {@link AppConfig.requestTimeoutMs}.
    * @default 10000
-   * @see ../../../docs/fidelity.md (Gateway: timeouts)
+   * @see docs/fidelity.md (Gateway: timeouts)
    */
   headersTimeoutMs: number;
   /** Milliseconds a client has to send a whole request, body included; then 408 and close. @default 30000 */

@@ -49,7 +49,7 @@ export interface ApiErrorInit {
 /**
  * WeChat Pay answered with a non-2xx status. Branch on `status` and `code`, never on `message` (the same
  * code carries many texts). Quote `requestId` to WeChat support.
- * @see ../../../../docs/errors.md
+ * @see docs/errors.md
  */
 export class ApiError extends WechatPayError {
   override name = 'ApiError';

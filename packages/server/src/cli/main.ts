@@ -3,7 +3,7 @@ import { runCli, type StartServerFn } from './commands.js';
 
 /**
  * The `wechatpay-sandbox` command. The only place that touches `process`: arguments, output, signals
- * and the exit code. @see ../../../../docs/cli.md
+ * and the exit code. @see docs/cli.md
  */
 
 const output = {

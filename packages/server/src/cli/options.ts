@@ -8,7 +8,7 @@ import { UsageError } from './usage.js';
 
 /**
  * Option parsing and database opening shared by the commands.
- * @see ../../../../docs/cli.md
+ * @see docs/cli.md
  */
 
 /** Default credentials directory, relative to the working directory. */

@@ -11,7 +11,7 @@ import { endGracefully, markAnswered, rawErrorResponse } from './connection-limi
  * answer. So the answer is written on the socket directly, and the rest of the upload is read and
  * discarded until the client stops (clients close once they have read the answer), the body ends,
  * {@link TOO_LARGE_DRAIN_BYTES} were discarded, or the request timeout (`requestTimeoutMs`) passes.
- * @see ../../../../docs/fidelity.md (Gateway: oversized body)
+ * @see docs/fidelity.md (Gateway: oversized body)
  */
 
 /** Bytes of an oversized upload read and discarded after the answer before the connection is cut. */

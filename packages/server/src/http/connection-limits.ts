@@ -9,7 +9,7 @@ import { newRequestId } from './authenticate.js';
  * request, how long an idle keep-alive connection stays open, and how errors Node's HTTP parser raises
  * before Fastify sees a request (timeouts, oversized headers, bad framing) are answered: in WeChat's
  * error shape with a Request-ID, then the connection closes.
- * @see ../../../../docs/fidelity.md (Gateway)
+ * @see docs/fidelity.md (Gateway)
  */
 
 /** The timeout settings of {@link AppConfig}. */

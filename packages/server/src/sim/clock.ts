@@ -11,7 +11,7 @@ import { errors } from '../errors.js';
  *
  * Only business time is virtual. Request signature windows, nonce retention and the response's
  * `Wechatpay-Timestamp` use the wall clock (`ServerContext.wallClock`).
- * @see ../../../../docs/simulation.md "Virtual clock"
+ * @see docs/simulation.md "Virtual clock"
  */
 
 /** The key of the global scope in the store (mchids are digits, so it cannot collide). */

@@ -6,7 +6,7 @@ import { checkRuleCount, checkRuleExpiry } from './rule-limits.js';
  * answering, or both. A rule belongs to one merchant (or to every merchant: global), matches a method and
  * a path pattern, and fires on the next N matching calls, on a seeded-random fraction of them, or both,
  * until it expires. Injected faults answer before the route handler runs, so they never change state.
- * @see ../../../../docs/simulation.md "Fault injection"
+ * @see docs/simulation.md "Fault injection"
  */
 
 /** Methods a rule may name; `*` matches any. */

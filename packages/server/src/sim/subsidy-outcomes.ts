@@ -8,7 +8,7 @@ import { checkRuleCount, checkRuleExpiry } from './rule-limits.js';
  * §5.1). Unlike a fault, the request succeeds: the FAIL receipt is created, stored and
  * queryable, as the real platform answers it. The domain applies a rule through its SubsidyOutcomePort
  * (domain/busifavor/model.ts); this module only describes and validates rules.
- * @see ../../../../docs/simulation.md "Subsidy outcomes"
+ * @see docs/simulation.md "Subsidy outcomes"
  */
 
 /** Which receipts a rule applies to. */

@@ -10,7 +10,7 @@ import { errors } from '../errors.js';
  * different openid for every appid), one unionid, and belongs to a natural person (ID-card holder)
  * whom several accounts may share. Appids are bound to merchants, as on the real platform where an
  * appid must be linked to the merchant before it can be used with its coupons.
- * @see ../../../../docs/busifavor-walkthrough.md
+ * @see docs/busifavor-walkthrough.md
  */
 
 /** A user as the simulation API returns it. */

@@ -9,7 +9,7 @@ export type Open<T extends string> = T | (string & {});
  * RFC 3339 time with an explicit offset, e.g. `2025-01-01T08:00:00+08:00`. Send it with seconds
  * (`yyyy-MM-DDTHH:mm:ss+TIMEZONE`): a time without them is refused with 400 `PARAM_ERROR`. Times in
  * answers are always `+08:00` with whole seconds, also those you sent in another offset.
- * @see ../../../../../docs/fidelity.md (Busifavor: times a caller sends, times in answers)
+ * @see docs/fidelity.md (Busifavor: times a caller sends, times in answers)
  */
 export type Rfc3339 = string;
 
