@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type AppConfig, resolveConfig } from './config.js';
+import { NOTIFY_SETTING_ENDPOINTS } from './contract/endpoints/notify-settings.js';
+import { PLATFORM_ENDPOINTS } from './contract/endpoints/platform.js';
 import type { PlatformIdentity } from './credentials/types.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { NonceRepo } from './db/nonce-repo.js';
@@ -9,14 +11,15 @@ import { errors } from './errors.js';
 import { type MerchantDirectory, newRequestId, RequestAuthenticator } from './http/authenticate.js';
 import { createClientErrorHandler, serverTimeoutOptions } from './http/connection-limits.js';
 import type { ServerContext } from './http/context.js';
+import { registerEndpoints } from './http/endpoints.js';
 import { handleError } from './http/error-handler.js';
 import { registerGateway } from './http/gateway.js';
 import { registerMetrics } from './http/metrics.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { collectRoutes, type RegisteredRoute } from './http/route-auth.js';
 import { registerBusifavorRoutes } from './http/routes/busifavor.js';
-import { registerCertificateRoutes } from './http/routes/certificates.js';
-import { registerNotifySettingRoutes } from './http/routes/notify-settings.js';
+import { certificatesHandler } from './http/routes/certificates.js';
+import { createNotifySettingsDeps, notifySettingHandlers } from './http/routes/notify-settings.js';
 import { createSimInfra, registerSimInfraRoutes } from './http/routes/sim-infra.js';
 import {
   createNotificationDispatcher,
@@ -111,9 +114,12 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
 
   // After authentication (faults need request.merchant), before the routes.
   await registerSimInfraRoutes(app, ctx, sim);
-  registerMetrics(app);
-  await registerNotifySettingRoutes(app, ctx);
-  await registerCertificateRoutes(app, ctx);
+  const metrics = registerMetrics(app);
+  registerEndpoints(app, NOTIFY_SETTING_ENDPOINTS, notifySettingHandlers(createNotifySettingsDeps(ctx)));
+  registerEndpoints(app, PLATFORM_ENDPOINTS, {
+    listCertificates: certificatesHandler(ctx),
+    metrics: async () => metrics.metrics(),
+  });
   // Callback deliveries run only while the server listens (startServer), never under inject()-only tests.
   const notifications = createNotificationDispatcher(ctx, {
     subscribeClockChanges: (listener) => subscribeClockChanges(ctx.clock, listener),

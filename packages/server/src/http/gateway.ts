@@ -64,13 +64,17 @@ export function registerGateway(app: FastifyInstance, deps: GatewayDeps): void {
         throw errors.INVALID_REQUEST('HTTP头缺少Accept', { location: 'header', field: 'Accept' });
       }
       request.merchant = await authenticator.authenticate(request);
+      const endpoint = request.routeOptions.config.endpoint;
       const routeKey = `${request.method} ${route}`;
-      const endpointRule = config.endpointRateLimits[routeKey];
+      const endpointRule = config.endpointRateLimits[routeKey] ?? endpoint?.rateLimit;
       const limited =
         (endpointRule && !limiter.take(`${request.merchant.mchid}|${routeKey}`, endpointRule)) ||
         (route.startsWith('/v3/') && !limiter.take(request.merchant.mchid, config.rateLimit));
       if (limited) {
-        throw route.includes('/product-coupon/') ? errors.RATELIMIT_EXCEEDED() : errors.FREQUENCY_LIMITED();
+        // Seed 001 names RATELIMIT_EXCEEDED for the product-coupon family; the others answer FREQUENCY_LIMITED.
+        throw endpoint?.family === 'product-coupon'
+          ? errors.RATELIMIT_EXCEEDED()
+          : errors.FREQUENCY_LIMITED();
       }
     }
     request.body = parseJsonBody(request);

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry } from 'prom-client';
 
 /**
- * Prometheus metrics at GET /metrics: requests by route and status, and latency. One registry per app
+ * Prometheus metrics (served at GET /metrics by its table entry): requests by route and status, and latency. One registry per app
  * (no global singleton), so several apps in one process (tests) do not share counters.
  */
 export function registerMetrics(app: FastifyInstance): Registry {
@@ -32,9 +32,5 @@ export function registerMetrics(app: FastifyInstance): Registry {
     latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  app.get('/metrics', { config: { auth: 'public' } }, async (_request, reply) => {
-    void reply.type(registry.contentType);
-    return registry.metrics();
-  });
   return registry;
 }

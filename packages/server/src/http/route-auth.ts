@@ -24,8 +24,9 @@ export interface RegisteredRoute {
 }
 
 /** The route's authentication; anything but an explicit `'public'` means signed. */
-export function routeAuth(config: { auth?: unknown } | undefined): RouteAuth {
-  return config?.auth === 'public' ? 'public' : 'merchant';
+export function routeAuth(config: { auth?: unknown; endpoint?: { auth?: unknown } } | undefined): RouteAuth {
+  const declared = config?.endpoint ? config.endpoint.auth : config?.auth;
+  return declared === 'public' ? 'public' : 'merchant';
 }
 
 /**

@@ -1,10 +1,9 @@
 import { encryptAeadAes256Gcm, formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
-import type { FastifyInstance } from 'fastify';
-import { CertificatesQuery, type CertificatesResponse } from '../../contract/notify-settings.js';
+import type { PLATFORM_ENDPOINTS } from '../../contract/endpoints/platform.js';
 import { errors } from '../../errors.js';
 import type { ServerContext } from '../context.js';
+import type { EndpointHandler } from '../endpoints.js';
 import { usableCertificates } from '../signing-keys.js';
-import { authenticatedMerchant } from './notify-settings.js';
 
 /**
  * What WeChat answers (404 `RESOURCE_NOT_EXISTS`) to a merchant that has no platform certificate, word
@@ -19,38 +18,34 @@ const NO_PLATFORM_CERTIFICATE_MESSAGE =
  * Merchants in public-key mode have none (404), as new merchants on the real platform.
  * @see docs/fidelity.md
  */
-export async function registerCertificateRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  app.get(
-    '/v3/certificates',
-    { schema: { querystring: CertificatesQuery } },
-    async (request): Promise<CertificatesResponse> => {
-      const merchant = authenticatedMerchant(request);
-      if (merchant.signingMode === 'pubkey') {
-        throw errors.RESOURCE_NOT_EXISTS(NO_PLATFORM_CERTIFICATE_MESSAGE);
-      }
-      const { algorithm_type } = request.query as { algorithm_type?: 'RSA' | 'SM2' | 'ALL' };
-      if (algorithm_type === 'SM2') return { data: [] };
-      return {
-        data: usableCertificates(ctx.platform, ctx.wallClock()).map((cert) => {
-          const nonce = ctx.ids.token(12);
-          return {
-            serial_no: cert.serialNo,
-            effective_time: formatBeijingTime(cert.notBefore),
-            expire_time: formatBeijingTime(cert.expireTime),
-            encrypt_certificate: {
-              algorithm: 'AEAD_AES_256_GCM',
+export function certificatesHandler(
+  ctx: Pick<ServerContext, 'platform' | 'wallClock' | 'ids'>,
+): EndpointHandler<typeof PLATFORM_ENDPOINTS.listCertificates> {
+  return async ({ query }, { merchant }) => {
+    if (merchant.signingMode === 'pubkey') {
+      throw errors.RESOURCE_NOT_EXISTS(NO_PLATFORM_CERTIFICATE_MESSAGE);
+    }
+    if (query.algorithm_type === 'SM2') return { data: [] };
+    return {
+      data: usableCertificates(ctx.platform, ctx.wallClock()).map((cert) => {
+        const nonce = ctx.ids.token(12);
+        return {
+          serial_no: cert.serialNo,
+          effective_time: formatBeijingTime(cert.notBefore),
+          expire_time: formatBeijingTime(cert.expireTime),
+          encrypt_certificate: {
+            algorithm: 'AEAD_AES_256_GCM',
+            nonce,
+            associated_data: 'certificate',
+            ciphertext: encryptAeadAes256Gcm({
+              apiV3Key: merchant.apiV3Key,
               nonce,
-              associated_data: 'certificate',
-              ciphertext: encryptAeadAes256Gcm({
-                apiV3Key: merchant.apiV3Key,
-                nonce,
-                associatedData: 'certificate',
-                plaintext: cert.certificatePem,
-              }),
-            },
-          };
-        }),
-      };
-    },
-  );
+              associatedData: 'certificate',
+              plaintext: cert.certificatePem,
+            }),
+          },
+        };
+      }),
+    };
+  };
 }

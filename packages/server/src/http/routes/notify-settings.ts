@@ -1,16 +1,6 @@
 import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import {
-  GetBusifavorCallbackQuery,
-  type GetBusifavorCallbackResponse,
-  type ProductCouponNotifyConfigResponse,
-  SetBusifavorCallbackBody,
-  type SetBusifavorCallbackResponse,
-  SetDeliveryPlanNotifyUrlBody,
-  SetDeliveryPlanNotifyUrlParams,
-  type SetDeliveryPlanNotifyUrlResponse,
-  SetProductCouponNotifyConfigBody,
-} from '../../contract/notify-settings.js';
+import type { FastifyRequest } from 'fastify';
+import type { NOTIFY_SETTING_ENDPOINTS } from '../../contract/endpoints/notify-settings.js';
 import { SqlMerchantRelations, SqlNotifySettingsStore } from '../../db/notify-settings-repo.js';
 import {
   getBusifavorCallback,
@@ -23,70 +13,44 @@ import {
 import { errors, paramError } from '../../errors.js';
 import { classifyHostLiteral, policyHost } from '../../outbox/target-policy.js';
 import type { AuthenticatedMerchant, ServerContext } from '../context.js';
+import type { EndpointHandlers } from '../endpoints.js';
 
-/** The five notify-URL endpoints of the busifavor, product-coupon and delivery-plan families. */
-export async function registerNotifySettingRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  const deps: NotifySettingsDeps = {
+/** The notify-settings domain over the server's database. */
+export function createNotifySettingsDeps(ctx: ServerContext): NotifySettingsDeps {
+  return {
     store: new SqlNotifySettingsStore(ctx.db.db),
     merchants: new SqlMerchantRelations(ctx.db.db),
     clock: ctx.clock,
     checkTarget: ctx.config.targetPolicy === 'strict' ? refuseLocalTarget : undefined,
   };
+}
 
-  app.post(
-    '/v3/marketing/busifavor/callbacks',
-    { schema: { body: SetBusifavorCallbackBody } },
-    async (request): Promise<SetBusifavorCallbackResponse> => {
-      const s = await setBusifavorCallback(deps, caller(request), request.body as SetBusifavorCallbackBody);
+/** The five notify-URL endpoints of the busifavor, product-coupon and delivery-plan families. */
+export function notifySettingHandlers(
+  deps: NotifySettingsDeps,
+): EndpointHandlers<typeof NOTIFY_SETTING_ENDPOINTS> {
+  return {
+    setBusifavorCallback: async ({ body }, { merchant }) => {
+      const s = await setBusifavorCallback(deps, merchant.mchid, body);
       return { update_time: formatBeijingTime(s.updateTimeMs), notify_url: s.notifyUrl, mchid: s.mchid };
     },
-  );
-
-  app.get(
-    '/v3/marketing/busifavor/callbacks',
-    { schema: { querystring: GetBusifavorCallbackQuery } },
-    async (request): Promise<GetBusifavorCallbackResponse> => {
-      const query = request.query as GetBusifavorCallbackQuery;
-      const s = await getBusifavorCallback(deps, caller(request), query.mchid);
+    getBusifavorCallback: async ({ query }, { merchant }) => {
+      const s = await getBusifavorCallback(deps, merchant.mchid, query.mchid);
       return { mchid: s.mchid, notify_url: s.notifyUrl };
     },
-  );
-
-  app.post(
-    '/v3/marketing/partner/product-coupon/notify-configs',
-    { schema: { body: SetProductCouponNotifyConfigBody } },
-    async (request): Promise<ProductCouponNotifyConfigResponse> => {
-      const s = await setProductCouponNotifyConfig(
-        deps,
-        caller(request),
-        request.body as { notify_url: string },
-      );
+    setProductCouponNotifyConfig: async ({ body }, { merchant }) => {
+      const s = await setProductCouponNotifyConfig(deps, merchant.mchid, body);
       return { notify_url: s.notifyUrl, update_time: formatBeijingTime(s.updateTimeMs) };
     },
-  );
-
-  app.get(
-    '/v3/marketing/partner/product-coupon/notify-configs',
-    async (request): Promise<ProductCouponNotifyConfigResponse> => {
-      const s = await getProductCouponNotifyConfig(deps, caller(request));
+    getProductCouponNotifyConfig: async (_request, { merchant }) => {
+      const s = await getProductCouponNotifyConfig(deps, merchant.mchid);
       return { notify_url: s.notifyUrl, update_time: formatBeijingTime(s.updateTimeMs) };
     },
-  );
-
-  app.post(
-    '/v3/marketing/partner/delivery-plan/:sp_mchid/notify-url',
-    { schema: { params: SetDeliveryPlanNotifyUrlParams, body: SetDeliveryPlanNotifyUrlBody } },
-    async (request): Promise<SetDeliveryPlanNotifyUrlResponse> => {
-      const { sp_mchid } = request.params as { sp_mchid: string };
-      const s = await setDeliveryPlanNotifyUrl(
-        deps,
-        caller(request),
-        sp_mchid,
-        request.body as { notify_url: string },
-      );
+    setDeliveryPlanNotifyUrl: async ({ params, body }, { merchant }) => {
+      const s = await setDeliveryPlanNotifyUrl(deps, merchant.mchid, params.sp_mchid, body);
       return { notify_url: s.notifyUrl };
     },
-  );
+  };
 }
 
 /**
