@@ -1,7 +1,5 @@
 import type { OutboxTables } from '../outbox/tables.js';
-import type { SimClocksTable } from '../sim/clock-repo.js';
-import type { SimFaultRulesTable } from '../sim/faults-repo.js';
-import type { SimSubsidyOutcomesTable } from '../sim/subsidy-outcomes-repo.js';
+import type { SimClocksTable, SimFaultRulesTable, SimSubsidyOutcomesTable } from '../sim/tables.js';
 import type { BusifavorTables } from './busifavor/tables.js';
 
 /**

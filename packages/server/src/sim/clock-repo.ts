@@ -2,16 +2,6 @@ import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../db/schema.js';
 import type { ClockSetting, ClockStore } from './clock.js';
 
-/** A virtual-clock setting per scope (`*` = global, else a mchid). Created by migration 0004-sim. */
-export interface SimClocksTable {
-  scope: string;
-  /** 'frozen' | 'offset' */
-  mode: string;
-  /** The frozen instant, or the offset from the wall clock, in ms. */
-  base_ms: number;
-  updated_at: number;
-}
-
 /** Clock settings in the database, shared by every instance on it. */
 export class SqlClockStore implements ClockStore {
   constructor(private readonly db: Kysely<DatabaseSchema>) {}

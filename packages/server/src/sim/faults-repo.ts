@@ -8,28 +8,7 @@ import {
   fractionFires,
 } from './faults.js';
 import { deleteOwnerRules, deleteRule, fireRule, liveRule, ownOrGlobal } from './rule-rows.js';
-
-/** A fault-injection rule. Created by migration 0004-sim. */
-export interface SimFaultRulesTable {
-  id: string;
-  /** NULL = every merchant. */
-  mchid: string | null;
-  method: string;
-  path_pattern: string;
-  error_code: string | null;
-  status: number | null;
-  message: string | null;
-  delay_ms: number;
-  /** NULL = unlimited. */
-  remaining: number | null;
-  fraction: number | null;
-  seed: number;
-  matched: number;
-  fired: number;
-  /** Wall-clock epoch ms, NULL = never. */
-  expires_at: number | null;
-  created_at: number;
-}
+import type { SimFaultRulesTable } from './tables.js';
 
 type Row = Selectable<SimFaultRulesTable>;
 

@@ -8,24 +8,7 @@ import {
   type SubsidyOutcomeRule,
   type SubsidyReceiptKind,
 } from './subsidy-outcomes.js';
-
-/** A subsidy outcome rule. Created by migration 0006-sim-subsidy-outcomes. */
-export interface SimSubsidyOutcomesTable {
-  id: string;
-  /** NULL = every merchant. */
-  mchid: string | null;
-  /** 'pay' | 'return' */
-  kind: string;
-  /** NULL = any stock. */
-  stock_id: string | null;
-  fail_reason: string;
-  /** NULL = unlimited. */
-  remaining: number | null;
-  fired: number;
-  /** Wall-clock epoch ms, NULL = never. */
-  expires_at: number | null;
-  created_at: number;
-}
+import type { SimSubsidyOutcomesTable } from './tables.js';
 
 type Row = Selectable<SimSubsidyOutcomesTable>;
 
