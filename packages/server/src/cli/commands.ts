@@ -30,8 +30,9 @@ import {
   parse,
   required,
 } from './options.js';
-import { EXIT, USAGE, UsageError } from './usage.js';
+import { type CliOutput, EXIT, USAGE, UsageError } from './usage.js';
 
+export type { CliOutput };
 export { DEFAULT_DIR };
 
 /**
@@ -39,12 +40,6 @@ export { DEFAULT_DIR };
  * code; only `main.ts` touches `process`. Secrets (APIv3/APIv2 keys, PEMs) are printed by
  * `credentials show` only.
  */
-
-/** Where a command writes. */
-export interface CliOutput {
-  out(line: string): void;
-  err(line: string): void;
-}
 
 /** The server settings `start` takes from its flags (notify target policy and TLS trust, timeouts). */
 export type StartConfig = Pick<

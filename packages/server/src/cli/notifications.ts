@@ -30,9 +30,8 @@ import { loadDeliveryContext } from '../outbox/lookup.js';
 import { runConformanceProbe } from '../outbox/probe.js';
 import { VirtualClock } from '../sim/clock.js';
 import { SqlClockStore } from '../sim/clock-repo.js';
-import type { CliOutput } from './commands.js';
 import { DB_OPTIONS, mchidOption, openCliDb, parse, parseWithPositionals, required } from './options.js';
-import { EXIT, UsageError } from './usage.js';
+import { type CliOutput, EXIT, UsageError } from './usage.js';
 
 /**
  * `wechatpay-sandbox notifications …`: the delivery log, replay, pause/resume, forwarding rules and the

@@ -1,7 +1,14 @@
 /**
- * Usage text and the error type for bad command-line input (exit code 2).
+ * Usage text, exit codes, the error type for bad command-line input (exit code 2) and where commands
+ * write.
  * @see ../../../../docs/cli.md
  */
+
+/** Where a command writes. */
+export interface CliOutput {
+  out(line: string): void;
+  err(line: string): void;
+}
 
 /** Bad input on the command line: printed with a hint, exit code 2. */
 export class UsageError extends Error {
