@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type AppConfig, resolveConfig } from './config.js';
+import { BUSIFAVOR_ENDPOINTS } from './contract/endpoints/busifavor.js';
 import { NOTIFY_SETTING_ENDPOINTS } from './contract/endpoints/notify-settings.js';
 import { PLATFORM_ENDPOINTS } from './contract/endpoints/platform.js';
 import type { PlatformIdentity } from './credentials/types.js';
@@ -17,9 +18,10 @@ import { registerGateway } from './http/gateway.js';
 import { registerMetrics } from './http/metrics.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { collectRoutes, type RegisteredRoute } from './http/route-auth.js';
-import { registerBusifavorRoutes } from './http/routes/busifavor.js';
+import { busifavorHandlers, createBusifavorAdapters } from './http/routes/busifavor.js';
 import { certificatesHandler } from './http/routes/certificates.js';
 import { createNotifySettingsDeps, notifySettingHandlers } from './http/routes/notify-settings.js';
+import { registerSimBusifavorRoutes } from './http/routes/sim-busifavor.js';
 import { createSimInfra, registerSimInfraRoutes } from './http/routes/sim-infra.js';
 import {
   createNotificationDispatcher,
@@ -129,7 +131,9 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
     if (config.notifyDelivery) notifications.start();
   });
   app.addHook('onClose', async () => notifications.stop());
-  await registerBusifavorRoutes(app, ctx);
+  const busifavor = createBusifavorAdapters(ctx);
+  registerEndpoints(app, BUSIFAVOR_ENDPOINTS, busifavorHandlers(busifavor));
+  await registerSimBusifavorRoutes(app, ctx, busifavor);
   return { app, ctx, routes };
 }
 

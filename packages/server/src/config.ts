@@ -1,3 +1,5 @@
+import type { RateLimitRule } from './contract/endpoint.js';
+import { documentedRateLimits } from './contract/endpoints/index.js';
 import { MIN_NOTIFY_LEASE_SECONDS } from './outbox/delivery-timeout.js';
 
 /**
@@ -7,11 +9,7 @@ import { MIN_NOTIFY_LEASE_SECONDS } from './outbox/delivery-timeout.js';
 /** Which notify targets are allowed. `local` allows loopback/private hosts (the default for `npm start`). */
 export type TargetPolicy = 'local' | 'strict';
 
-/** A token bucket: `perSecond` sustained, `burst` at once. */
-export interface RateLimitRule {
-  perSecond: number;
-  burst: number;
-}
+export type { RateLimitRule };
 
 /** Resolved configuration of one server. */
 export interface AppConfig {
@@ -54,17 +52,13 @@ export interface AppConfig {
 }
 
 /**
- * Documented endpoint limits, per merchant: product-coupon GET notify-configs 20/s; busifavor create
- * stock 1000/min, use 500 QPS, associate and disassociate 500 QPS. The burst is one period's quota.
- * @see docs/busifavor.md §1.4
+ * Documented endpoint limits, per merchant, from the endpoint table (each entry's `rateLimit`):
+ * product-coupon GET notify-configs 20/s; busifavor create stock 1000/min, use 500 QPS, associate and
+ * disassociate 500 QPS. The burst is one period's quota.
  */
-export const DEFAULT_ENDPOINT_RATE_LIMITS: Readonly<Record<string, RateLimitRule>> = Object.freeze({
-  'GET /v3/marketing/partner/product-coupon/notify-configs': { perSecond: 20, burst: 20 },
-  'POST /v3/marketing/busifavor/stocks': { perSecond: 1000 / 60, burst: 1000 },
-  'POST /v3/marketing/busifavor/coupons/use': { perSecond: 500, burst: 500 },
-  'POST /v3/marketing/busifavor/coupons/associate': { perSecond: 500, burst: 500 },
-  'POST /v3/marketing/busifavor/coupons/disassociate': { perSecond: 500, burst: 500 },
-});
+export const DEFAULT_ENDPOINT_RATE_LIMITS: Readonly<Record<string, RateLimitRule>> = Object.freeze(
+  documentedRateLimits(),
+);
 
 const DEFAULTS: AppConfig = {
   targetPolicy: 'local',
