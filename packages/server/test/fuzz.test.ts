@@ -1,225 +1,172 @@
+import { DIALECTS, startSandbox, type TestSandbox } from '@wechatpay-sandbox/test-kit';
 import {
-  DIALECTS,
-  rawRequest,
-  startSandbox,
-  type TestResponse,
-  type TestSandbox,
-} from '@wechatpay-sandbox/test-kit';
+  checkAnswer,
+  type FuzzRequest,
+  type FuzzRequestOptions,
+  type FuzzRoute,
+  type FuzzWorld,
+  fillPattern,
+  fuzzRequestArbitraries,
+  percentEncode,
+  sampleRequest,
+  seedWorld,
+  signRequest,
+  WireClient,
+  type WireOutcome,
+  type WireRequest,
+} from '@wechatpay-sandbox/test-kit/fuzz';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const ENDPOINTS = [
-  ['POST', '/v3/marketing/busifavor/callbacks'],
-  ['GET', '/v3/marketing/busifavor/callbacks'],
-  ['POST', '/v3/marketing/partner/product-coupon/notify-configs'],
-  ['GET', '/v3/marketing/partner/product-coupon/notify-configs'],
-  ['POST', '/v3/marketing/partner/delivery-plan/1900000001/notify-url'],
-  ['GET', '/v3/certificates'],
-] as const;
-
-/** Printable ASCII: what an HTTP client lets a caller put in a header value. */
-const headerText = (maxLength: number) =>
-  fc.string({ maxLength }).filter((s) => /^[\x20-\x7e]*$/.test(s) && s.trim() === s);
+/**
+ * Properties over every route the server registers (`sandbox.server.routes`), so a new route is
+ * fuzzed without editing this file: validly signed requests with mutated bodies, queries, path
+ * parameters, path spellings and headers (generators and oracles from @wechatpay-sandbox/test-kit/fuzz,
+ * which `npm run fuzz` runs at scale). Each property first sends one request per route (fast-check
+ * `examples`), then random ones.
+ */
 
 /**
- * Header names a fuzzed request may add. Framing and connection headers are left out: they change how
- * the bytes are read, which the malformed-HTTP tests cover, and the test client must still get an answer.
+ * Raw non-ASCII octets in a request-target are left out here: a HEAD request with one gets its 400
+ * written with a body (the raw answers of http/connection-limits.ts do not know the method), which
+ * the client cannot frame. `npm run fuzz` keeps them and reports it; drop this option once fixed.
  */
-const FRAMING = new Set([
-  'authorization',
-  'host',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'expect',
-  'upgrade',
-  'te',
-  'trailer',
-  'keep-alive',
-]);
-const extraHeaderName = fc
-  .stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,20}$/)
-  .filter((n) => !FRAMING.has(n.toLowerCase()));
+const KNOWN_OPEN: FuzzRequestOptions = { rawTargetBytes: false };
 
-/** A path under /v3/marketing/: a real endpoint, or segments mixing real names, dots and odd escapes. */
-const marketingPath = fc.oneof(
-  fc.constantFrom(...ENDPOINTS.map(([, p]) => p)),
-  fc
-    .array(
-      fc.oneof(
-        fc.string({ maxLength: 12 }).map(encodeURIComponent),
-        fc.string({ unit: 'grapheme', maxLength: 6 }).map(encodeURIComponent),
-        fc.constantFrom(
-          '',
-          '.',
-          '..',
-          '%2e%2e',
-          '%ZZ',
-          '%',
-          '%00',
-          ';a=b',
-          'busifavor',
-          'callbacks',
-          'stocks',
-          'coupons',
-          'partner',
-          'product-coupon',
-          'notify-configs',
-          'delivery-plan',
-          'notify-url',
-          '1900000001',
-        ),
-      ),
-      { minLength: 1, maxLength: 5 },
-    )
-    .map((segments) => `/v3/marketing/${segments.join('/')}`),
-);
-
-/** A query string: none, well-formed pairs, raw text, or known awkward shapes. */
-const queryString = fc.oneof(
-  fc.constant(''),
-  fc
-    .dictionary(fc.string({ maxLength: 8 }), fc.string({ unit: 'grapheme', maxLength: 20 }))
-    .map((d) => new URLSearchParams(d).toString()),
-  fc.string({ maxLength: 30 }).map((s) => encodeURI(s)),
-  fc.constantFrom(
-    'mchid=',
-    'mchid=1900000001&mchid=1900000002',
-    'mchid=%ZZ',
-    'mchid=%E4%B8%AD',
-    'mchid[]=1',
-    '&&',
-    '=',
-    '?',
-    'offset=-1&limit=1e309',
-  ),
-);
-
-const jsonish = fc.oneof(
-  fc.json(),
-  fc.string(),
-  fc.record({
-    mchid: fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.stringMatching(/^\d{8,15}$/)),
-    notify_url: fc.oneof(
-      fc.webUrl({ withQueryParameters: true, withFragments: true }),
-      fc.string(),
-      fc.integer(),
-    ),
-  }),
-);
-
-/** Never a 5xx; every error is WeChat's {code, message}; no stack trace or internal error name leaks. */
-function expectWechatShaped(res: TestResponse): void {
-  expect(res.status, res.text).toBeLessThan(500);
-  expect(res.text).not.toMatch(/\n\s+at |FST_ERR|TypeError|ReferenceError/);
-  if (res.status >= 200 && res.status < 300) return;
-  const body = res.json<{ code: unknown; message: unknown }>();
-  expect(typeof body.code, res.text).toBe('string');
-  expect(typeof body.message, res.text).toBe('string');
-  expect(res.headers['request-id']).toMatch(/^[0-9A-F]{48}$/);
+/** What a failure message shows: the request as sent (minus the signature) and what came back. */
+function describeCase(request: FuzzRequest, outcome: WireOutcome): string {
+  const body = request.body?.toString('utf8') ?? '';
+  const answer =
+    outcome.kind === 'response'
+      ? `${outcome.response.status} ${outcome.response.text.slice(0, 300)}`
+      : outcome.error;
+  return [
+    `${request.method} ${JSON.stringify(request.target)} (route ${request.route.method} ${request.route.url}, ${request.spelling} spelling)`,
+    `headers ${JSON.stringify(request.headers)}`,
+    `body (${request.body?.length ?? 0} bytes) ${JSON.stringify(body.length > 300 ? `${body.slice(0, 300)}…` : body)}`,
+    `→ ${answer}`,
+  ].join('\n');
 }
 
-// Property: nothing a caller can send makes the server answer 5xx, and every error is WeChat-shaped.
+/**
+ * Every route's generator, and examples for fast-check: one request per route drawn with a fixed
+ * seed, so every route is fuzzed on every run before the random cases.
+ */
+function perRoute(routes: readonly FuzzRoute[], world: FuzzWorld, url: string, options: FuzzRequestOptions) {
+  const arbitraries = fuzzRequestArbitraries(routes, world, url, options);
+  const examples = arbitraries.map((arbitrary, i): [FuzzRequest] => {
+    const [request] = fc.sample(arbitrary, { seed: 0x5eed + i, numRuns: 1 });
+    return [request as FuzzRequest];
+  });
+  return { arbitrary: fc.oneof(...arbitraries), examples };
+}
+
+/** The request with no Authorization header at all. */
+function unsigned(request: FuzzRequest): WireRequest {
+  return {
+    method: request.method,
+    target: request.target,
+    headers: request.headers,
+    ...(request.body ? { body: request.body } : {}),
+    chunked: request.chunked,
+  };
+}
+
 for (const dialect of DIALECTS) {
-  describe.skipIf(!dialect.available)(`fuzzing bodies and headers on ${dialect.name}`, () => {
+  describe.skipIf(!dialect.available)(`fuzzing every route on ${dialect.name}`, () => {
     let sandbox: TestSandbox;
+    let client: WireClient;
+    let world: FuzzWorld;
+    let routes: readonly FuzzRoute[];
+    let signedRoutes: readonly FuzzRoute[];
     beforeAll(async () => {
       sandbox = await startSandbox({ dialect });
+      const credentials = sandbox.server.credentials;
+      client = new WireClient(
+        {
+          url: sandbox.url,
+          mchid: sandbox.merchant.mchid,
+          serialNo: sandbox.merchant.serialNo,
+          privateKey: sandbox.merchant.privateKey,
+          apiV2Key: credentials.merchant.apiV2Key,
+          platformKey: credentials.platform.publicKey.publicKey,
+        },
+        // The server shares this process's event loop: no kept-alive socket to race its idle close.
+        { keepAlive: false },
+      );
+      world = await seedWorld(client);
+      routes = sandbox.server.routes;
+      signedRoutes = routes.filter((r) => r.auth === 'merchant');
     });
     afterAll(async () => {
+      client?.close();
       await sandbox?.close();
     });
 
-    it('signed requests with arbitrary bodies never get a 5xx', async () => {
+    it('answers signed fuzzed requests to every route without a 5xx, in WeChat’s shape, with a Request-ID', async () => {
+      expect(routes.length).toBeGreaterThan(50);
+      const { arbitrary, examples } = perRoute(routes, world, sandbox.url, KNOWN_OPEN);
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom(...ENDPOINTS), jsonish, async ([method, path], body) => {
-          const res = await sandbox.request({
-            method,
-            path,
-            body: typeof body === 'string' ? body : JSON.stringify(body),
-          });
-          expectWechatShaped(res);
+        fc.asyncProperty(arbitrary, async (request) => {
+          const outcome = await client.send(signRequest(client, request));
+          const findings = checkAnswer(request, outcome, client.target.platformKey);
+          expect(findings, describeCase(request, outcome)).toEqual([]);
         }),
-        { numRuns: 100 },
+        { numRuns: routes.length + 40, examples },
       );
     });
 
-    it('signed requests with arbitrary headers, paths and queries never get a 5xx', async () => {
+    it('refuses a signature over any spelling of a signed route but its own, before the handler', async () => {
+      const { arbitrary, examples } = perRoute(signedRoutes, world, sandbox.url, {
+        ...KNOWN_OPEN,
+        plainWeight: 0,
+      });
       await fc.assert(
-        fc.asyncProperty(
-          fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE'),
-          marketingPath,
-          queryString,
-          fc.record(
-            {
-              // Mostly JSON, so that many requests get past the media-type checks to the routes.
-              'Content-Type': fc.oneof(
-                {
-                  weight: 3,
-                  arbitrary: fc.constantFrom(
-                    'application/json',
-                    'application/json; charset=utf-8',
-                    'APPLICATION/JSON',
-                  ),
-                },
-                headerText(60),
-                fc.constantFrom(
-                  'text/plain',
-                  'multipart/form-data; boundary=x',
-                  'application/x-www-form-urlencoded',
-                ),
-              ),
-              Accept: fc.oneof(headerText(60), fc.constantFrom('*/*', 'text/html', 'application/xml')),
-              'Wechatpay-Serial': fc.oneof(
-                headerText(80),
-                fc.stringMatching(/^[0-9A-Fa-f]{1,64}$/),
-                fc.constant('PUB_KEY_ID_0000000000000000000000000000'),
-              ),
-              'User-Agent': headerText(80),
-            },
-            { requiredKeys: [] },
-          ),
-          fc.dictionary(extraHeaderName, headerText(100), { maxKeys: 4 }),
-          fc.option(jsonish, { nil: undefined }),
-          async (method, path, query, headers, extra, body) => {
-            const res = await sandbox.request({
-              method,
-              path: query ? `${path}?${query}` : path,
-              headers: { ...extra, ...headers },
-              // A GET body is not read, so it would only ever fail the signature.
-              ...(body === undefined || method === 'GET'
-                ? {}
-                : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-            });
-            expectWechatShaped(res);
-          },
-        ),
-        { numRuns: 150 },
+        fc.asyncProperty(arbitrary, async (request) => {
+          const outcome = await client.send(signRequest(client, request));
+          const context = describeCase(request, outcome);
+          expect(checkAnswer(request, outcome, client.target.platformKey), context).toEqual([]);
+          if (outcome.kind !== 'response') return;
+          // 401 SIGN_ERROR for the spelling, 404 when it matches no route, 400 when refused before
+          // matching (a body on GET, a path the router cannot decode), 413 for a body over the limit.
+          expect([400, 401, 404, 413], context).toContain(outcome.response.status);
+          if (outcome.response.status === 401 && request.method !== 'HEAD') {
+            expect(outcome.response.text, context).toContain('"code":"SIGN_ERROR"');
+          }
+        }),
+        { numRuns: signedRoutes.length + 5, examples },
       );
     });
 
-    it('unsigned requests with arbitrary headers, paths and bytes never get a 5xx', async () => {
+    it('never lets an unsigned request reach the handler of a signed route, however the path is spelled', async () => {
+      const { arbitrary, examples } = perRoute(signedRoutes, world, sandbox.url, {
+        ...KNOWN_OPEN,
+        plainWeight: 2,
+      });
       await fc.assert(
-        fc.asyncProperty(
-          fc.constantFrom(...ENDPOINTS),
-          fc.dictionary(
-            fc.constantFrom('Authorization', 'Content-Type', 'Accept', 'User-Agent', 'Wechatpay-Serial'),
-            headerText(300),
-          ),
-          fc.uint8Array({ maxLength: 512 }),
-          fc.string({ maxLength: 40 }).map((s) => encodeURIComponent(s)),
-          async ([method, path], headers, bytes, suffix) => {
-            const res = await rawRequest(sandbox.url, {
-              method,
-              path: `${path}${suffix ? `?x=${suffix}` : ''}`,
-              headers,
-              body: method === 'POST' ? Buffer.from(bytes) : undefined,
-            });
-            expectWechatShaped(res);
-          },
-        ),
-        { numRuns: 120 },
+        fc.asyncProperty(arbitrary, async (request) => {
+          const outcome = await client.send(unsigned(request));
+          const context = describeCase(request, outcome);
+          expect(checkAnswer(request, outcome, client.target.platformKey), context).toEqual([]);
+          if (outcome.kind !== 'response') return;
+          expect([400, 401, 404, 413, 431], context).toContain(outcome.response.status);
+          expect(outcome.response.headers['wechatpay-signature'], context).toBeUndefined();
+        }),
+        { numRuns: signedRoutes.length + 5, examples },
       );
+    });
+
+    it('answers a body nested 10,000 levels deep on every route that takes one without a 5xx', async () => {
+      const depth = 10_000;
+      // Arrays and objects in turn: every level is both to a walk over the parsed body.
+      const body = `{"fuzz":${'[{"a":'.repeat(depth)}1${'}]'.repeat(depth)}}`;
+      for (const route of routes.filter((r) => r.method === 'POST' || r.method === 'PATCH')) {
+        const { params } = sampleRequest(route, world, { token: 'DEEP0000000000000000', pick: 0 });
+        const segments = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, percentEncode(v)]));
+        const path = fillPattern(route.url, segments);
+        const res = await sandbox.request({ method: route.method, path, body });
+        expect(res.status, `${route.method} ${path}: ${res.text.slice(0, 300)}`).toBeLessThan(500);
+      }
     });
   });
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { WireClient, WireRequest } from './client.js';
-import { hostileBodyBytes, type Json, mutatedJson, writeJson } from './json.js';
+import { anyText, hostileBodyBytes, type Json, mutationsArbitrary, writeJson } from './json.js';
 import {
   type FuzzRoute,
   fillPattern,
@@ -12,7 +12,7 @@ import {
   spell,
   spellingArbitrary,
 } from './paths.js';
-import { knownParameterValues, type SampleChoice, sampleRequest } from './samples.js';
+import { knownParameterValues, type Sample, type SampleChoice, sampleRequest } from './samples.js';
 import { type FuzzWorld, worldDictionary } from './world.js';
 
 /**
@@ -193,30 +193,60 @@ function writeQuery(pairs: ReadonlyArray<readonly [string, string]>): string {
   return pairs.map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`).join('&');
 }
 
+/** Odd query texts, appended to the sample's query (short ones) or sent instead of it. */
+const ODD_QUERIES = [
+  '&&',
+  '=',
+  '?',
+  '%',
+  '%ZZ',
+  'limit=%00',
+  'appid',
+  'appid=',
+  'limit=1&limit=2',
+  'limit[]=1',
+  'limit[a]=1',
+  'a.b=1',
+  '__proto__[x]=1',
+  'constructor=1',
+  'offset=-1&limit=1e309',
+  'limit=%EF%BC%91',
+  'stock_id=%ED%A0%80',
+  'appid=%F0%9F%98%80',
+  'a=b#c',
+  `x=${'a'.repeat(8000)}`,
+  Array.from({ length: 300 }, (_, i) => `k${i}=${i}`).join('&'),
+];
+/** Raw Latin-1 octets in the target, which HTTP does not allow unencoded. */
+const RAW_BYTE_QUERIES = ['\u00ff\u00fe=\u00e9', 'x=\u0080'];
+
+/** A change to a sample's query pairs, built once and applied to any sample. */
+type QueryPlan = (pairs: ReadonlyArray<readonly [string, string]>) => string;
+
 /** The sample's query, kept, or with a value, key or the raw text made awkward. */
-function queryArbitrary(sample: Record<string, string>, dictionary: readonly string[]): fc.Arbitrary<string> {
-  const pairs = Object.entries(sample);
+function queryPlanArbitrary(dictionary: readonly string[], rawBytes: boolean): fc.Arbitrary<QueryPlan> {
   const value = fc.oneof(
     fc.constantFrom(...dictionary),
-    fc.string({ unit: 'binary', maxLength: 30 }),
+    anyText(),
     fc.constantFrom('', '-1', '0', '51', '1e3', '1.5', '99999999999999999999', 'true', 'AVAILABLE', 'global'),
   );
-  const keys = [
-    ...pairs.map(([k]) => k),
-    'limit',
-    'offset',
-    'appid',
-    'mchid',
-    'stock_id',
-    'scope',
-    'state',
-    'x',
-  ];
+  const key = fc.oneof(
+    fc
+      .nat()
+      .map(
+        (pick) => (pairs: ReadonlyArray<readonly [string, string]>) =>
+          pairs[pick % Math.max(1, pairs.length)]?.[0] ?? 'x',
+      ),
+    fc
+      .constantFrom('limit', 'offset', 'appid', 'mchid', 'stock_id', 'scope', 'state', 'x')
+      .map((k) => () => k),
+  );
+  const odd = rawBytes ? [...ODD_QUERIES, ...RAW_BYTE_QUERIES] : ODD_QUERIES;
   return fc.oneof(
-    { weight: 10, arbitrary: fc.constant(writeQuery(pairs)) },
+    { weight: 10, arbitrary: fc.constant<QueryPlan>((pairs) => writeQuery(pairs)) },
     {
       weight: 3,
-      arbitrary: fc.tuple(fc.nat(), value).map(([pick, v]) => {
+      arbitrary: fc.tuple(fc.nat(), value).map<QueryPlan>(([pick, v]) => (pairs) => {
         if (pairs.length === 0) return writeQuery([['x', v]]);
         const i = pick % pairs.length;
         return writeQuery(pairs.map(([k, old], j) => [k, j === i ? v : old] as const));
@@ -224,8 +254,8 @@ function queryArbitrary(sample: Record<string, string>, dictionary: readonly str
     },
     {
       weight: 2,
-      arbitrary: fc.tuple(fc.constantFrom(...keys), value, fc.boolean()).map(([k, v, before]) => {
-        const extra = [k, v] as const;
+      arbitrary: fc.tuple(key, value, fc.boolean()).map<QueryPlan>(([k, v, before]) => (pairs) => {
+        const extra = [k(pairs), v] as const;
         return writeQuery(before ? [extra, ...pairs] : [...pairs, extra]);
       }),
     },
@@ -233,37 +263,17 @@ function queryArbitrary(sample: Record<string, string>, dictionary: readonly str
       weight: 1,
       arbitrary: fc
         .nat()
-        .map((pick) => writeQuery(pairs.filter((_, i) => i !== pick % Math.max(1, pairs.length)))),
+        .map<QueryPlan>(
+          (pick) => (pairs) => writeQuery(pairs.filter((_, i) => i !== pick % Math.max(1, pairs.length))),
+        ),
     },
     {
       weight: 2,
       arbitrary: fc
-        .constantFrom(
-          '&&',
-          '=',
-          '?',
-          '%',
-          '%ZZ',
-          'limit=%00',
-          'appid',
-          'appid=',
-          'limit=1&limit=2',
-          'limit[]=1',
-          'limit[a]=1',
-          'a.b=1',
-          '__proto__[x]=1',
-          'constructor=1',
-          'offset=-1&limit=1e309',
-          'limit=%EF%BC%91',
-          'stock_id=%ED%A0%80',
-          'appid=%F0%9F%98%80',
-          '\u00ff\u00fe=\u00e9',
-          'x=\u0080',
-          'a=b#c',
-          `x=${'a'.repeat(8000)}`,
-          Array.from({ length: 300 }, (_, i) => `k${i}=${i}`).join('&'),
-        )
-        .map((raw) => (pairs.length > 0 && raw.length < 100 ? `${writeQuery(pairs)}&${raw}` : raw)),
+        .constantFrom(...odd)
+        .map<QueryPlan>(
+          (raw) => (pairs) => (pairs.length > 0 && raw.length < 100 ? `${writeQuery(pairs)}&${raw}` : raw),
+        ),
     },
   );
 }
@@ -306,42 +316,62 @@ interface BodyPlan {
   contentType?: string;
 }
 
-/** The body of a case: none, the sample, a mutation of it, hostile bytes, other JSON, or an upload. */
-function bodyArbitrary(
-  method: string,
-  sample: ReturnType<typeof sampleRequest>,
+/** How to make a body from a route's sample, built once per kind of route and applied to any sample. */
+type BodyMaker = (sample: Sample) => BodyPlan;
+
+function textBody(kind: BodyPlan['kind'], value: Json): BodyPlan {
+  const t = writeJson(value);
+  return { kind, body: Buffer.from(t), signedBody: t };
+}
+
+function bytesBody(b: Buffer): BodyPlan {
+  return { kind: 'bytes', body: b, signedBody: b.toString('utf8') };
+}
+
+/** The JSON a sample starts from (its meta for an upload). */
+function baseOf(sample: Sample): Json {
+  return sample.body ?? (sample.multipart ? sample.multipart.meta : {});
+}
+
+/**
+ * The body of a case: none, the sample, a mutation of it, hostile bytes, other JSON, or (for the
+ * upload) a multipart body whose meta part is mutated. GET, HEAD and DELETE mostly carry none.
+ */
+function bodyMakerArbitrary(
+  kind: 'bodyless' | 'json' | 'upload',
   dictionary: readonly string[],
-): fc.Arbitrary<BodyPlan> {
-  const text = (kind: BodyPlan['kind'], value: Json): BodyPlan => {
-    const t = writeJson(value);
-    return { kind, body: Buffer.from(t), signedBody: t };
-  };
-  const bytes = (b: Buffer): BodyPlan => ({ kind: 'bytes', body: b, signedBody: b.toString('utf8') });
-  const base: Json = sample.body ?? (sample.multipart ? sample.multipart.meta : {});
-  const none = fc.constant<BodyPlan>({ kind: 'none', signedBody: '' });
-  const otherJson = fc.jsonValue({ maxDepth: 4 }).map((v) => text('other-json', v as Json));
-  if (BODYLESS.has(method)) {
+): fc.Arbitrary<BodyMaker> {
+  const none = fc.constant<BodyMaker>(() => ({ kind: 'none', signedBody: '' }));
+  const sample = fc.constant<BodyMaker>((s) => textBody('sample', baseOf(s)));
+  const mutated = mutationsArbitrary(dictionary).map<BodyMaker>(
+    (mutate) => (s) => textBody('mutated', mutate(baseOf(s))),
+  );
+  const bytes = hostileBodyBytes().map<BodyMaker>((make) => (s) => bytesBody(make(writeJson(baseOf(s)))));
+  const other = fc.jsonValue({ maxDepth: 4 }).map<BodyMaker>((v) => () => textBody('other-json', v as Json));
+  if (kind === 'bodyless') {
     return fc.oneof(
       { weight: 30, arbitrary: none },
-      { weight: 1, arbitrary: mutatedJson(base, dictionary).map((v) => text('mutated', v)) },
-      { weight: 1, arbitrary: hostileBodyBytes(base).map(bytes) },
+      { weight: 1, arbitrary: mutated },
+      { weight: 1, arbitrary: bytes },
     );
   }
   const json = fc.oneof(
-    { weight: 4, arbitrary: fc.constant(text('sample', base)) },
-    { weight: 12, arbitrary: mutatedJson(base, dictionary).map((v) => text('mutated', v)) },
-    { weight: 3, arbitrary: hostileBodyBytes(base).map(bytes) },
-    { weight: 2, arbitrary: otherJson },
+    { weight: 4, arbitrary: sample },
+    { weight: 12, arbitrary: mutated },
+    { weight: 3, arbitrary: bytes },
+    { weight: 2, arbitrary: other },
     { weight: 1, arbitrary: none },
   );
-  const upload = sample.multipart;
-  if (!upload) return json;
-  const metaText = fc.oneof(
-    { weight: 2, arbitrary: fc.constant(writeJson(upload.meta)) },
-    { weight: 5, arbitrary: mutatedJson(upload.meta, dictionary).map(writeJson) },
+  if (kind === 'json') return json;
+  const meta = fc.oneof(
+    { weight: 2, arbitrary: fc.constant((m: Json) => writeJson(m)) },
+    {
+      weight: 5,
+      arbitrary: mutationsArbitrary(dictionary).map((mutate) => (m: Json) => writeJson(mutate(m))),
+    },
   );
   const file = fc.oneof(
-    { weight: 4, arbitrary: fc.constant(upload.file) },
+    { weight: 4, arbitrary: fc.constant<Buffer | undefined>(undefined) },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)) },
     { weight: 1, arbitrary: fc.constantFrom(Buffer.alloc(0), Buffer.alloc(2 * 1024 * 1024 + 1, 1)) },
   );
@@ -352,13 +382,15 @@ function bodyArbitrary(
       arbitrary: fc.constantFrom(['file', 'meta'], ['meta'], ['file'], ['meta', 'meta', 'file'], []),
     },
   );
-  const multipart = fc.tuple(metaText, file, order).map<BodyPlan>(([meta, f, o]) => {
-    const { body, contentType } = multipartBody(meta, f, o);
+  const multipart = fc.tuple(meta, file, order).map<BodyMaker>(([writeMeta, f, o]) => (s) => {
+    const upload = s.multipart ?? { meta: baseOf(s), file: Buffer.alloc(0) };
+    const metaText = writeMeta(upload.meta);
+    const { body, contentType } = multipartBody(metaText, f ?? upload.file, o);
     // The server signs over the meta part's text when it finds one, else over the whole body.
     return {
       kind: 'multipart',
       body,
-      signedBody: o.includes('meta') ? meta : body.toString('utf8'),
+      signedBody: o.includes('meta') ? metaText : body.toString('utf8'),
       contentType,
     };
   });
@@ -367,6 +399,14 @@ function bodyArbitrary(
 
 /** A method other than the route's (the router answers 404 for a method it has no route for). */
 const OTHER_METHODS = ['PUT', 'OPTIONS', 'PATCH', 'POST', 'DELETE', 'TRACE', 'PROPFIND', 'GET'];
+
+/** Options of {@link fuzzRequestArbitrary}. */
+export interface FuzzRequestOptions {
+  /** Weight of the plain spelling against 2 for all the others together; 0 spells every path oddly. @default 8 */
+  plainWeight?: number;
+  /** Put raw non-ASCII octets (Latin-1) in some query strings, which HTTP does not allow. @default true */
+  rawTargetBytes?: boolean;
+}
 
 /**
  * Fuzzed, validly signed requests over `routes`: the route's sample body mutated (types, sizes,
@@ -378,76 +418,108 @@ export function fuzzRequestArbitrary(
   routes: readonly FuzzRoute[],
   world: FuzzWorld,
   baseUrl: string,
+  options: FuzzRequestOptions = {},
 ): fc.Arbitrary<FuzzRequest> {
+  return fc.oneof(...fuzzRequestArbitraries(routes, world, baseUrl, options));
+}
+
+/**
+ * {@link fuzzRequestArbitrary} for each route on its own, in the order of `routes` (building them
+ * together shares the parts they have in common).
+ */
+export function fuzzRequestArbitraries(
+  routes: readonly FuzzRoute[],
+  world: FuzzWorld,
+  baseUrl: string,
+  options: FuzzRequestOptions = {},
+): fc.Arbitrary<FuzzRequest>[] {
+  const { plainWeight = 8, rawTargetBytes = true } = options;
   const dictionary = worldDictionary(world);
-  return fc
-    .tuple(
-      fc.constantFrom(...routes),
-      fc.record<SampleChoice>({ token: fc.stringMatching(/^[0-9A-Za-z]{24}$/), pick: fc.nat() }),
-    )
-    .chain(([route, choice]) => {
-      const sample = sampleRequest(route, world, choice);
-      const names = parameterNames(route.url);
-      const segments = fc.record(
-        Object.fromEntries(
-          names.map((name) => {
-            const known = [sample.params[name] ?? '', ...knownParameterValues(world, route, name)];
-            return [
-              name,
-              fc.oneof(
-                { weight: 4, arbitrary: fc.constant(percentEncode(known[0] as string)) },
-                { weight: 1, arbitrary: segmentArbitrary(known) },
-              ),
-            ];
-          }),
-        ) as Record<string, fc.Arbitrary<string>>,
-      );
-      const method = fc.oneof(
-        { weight: 40, arbitrary: fc.constant(route.method) },
-        { weight: 1, arbitrary: fc.constantFrom(...OTHER_METHODS) },
-      );
-      return fc
-        .record({
-          method,
-          segments,
-          spelling: spellingArbitrary(),
-          spellPick: fc.nat(),
-          query: queryArbitrary(sample.query, dictionary),
-          bodyPlan: bodyArbitrary(route.method, sample, dictionary),
-          headers: headersArbitrary(!BODYLESS.has(route.method), sample.multipart !== undefined),
-        })
-        .map(
-          ({ method: m, segments: seg, spelling, spellPick, query, bodyPlan, headers: h }): FuzzRequest => {
-            const path = fillPattern(route.url, seg);
-            const spelled = spell(path, route.url, spelling, spellPick, baseUrl);
-            const target = query ? `${spelled.path}?${query}` : spelled.path;
-            const headers: Record<string, string | string[]> = { ...h.extra };
-            const set = (name: string, value: string | undefined) => {
-              if (value !== undefined) headers[name] = value;
-            };
-            set('Accept', h.accept);
-            set('User-Agent', h.userAgent);
-            set('Content-Type', bodyPlan.contentType ?? h.contentType);
-            set('Wechatpay-Serial', h.serial);
-            set('Wechatpay-Sandbox-Fault', h.fault);
-            if (h.duplicate && headers[h.duplicate] !== undefined) {
-              headers[h.duplicate] = [headers[h.duplicate] as string, 'application/xml'];
-            }
-            return {
-              route,
-              method: m,
-              target,
-              spelling: spelled.spelling,
-              headers,
-              ...(bodyPlan.body ? { body: bodyPlan.body } : {}),
-              signedBody: bodyPlan.signedBody,
-              chunked: h.chunked && bodyPlan.body !== undefined,
-              authorization: h.authorization,
-              bodyKind: bodyPlan.kind,
-            };
-          },
-        );
-    });
+  // Every part is built once; a case only picks and applies (building arbitraries per case is slow).
+  const choice = fc.record<SampleChoice>({ token: fc.stringMatching(/^[0-9A-Za-z]{24}$/), pick: fc.nat() });
+  const query = queryPlanArbitrary(dictionary, rawTargetBytes);
+  const spelling = spellingArbitrary(plainWeight);
+  const bodies = {
+    bodyless: bodyMakerArbitrary('bodyless', dictionary),
+    json: bodyMakerArbitrary('json', dictionary),
+    upload: bodyMakerArbitrary('upload', dictionary),
+  };
+  const headerSets = {
+    bodyless: headersArbitrary(false, false),
+    json: headersArbitrary(true, false),
+    upload: headersArbitrary(true, true),
+  };
+  const perRoute = routes.map((route) => {
+    const kind = BODYLESS.has(route.method) ? 'bodyless' : hasUpload(route, world) ? 'upload' : 'json';
+    const names = parameterNames(route.url);
+    // A segment: the sample's own value (null), mostly, or another known or awkward one.
+    const segments = fc.tuple(
+      ...names.map((name) =>
+        fc.oneof(
+          { weight: 4, arbitrary: fc.constant<string | null>(null) },
+          { weight: 1, arbitrary: segmentArbitrary(knownParameterValues(world, route, name)) },
+        ),
+      ),
+    );
+    const method = fc.oneof(
+      { weight: 40, arbitrary: fc.constant(route.method) },
+      { weight: 1, arbitrary: fc.constantFrom(...OTHER_METHODS) },
+    );
+    return fc
+      .record({
+        choice,
+        method,
+        segments,
+        spelling,
+        spellPick: fc.nat(),
+        query,
+        body: bodies[kind],
+        headers: headerSets[kind],
+      })
+      .map((plan): FuzzRequest => {
+        const sample = sampleRequest(route, world, plan.choice);
+        const seg: Record<string, string> = {};
+        names.forEach((name, i) => {
+          seg[name] = plan.segments[i] ?? percentEncode(sample.params[name] ?? '');
+        });
+        const path = fillPattern(route.url, seg);
+        const spelled = spell(path, route.url, plan.spelling, plan.spellPick, baseUrl);
+        const queryText = plan.query(Object.entries(sample.query));
+        const target = queryText ? `${spelled.path}?${queryText}` : spelled.path;
+        const bodyPlan = plan.body(sample);
+        const h = plan.headers;
+        const headers: Record<string, string | string[]> = { ...h.extra };
+        const set = (name: string, value: string | undefined) => {
+          if (value !== undefined) headers[name] = value;
+        };
+        set('Accept', h.accept);
+        set('User-Agent', h.userAgent);
+        set('Content-Type', bodyPlan.contentType ?? h.contentType);
+        set('Wechatpay-Serial', h.serial);
+        set('Wechatpay-Sandbox-Fault', h.fault);
+        if (h.duplicate && headers[h.duplicate] !== undefined) {
+          headers[h.duplicate] = [headers[h.duplicate] as string, 'application/xml'];
+        }
+        return {
+          route,
+          method: plan.method,
+          target,
+          spelling: spelled.spelling,
+          headers,
+          ...(bodyPlan.body ? { body: bodyPlan.body } : {}),
+          signedBody: bodyPlan.signedBody,
+          chunked: h.chunked && bodyPlan.body !== undefined,
+          authorization: h.authorization,
+          bodyKind: bodyPlan.kind,
+        };
+      });
+  });
+  return perRoute;
+}
+
+/** Whether the route's sample is a multipart upload. */
+function hasUpload(route: FuzzRoute, world: FuzzWorld): boolean {
+  return sampleRequest(route, world, { token: 'x', pick: 0 }).multipart !== undefined;
 }
 
 /** The request on the wire: signed now by the client's merchant, over exactly the target and body sent. */

@@ -691,7 +691,7 @@ function showRepro(repro: Repro): string {
         : ' (not reproduced on resend)';
   return [
     `  [${repro.finding.kind}] ${routeKey(r.route)}${reproduced}: ${repro.finding.detail}`,
-    `    ${r.method} ${r.target}${r.chunked ? '   (Transfer-Encoding: chunked)' : ''}`,
+    `    ${r.method} ${/^[\x21-\x7e]*$/.test(r.target) ? r.target : `${JSON.stringify(r.target)} (each character below U+0100 is one raw octet)`}${r.chunked ? '   (Transfer-Encoding: chunked)' : ''}`,
     headers,
     `    Authorization: signed by the dev merchant over this method, target and body${r.authorization === 'single' ? '' : ` (${r.authorization} Authorization header too)`}`,
     `    body: ${showBody(r.body)}`,

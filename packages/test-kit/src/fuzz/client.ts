@@ -47,6 +47,12 @@ export interface WireClientOptions {
   concurrency?: number;
   /** A request unanswered after this long is a hang. @default 30000 */
   timeoutMs?: number;
+  /**
+   * Reuse connections. Off, every request opens its own: use that when the server runs in the same
+   * process (a test), where a busy event loop can fire the server's idle close and the client's reuse
+   * of that socket in the same tick. @default true
+   */
+  keepAlive?: boolean;
 }
 
 /**
@@ -67,7 +73,7 @@ export class WireClient {
     this.base = new URL(target.url);
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.agent = new http.Agent({
-      keepAlive: true,
+      keepAlive: options.keepAlive ?? true,
       keepAliveMsecs: 500,
       maxSockets: options.concurrency ?? 8,
       timeout: 1_000,

@@ -3,7 +3,13 @@
  * (cli.ts): request generators derived from the server's route list, the per-answer and state oracles.
  * @see ../../../../docs/testing.md
  */
-export { type FuzzRequest, fuzzRequestArbitrary, signRequest } from './cases.js';
+export {
+  type FuzzRequest,
+  type FuzzRequestOptions,
+  fuzzRequestArbitraries,
+  fuzzRequestArbitrary,
+  signRequest,
+} from './cases.js';
 export {
   type FuzzTarget,
   WireClient,

@@ -88,6 +88,40 @@ function replaceAt(root: Json, path: NodePath, change: (node: Json) => Json): Js
 /** A change to one node, given the node. */
 type NodeChange = (node: Json) => Json;
 
+let anyTextArbitrary: fc.Arbitrary<string> | undefined;
+let graphemeTextArbitrary: fc.Arbitrary<string> | undefined;
+
+/**
+ * Up to 40 code points of any kind, each from a range worth trying: C0 controls, ASCII, Latin-1 and
+ * C1, the rest of the BMP, surrogate halves (alone), astral planes. Built here rather than with
+ * `fc.string({ unit: 'binary' })`, which takes seconds to build on first use.
+ */
+export function anyText(): fc.Arbitrary<string> {
+  anyTextArbitrary ??= fc
+    .array(
+      fc.oneof(
+        fc.integer({ min: 0, max: 0x1f }),
+        fc.integer({ min: 0x20, max: 0x7f }),
+        fc.integer({ min: 0x80, max: 0xff }),
+        fc.integer({ min: 0x100, max: 0xd7ff }),
+        fc.integer({ min: 0xd800, max: 0xdfff }),
+        fc.integer({ min: 0xe000, max: 0xffff }),
+        fc.integer({ min: 0x10000, max: 0x10ffff }),
+      ),
+      { maxLength: 40 },
+    )
+    .map((codePoints) =>
+      codePoints.map((c) => (c <= 0xffff ? String.fromCharCode(c) : String.fromCodePoint(c))).join(''),
+    );
+  return anyTextArbitrary;
+}
+
+/** Up to 40 printable graphemes (shared like {@link anyText}). */
+function graphemeText(): fc.Arbitrary<string> {
+  graphemeTextArbitrary ??= fc.string({ unit: 'grapheme', maxLength: 40 });
+  return graphemeTextArbitrary;
+}
+
 /** Field lengths WeChat's schemas put limits at, and the lengths either side. */
 const EDGE_LENGTHS = [
   0, 1, 7, 8, 9, 14, 15, 16, 20, 21, 28, 31, 32, 33, 64, 65, 127, 128, 129, 256, 257, 1025,
@@ -199,8 +233,8 @@ export function awkwardString(dictionary: readonly string[] = []): fc.Arbitrary<
         .tuple(fc.constantFrom('a', '中', '9'), fc.constantFrom(4096, 65_536, 300_000))
         .map(([c, n]) => c.repeat(n)),
     },
-    { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
-    { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 40 }) },
+    { weight: 3, arbitrary: anyText() },
+    { weight: 2, arbitrary: graphemeText() },
     { weight: 2, arbitrary: fc.stringMatching(/^-?\d{1,40}$/) },
     ...(dictionary.length > 0
       ? [
@@ -443,55 +477,67 @@ function mutation(dictionary: readonly string[]): fc.Arbitrary<Mutation> {
 }
 
 /**
- * A valid-ish body turned into 1–3 mutations of itself: a field of another type, size or encoding,
- * deeper, repeated, missing or added. `dictionary` holds values worth reusing (the seeded ids).
+ * 1–3 mutations to apply to a valid-ish body: a field of another type, size or encoding, deeper,
+ * repeated, missing or added. `dictionary` holds values worth reusing (the seeded ids). The changes
+ * do not depend on the body, so the arbitrary is built once and applied to any body.
  */
-export function mutatedJson(base: Json, dictionary: readonly string[] = []): fc.Arbitrary<Json> {
+export function mutationsArbitrary(dictionary: readonly string[] = []): fc.Arbitrary<(base: Json) => Json> {
   return fc
     .array(mutation(dictionary), { minLength: 1, maxLength: 3 })
-    .map((ms) => ms.reduce<Json>((value, m) => m(value), base));
+    .map((ms) => (base: Json) => ms.reduce<Json>((value, m) => m(value), base));
 }
 
-/** Bytes that are not UTF-8, or not JSON, where a JSON body is expected. */
-export function hostileBodyBytes(base: Json): fc.Arbitrary<Buffer> {
-  const text = writeJson(base);
+/** A body turned into 1–3 mutations of itself (see {@link mutationsArbitrary}). */
+export function mutatedJson(base: Json, dictionary: readonly string[] = []): fc.Arbitrary<Json> {
+  return mutationsArbitrary(dictionary).map((mutate) => mutate(base));
+}
+
+/** Texts that are not one JSON value: broken, doubled, commented, single-quoted. `T` is the body's text. */
+const NOT_JSON = [
+  '',
+  ' ',
+  'null',
+  'true',
+  '0',
+  '"x"',
+  '[]',
+  '{}',
+  '[{}]',
+  '{',
+  '}',
+  '{"a":',
+  'T}',
+  'T x',
+  'TT',
+  '/*c*/T',
+  '\n\t T \n',
+  "{'a':1}",
+  '{"a":1,}',
+  '{"a" 1}',
+];
+
+/**
+ * Bytes that are not UTF-8, or not JSON, where a JSON body is expected, made from the body's own
+ * text (given later, so the arbitrary is built once): overlong and surrogate UTF-8, a BOM, UTF-16,
+ * Latin-1, truncation, random bytes.
+ */
+export function hostileBodyBytes(): fc.Arbitrary<(text: string) => Buffer> {
   return fc.oneof(
-    fc.constantFrom(
-      Buffer.from([0xff, 0xfe]),
-      Buffer.from('{"a":"\xc0\x80"}', 'latin1'),
-      Buffer.from('{"a":"\xed\xa0\x80"}', 'latin1'),
-      Buffer.from('{"a":"\xe4\xb8"}', 'latin1'),
-      Buffer.from('{"a":"\xf4\x90\x80\x80"}', 'latin1'),
-      Buffer.from([0x00]),
-    ),
-    fc.constant(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])),
-    fc.constant(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])),
-    fc.constant(Buffer.from(text, 'latin1')),
-    fc.uint8Array({ maxLength: 256 }).map((a) => Buffer.from(a)),
-    fc.nat().map((cut) => Buffer.from(text.slice(0, cut % Math.max(1, text.length)))),
     fc
       .constantFrom(
-        '',
-        ' ',
-        'null',
-        'true',
-        '0',
-        '"x"',
-        '[]',
-        '{}',
-        '[{}]',
-        '{',
-        '}',
-        '{"a":',
-        `${text}}`,
-        `${text} x`,
-        `${text}${text}`,
-        `/*c*/${text}`,
-        `\n\t ${text} \n`,
-        `{'a':1}`,
-        '{"a":1,}',
-        '{"a" 1}',
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('{"a":"\xc0\x80"}', 'latin1'),
+        Buffer.from('{"a":"\xed\xa0\x80"}', 'latin1'),
+        Buffer.from('{"a":"\xe4\xb8"}', 'latin1'),
+        Buffer.from('{"a":"\xf4\x90\x80\x80"}', 'latin1'),
+        Buffer.from([0x00]),
       )
-      .map((t) => Buffer.from(t)),
+      .map((bytes) => () => bytes),
+    fc.constant((text: string) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])),
+    fc.constant((text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])),
+    fc.constant((text: string) => Buffer.from(text, 'latin1')),
+    fc.uint8Array({ maxLength: 256 }).map((a) => () => Buffer.from(a)),
+    fc.nat().map((cut) => (text: string) => Buffer.from(text.slice(0, cut % Math.max(1, text.length)))),
+    fc.constantFrom(...NOT_JSON).map((t) => (text: string) => Buffer.from(t.replace(/T/g, () => text))),
   );
 }

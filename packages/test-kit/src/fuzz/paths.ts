@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { anyText } from './json.js';
 
 /** A route as the server lists it (`startServer().routes`). */
 export interface FuzzRoute {
@@ -113,11 +114,13 @@ export function spell(
   }
 }
 
-/** A spelling: mostly the plain one, so that most requests reach the handlers. */
+/** A spelling: mostly the plain one (`plainWeight` against 2), so that most requests reach the handlers. */
 export function spellingArbitrary(plainWeight = 8): fc.Arbitrary<Spelling> {
+  const odd = fc.constantFrom(...SPELLINGS.filter((s) => s !== 'plain'));
+  if (plainWeight <= 0) return odd;
   return fc.oneof(
     { weight: plainWeight, arbitrary: fc.constant<Spelling>('plain') },
-    { weight: 2, arbitrary: fc.constantFrom(...SPELLINGS.filter((s) => s !== 'plain')) },
+    { weight: 2, arbitrary: odd },
   );
 }
 
@@ -166,7 +169,12 @@ export function segmentArbitrary(known: readonly string[]): fc.Arbitrary<string>
         '-1',
       ),
     },
-    { weight: 2, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 24 }).map(percentEncode) },
+    {
+      weight: 2,
+      arbitrary: anyText()
+        .filter((t) => t.length > 0)
+        .map(percentEncode),
+    },
     { weight: 1, arbitrary: fc.stringMatching(/^[0-9A-Za-z_-]{1,40}$/) },
   );
 }
