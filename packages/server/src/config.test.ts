@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from './config.js';
-import { DELIVERY_TIMEOUT_MS, MIN_NOTIFY_LEASE_SECONDS } from './outbox/delivery-timeout.js';
+import { DELIVERY_TIMEOUT_MS, MIN_NOTIFY_LEASE_SECONDS, resolveConfig } from './config.js';
 
 describe('resolveConfig notify lease', () => {
   it('keeps a lease longer than one delivery attempt', () => {

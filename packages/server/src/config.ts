@@ -1,6 +1,5 @@
 import type { RateLimitRule } from './contract/endpoint.js';
 import { documentedRateLimits } from './contract/endpoints/index.js';
-import { MIN_NOTIFY_LEASE_SECONDS } from './outbox/delivery-timeout.js';
 
 /**
  * Server configuration: parsed once, unknown keys rejected, then frozen.
@@ -10,6 +9,18 @@ import { MIN_NOTIFY_LEASE_SECONDS } from './outbox/delivery-timeout.js';
 export type TargetPolicy = 'local' | 'strict';
 
 export type { RateLimitRule };
+
+/**
+ * Per-attempt total timeout of a callback delivery (connect + response): WeChat's 5 s budget.
+ * @see docs/protocol.md §6.4
+ */
+export const DELIVERY_TIMEOUT_MS = 5000;
+
+/**
+ * The shortest {@link AppConfig.notifyLeaseSeconds}: longer than one delivery attempt, or a slow but live
+ * attempt would be retaken by another instance and sent twice.
+ */
+export const MIN_NOTIFY_LEASE_SECONDS = Math.floor(DELIVERY_TIMEOUT_MS / 1000) + 1;
 
 /** Resolved configuration of one server. */
 export interface AppConfig {

@@ -8,7 +8,7 @@ import {
   loadPublicKey,
   normalizeSerial,
 } from '@wechatpay-sandbox/sdk/protocol';
-import type { AppConfig, TargetPolicy } from '../config.js';
+import { type AppConfig, MIN_NOTIFY_LEASE_SECONDS, type TargetPolicy } from '../config.js';
 import { CredentialsError } from '../credentials/errors.js';
 import { CREDENTIALS_FILE_NAME, readCredentialsFile } from '../credentials/file.js';
 import {
@@ -18,7 +18,6 @@ import {
 } from '../credentials/generate.js';
 import type { SigningMode } from '../credentials/types.js';
 import { isSigningMode, MerchantRepo, SIGNING_MODES } from '../db/merchant-repo.js';
-import { MIN_NOTIFY_LEASE_SECONDS } from '../outbox/delivery-timeout.js';
 import { notificationsCommand } from './notifications.js';
 import {
   DB_OPTIONS,
