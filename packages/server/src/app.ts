@@ -4,6 +4,11 @@ import { type AppConfig, resolveConfig } from './config.js';
 import { BUSIFAVOR_ENDPOINTS } from './contract/endpoints/busifavor.js';
 import { NOTIFY_SETTING_ENDPOINTS } from './contract/endpoints/notify-settings.js';
 import { PLATFORM_ENDPOINTS } from './contract/endpoints/platform.js';
+import {
+  SIM_BUSIFAVOR_ENDPOINTS,
+  SIM_INFRA_ENDPOINTS,
+  SIM_NOTIFICATION_ENDPOINTS,
+} from './contract/endpoints/simulation.js';
 import type { PlatformIdentity } from './credentials/types.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { NonceRepo } from './db/nonce-repo.js';
@@ -21,12 +26,9 @@ import { collectRoutes, type RegisteredRoute } from './http/route-auth.js';
 import { busifavorHandlers, createBusifavorAdapters } from './http/routes/busifavor.js';
 import { certificatesHandler } from './http/routes/certificates.js';
 import { createNotifySettingsDeps, notifySettingHandlers } from './http/routes/notify-settings.js';
-import { registerSimBusifavorRoutes } from './http/routes/sim-busifavor.js';
-import { createSimInfra, registerSimInfraRoutes } from './http/routes/sim-infra.js';
-import {
-  createNotificationDispatcher,
-  registerSimNotificationRoutes,
-} from './http/routes/sim-notifications.js';
+import { simBusifavorHandlers } from './http/routes/sim-busifavor.js';
+import { createSimInfra, registerSimInfraHooks, simInfraHandlers } from './http/routes/sim-infra.js';
+import { createNotificationDispatcher, simNotificationHandlers } from './http/routes/sim-notifications.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { subscribeClockChanges } from './sim/clock.js';
 
@@ -115,7 +117,8 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
   });
 
   // After authentication (faults need request.merchant), before the routes.
-  await registerSimInfraRoutes(app, ctx, sim);
+  registerSimInfraHooks(app, ctx, sim);
+  registerEndpoints(app, SIM_INFRA_ENDPOINTS, simInfraHandlers(ctx, sim));
   const metrics = registerMetrics(app);
   registerEndpoints(app, NOTIFY_SETTING_ENDPOINTS, notifySettingHandlers(createNotifySettingsDeps(ctx)));
   registerEndpoints(app, PLATFORM_ENDPOINTS, {
@@ -126,14 +129,14 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
   const notifications = createNotificationDispatcher(ctx, {
     subscribeClockChanges: (listener) => subscribeClockChanges(ctx.clock, listener),
   });
-  await registerSimNotificationRoutes(app, ctx, notifications);
+  registerEndpoints(app, SIM_NOTIFICATION_ENDPOINTS, simNotificationHandlers(ctx, notifications));
   app.addHook('onListen', async () => {
     if (config.notifyDelivery) notifications.start();
   });
   app.addHook('onClose', async () => notifications.stop());
   const busifavor = createBusifavorAdapters(ctx);
   registerEndpoints(app, BUSIFAVOR_ENDPOINTS, busifavorHandlers(busifavor));
-  await registerSimBusifavorRoutes(app, ctx, busifavor);
+  registerEndpoints(app, SIM_BUSIFAVOR_ENDPOINTS, simBusifavorHandlers(ctx, busifavor));
   return { app, ctx, routes };
 }
 

@@ -1,4 +1,9 @@
 import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
+import type {
+  DELIVERY_PLAN_AUDIT_STATES,
+  DELIVERY_PLAN_STATES,
+  PRODUCT_COUPON_EVENT_TYPES,
+} from '../contract/simulation/notifications.js';
 import type { NotificationEvent, NotifyFamily } from '../domain/ports.js';
 
 /**
@@ -6,12 +11,6 @@ import type { NotificationEvent, NotifyFamily } from '../domain/ports.js';
  * plans), triggered through the simulation API, and sample events for the conformance probe.
  * @see docs/busifavor.md §7.3, §7.4
  */
-
-/** Product-coupon event types (商品券). */
-export const PRODUCT_COUPON_EVENT_TYPES = [
-  'PRODUCT_COUPON_SP.SEND',
-  'PRODUCT_COUPON_SP.IMAGE_GENERATION',
-] as const;
 
 /** A product-coupon event type. */
 export type ProductCouponEventType = (typeof PRODUCT_COUPON_EVENT_TYPES)[number];
@@ -37,19 +36,6 @@ export function productCouponEvent(
     plaintext,
   };
 }
-
-/** Plan states a DELIVERY_PLAN.CHANGE callback carries. */
-export const DELIVERY_PLAN_STATES = [
-  'CREATED',
-  'DELIVERING',
-  'PLAN_TERMINATED',
-  'PAUSED',
-  'TERMINATED',
-  'EXPIRED',
-] as const;
-
-/** Audit states a DELIVERY_PLAN.CHANGE callback carries. */
-export const DELIVERY_PLAN_AUDIT_STATES = ['PROCESSING', 'PASSED', 'REJECTED'] as const;
 
 /** A plan change as the simulation API receives it. */
 export interface DeliveryPlanChange {

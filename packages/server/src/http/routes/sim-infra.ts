@@ -1,6 +1,8 @@
-import { type Static, Type } from '@sinclair/typebox';
 import { formatBeijingTime, parseRfc3339 } from '@wechatpay-sandbox/sdk/protocol';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { SIM_INFRA_ENDPOINTS } from '../../contract/endpoints/simulation.js';
+import type { ClockSettingView, ClockStateResponse, SetClockBody } from '../../contract/simulation/clock.js';
+import type { FaultRuleView } from '../../contract/simulation/faults.js';
 import type { DatabaseHandle } from '../../db/connect.js';
 import { errors, paramError } from '../../errors.js';
 import {
@@ -14,22 +16,16 @@ import { SqlClockStore } from '../../sim/clock-repo.js';
 import { FaultInjector, type FaultRule, newFaultRule } from '../../sim/faults.js';
 import { registerFaultHook } from '../../sim/faults-hook.js';
 import { SqlFaultStore } from '../../sim/faults-repo.js';
-import type { AuthenticatedMerchant, ServerContext } from '../context.js';
-import {
-  DeleteRulesQuery,
-  ExpireTime,
-  parseExpireTime,
-  RuleIdParams,
-  RuleScope,
-  visibleRule,
-} from './sim-rules.js';
+import type { ServerContext } from '../context.js';
+import type { EndpointHandlers } from '../endpoints.js';
+import { parseExpireTime, visibleRule } from './sim-rules.js';
 
 /**
  * Simulation infrastructure API under `/sandbox/v1/`: the virtual clock and fault-injection rules.
  * Authenticated like `/v3` (the gateway sets `request.merchant`). A merchant sees and changes only its own
  * merchant-scope settings; the global scope is open to every registered merchant (a single-tenant dev
  * tool — see docs/simulation.md).
- * @see ../../../../../docs/simulation.md
+ * @see docs/simulation.md
  */
 
 /** The simulation adapters buildApp creates. */
@@ -62,57 +58,16 @@ export async function createSimInfra(db: DatabaseHandle, options: SimInfraOption
   return { clock, faults };
 }
 
-const ClockBody = Type.Object(
-  {
-    scope: Type.Optional(RuleScope),
-    action: Type.Union([
-      Type.Literal('freeze'),
-      Type.Literal('set'),
-      Type.Literal('advance'),
-      Type.Literal('resume'),
-    ]),
-    time: Type.Optional(Type.String({ maxLength: 40 })),
-    seconds: Type.Optional(Type.Number()),
-    allow_backwards: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: false },
-);
-type ClockBody = Static<typeof ClockBody>;
-
-const FaultBody = Type.Object(
-  {
-    scope: Type.Optional(RuleScope),
-    method: Type.Optional(Type.String({ minLength: 1, maxLength: 8 })),
-    path: Type.String({ minLength: 1, maxLength: 512 }),
-    code: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    status: Type.Optional(Type.Integer()),
-    message: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-    delay_ms: Type.Optional(Type.Integer()),
-    count: Type.Optional(Type.Integer()),
-    fraction: Type.Optional(Type.Number()),
-    seed: Type.Optional(Type.Integer()),
-    expire_time: Type.Optional(ExpireTime),
-  },
-  { additionalProperties: false },
-);
-type FaultBody = Static<typeof FaultBody>;
-
 /** Largest jump `advance` accepts: 100 years. */
 const MAX_ADVANCE_SECONDS = 100 * 366 * 86_400;
 
 /**
- * Registers the fault hook, the clock-cache refresh, and the `/sandbox/v1/clock` and `/sandbox/v1/faults`
- * routes. Call after the authentication hook and before other routes. The clock routes exist only when
- * `ctx.clock` is this virtual clock (an injected plain clock cannot be moved).
+ * Adds the fault hook and, when `ctx.clock` is this virtual clock, starts it and refreshes its cache on
+ * every request. Call after the authentication hook and before the routes.
  */
-export async function registerSimInfraRoutes(
-  app: FastifyInstance,
-  ctx: ServerContext,
-  sim: SimInfra,
-): Promise<void> {
+export function registerSimInfraHooks(app: FastifyInstance, ctx: ServerContext, sim: SimInfra): void {
   const { clock, faults } = sim;
-  const movable = ctx.clock === clock;
-  if (movable) {
+  if (ctx.clock === clock) {
     clock.start();
     app.addHook('onClose', async () => clock.stop());
     // Bounds how stale business time can be on any request (changes made through another instance).
@@ -120,84 +75,79 @@ export async function registerSimInfraRoutes(
     app.addHook('onRequest', async () => clock.ensureFresh().catch(() => {}));
   }
   registerFaultHook(app, faults);
+}
 
-  if (movable) {
-    app.get('/sandbox/v1/clock', async (request) => {
+/**
+ * The `/sandbox/v1/clock` and `/sandbox/v1/faults` operations. The clock can only be moved when
+ * `ctx.clock` is this virtual clock; with an injected plain clock the clock operations answer what an
+ * unknown path does (404 `RESOURCE_NOT_EXISTS`).
+ */
+export function simInfraHandlers(
+  ctx: ServerContext,
+  sim: SimInfra,
+): EndpointHandlers<typeof SIM_INFRA_ENDPOINTS> {
+  const { faults } = sim;
+  const movableClock = (): VirtualClock => {
+    if (ctx.clock !== sim.clock) throw errors.RESOURCE_NOT_EXISTS('请求的接口不存在');
+    return sim.clock;
+  };
+  const visibleFault = async (id: string, mchid: string): Promise<FaultRule> =>
+    visibleRule(await faults.store.get(id), id, mchid, '故障规则不存在');
+
+  return {
+    getClock: async (_request, { merchant }) => {
+      const clock = movableClock();
       await clock.ensureFresh();
-      return clockView(clock.state(caller(request).mchid));
-    });
-
-    app.post('/sandbox/v1/clock', { schema: { body: ClockBody } }, async (request) => {
-      const body = request.body as ClockBody;
-      const mchid = caller(request).mchid;
+      return clockView(clock.state(merchant.mchid));
+    },
+    setClock: async ({ body }, { merchant }) => {
+      const clock = movableClock();
+      const mchid = merchant.mchid;
       const scope =
         body.scope === 'global' ? ({ kind: 'global' } as const) : ({ kind: 'merchant', mchid } as const);
       await clock.change(scope, toClockAction(body));
       return clockView(clock.state(mchid));
-    });
-  }
-
-  app.post('/sandbox/v1/faults', { schema: { body: FaultBody } }, async (request) => {
-    const body = request.body as FaultBody;
-    const mchid = caller(request).mchid;
-    const expiresAtMs = parseExpireTime(body.expire_time);
-    const rule = newFaultRule(
-      {
-        mchid: body.scope === 'global' ? null : mchid,
-        method: body.method,
-        path: body.path,
-        code: body.code,
-        status: body.status,
-        message: body.message,
-        delayMs: body.delay_ms,
-        count: body.count,
-        fraction: body.fraction,
-        seed: body.seed,
-        expiresAtMs,
-      },
-      { id: `FR${ctx.ids.token(22)}`, seed: Number(ctx.ids.digits(9)), nowMs: ctx.wallClock() },
-    );
-    await faults.store.insert(rule);
-    faults.invalidate();
-    return faultView(rule);
-  });
-
-  app.get('/sandbox/v1/faults', async (request) => {
-    const rules = await faults.store.list(caller(request).mchid);
-    return { total_count: rules.length, data: rules.map(faultView) };
-  });
-
-  app.get('/sandbox/v1/faults/:id', { schema: { params: RuleIdParams } }, async (request) => {
-    const { id } = request.params as { id: string };
-    return faultView(await visibleFault(faults, id, caller(request).mchid));
-  });
-
-  app.delete('/sandbox/v1/faults/:id', { schema: { params: RuleIdParams } }, async (request, reply) => {
-    const { id } = request.params as { id: string };
-    const rule = await visibleFault(faults, id, caller(request).mchid);
-    await faults.store.delete(rule.id, rule.mchid);
-    faults.invalidate();
-    return reply.code(204).send();
-  });
-
-  app.delete('/sandbox/v1/faults', { schema: { querystring: DeleteRulesQuery } }, async (request, reply) => {
-    const { scope } = request.query as Static<typeof DeleteRulesQuery>;
-    await faults.store.deleteAll(scope === 'global' ? null : caller(request).mchid);
-    faults.invalidate();
-    return reply.code(204).send();
-  });
+    },
+    createFault: async ({ body }, { merchant }) => {
+      const expiresAtMs = parseExpireTime(body.expire_time);
+      const rule = newFaultRule(
+        {
+          mchid: body.scope === 'global' ? null : merchant.mchid,
+          method: body.method,
+          path: body.path,
+          code: body.code,
+          status: body.status,
+          message: body.message,
+          delayMs: body.delay_ms,
+          count: body.count,
+          fraction: body.fraction,
+          seed: body.seed,
+          expiresAtMs,
+        },
+        { id: `FR${ctx.ids.token(22)}`, seed: Number(ctx.ids.digits(9)), nowMs: ctx.wallClock() },
+      );
+      await faults.store.insert(rule);
+      faults.invalidate();
+      return faultView(rule);
+    },
+    listFaults: async (_request, { merchant }) => {
+      const rules = await faults.store.list(merchant.mchid);
+      return { total_count: rules.length, data: rules.map(faultView) };
+    },
+    getFault: async ({ params }, { merchant }) => faultView(await visibleFault(params.id, merchant.mchid)),
+    deleteFault: async ({ params }, { merchant }) => {
+      const rule = await visibleFault(params.id, merchant.mchid);
+      await faults.store.delete(rule.id, rule.mchid);
+      faults.invalidate();
+    },
+    deleteFaults: async ({ query }, { merchant }) => {
+      await faults.store.deleteAll(query.scope === 'global' ? null : merchant.mchid);
+      faults.invalidate();
+    },
+  };
 }
 
-function caller(request: FastifyRequest): AuthenticatedMerchant {
-  if (!request.merchant) throw errors.SIGN_ERROR();
-  return request.merchant;
-}
-
-async function visibleFault(faults: FaultInjector, id: string, mchid: string): Promise<FaultRule> {
-  return visibleRule(await faults.store.get(id), id, mchid, '故障规则不存在');
-}
-
-function toClockAction(body: ClockBody): ClockAction {
+function toClockAction(body: SetClockBody): ClockAction {
   const allowBackwards = body.allow_backwards === true;
   const time = (): number => {
     if (body.time === undefined) throw paramError('/time', `is required for ${body.action}`);
@@ -243,26 +193,7 @@ function toClockAction(body: ClockBody): ClockAction {
   }
 }
 
-/** The wire view of a clock state. */
-export interface ClockStateView {
-  mchid: string | undefined;
-  now: string;
-  now_ms: number;
-  wall_time: string;
-  mode: 'real' | 'frozen' | 'running';
-  source: ClockState['source'];
-  merchant: ClockSettingView | null;
-  global: ClockSettingView | null;
-}
-
-/** The wire view of one setting. */
-export interface ClockSettingView {
-  mode: 'frozen' | 'running';
-  now: string;
-  offset_seconds?: number;
-}
-
-function clockView(state: ClockState): ClockStateView {
+function clockView(state: ClockState): ClockStateResponse {
   const effective = state.merchant ?? state.global;
   return {
     mchid: state.mchid,
@@ -282,26 +213,6 @@ function settingView(setting: ClockSetting | undefined, wallMs: number): ClockSe
   return setting.mode === 'frozen'
     ? { mode: 'frozen', now }
     : { mode: 'running', now, offset_seconds: setting.offsetMs / 1000 };
-}
-
-/** The wire view of a rule (absent fields are omitted). */
-export interface FaultRuleView {
-  id: string;
-  scope: 'merchant' | 'global';
-  mchid?: string;
-  method: string;
-  path: string;
-  code?: string;
-  status?: number;
-  message?: string;
-  delay_ms: number;
-  remaining?: number;
-  fraction?: number;
-  seed: number;
-  matched: number;
-  fired: number;
-  expire_time?: string;
-  create_time: string;
 }
 
 function faultView(rule: FaultRule): FaultRuleView {

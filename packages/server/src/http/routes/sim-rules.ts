@@ -1,20 +1,11 @@
-import { Type } from '@sinclair/typebox';
 import { parseRfc3339 } from '@wechatpay-sandbox/sdk/protocol';
 import { errors, paramError } from '../../errors.js';
 
 /**
- * What the simulation rule APIs share (fault rules under `/sandbox/v1/faults`, subsidy outcome rules
- * under `/sandbox/v1/busifavor/subsidy-outcomes`): the merchant/global scope, the rule id in the path,
- * the scope of a delete-all, an optional expiry, and who may see a rule.
+ * What the handlers of the simulation rule APIs share (fault rules under `/sandbox/v1/faults`, subsidy
+ * outcome rules under `/sandbox/v1/busifavor/subsidy-outcomes`): reading an optional expiry, and who may
+ * see a rule. Their schemas are in contract/simulation/rules.ts.
  */
-
-export const RuleScope = Type.Union([Type.Literal('merchant'), Type.Literal('global')]);
-export const RuleIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 40 }) });
-export const DeleteRulesQuery = Type.Object(
-  { scope: Type.Optional(RuleScope) },
-  { additionalProperties: false },
-);
-export const ExpireTime = Type.String({ maxLength: 40 });
 
 /** The body's `expire_time` as epoch ms (undefined when absent); 400 when it is not RFC 3339. */
 export function parseExpireTime(expireTime: string | undefined): number | undefined {
