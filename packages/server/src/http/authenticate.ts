@@ -1,5 +1,4 @@
 import type { KeyObject } from 'node:crypto';
-import { randomBytes } from 'node:crypto';
 import {
   buildRequestSigningString,
   loadPublicKey,
@@ -150,7 +149,5 @@ export function headerValue(value: string | string[] | undefined): string | unde
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** A Request-ID in the style of WeChat's (hex, 40+ characters). */
-export function newRequestId(): string {
-  return randomBytes(24).toString('hex').toUpperCase();
-}
+/** Re-exported for the composition root, which names every request with it. */
+export { newRequestId } from '../request-id.js';

@@ -2,7 +2,7 @@ import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { AppConfig } from '../config.js';
 import { errors, WechatError } from '../errors.js';
-import { newRequestId } from './authenticate.js';
+import { newRequestId } from '../request-id.js';
 
 /**
  * Connection-level limits of the HTTP server: how long a client may take to send headers and a whole

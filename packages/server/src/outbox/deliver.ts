@@ -11,13 +11,12 @@ import {
   signResponseAsync,
   type WechatpaySignatureHeaders,
 } from '@wechatpay-sandbox/sdk/protocol';
-import type { TargetPolicy } from '../config.js';
+import { DELIVERY_TIMEOUT_MS, type TargetPolicy } from '../config.js';
+import { type SigningKey, selectSigningKey } from '../credentials/signing-keys.js';
 import type { PlatformIdentity, SigningMode } from '../credentials/types.js';
 import type { IdGen } from '../domain/ports.js';
-import { newRequestId } from '../http/authenticate.js';
-import { type SigningKey, selectSigningKey } from '../http/signing-keys.js';
+import { newRequestId } from '../request-id.js';
 import type { AttemptOutcome } from './complete.js';
-import { DELIVERY_TIMEOUT_MS } from './delivery-timeout.js';
 import { applyForwarding } from './forwarding.js';
 import type { DeliveryContext } from './lookup.js';
 import { nextRetryAt, type RetrySchedule } from './retry-schedules.js';
