@@ -72,19 +72,25 @@ function reads(w: FuzzWorld): Array<[StatePart, string]> {
 }
 
 /**
- * Drops what changes without any request: the wall time of the clock view (and its business time
- * unless frozen), and a fault rule's `matched` count, which by design counts every matching call
+ * Drops what changes without any request: the wall time of the clock view (and the business time of
+ * every clock in it that is not frozen), and a fault rule's `matched` count, which by design counts every matching call
  * (docs/simulation.md) — refused ones included.
  */
 function normalize(part: StatePart, body: unknown): unknown {
   if (!body || typeof body !== 'object') return body;
   if (part === 'clock') {
-    const { wall_time: _wall, ...rest } = body as Record<string, unknown>;
-    if (rest.mode !== 'frozen') {
-      delete rest.now;
-      delete rest.now_ms;
-    }
-    return rest;
+    // A running clock's business time moves with the wall clock: only a frozen one's is state.
+    const still = (view: unknown): unknown => {
+      if (!view || typeof view !== 'object') return view;
+      const { wall_time: _wall, ...rest } = view as Record<string, unknown>;
+      if (rest.mode !== 'frozen') {
+        delete rest.now;
+        delete rest.now_ms;
+      }
+      return rest;
+    };
+    const view = still(body) as Record<string, unknown>;
+    return { ...view, merchant: still(view.merchant), global: still(view.global) };
   }
   if (part === 'faults') {
     const list = body as { data?: Array<Record<string, unknown>> };
