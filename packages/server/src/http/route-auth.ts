@@ -3,17 +3,10 @@ import type { FastifyInstance } from 'fastify';
 /**
  * Authentication is a property of the matched route, never of the URL string: the router matches the
  * percent-decoded path (and the path inside an absolute-form target), so a prefix test on the raw URL
- * let `/%73andbox/…` through unsigned. A route requires the merchant signature unless it declares
- * `config: { auth: 'public' }`, so a route added later is protected by default.
+ * let `/%73andbox/…` through unsigned. A route requires the merchant signature unless its endpoint-table
+ * entry says `auth: 'public'`, so a route added later is protected by default.
  */
 export type RouteAuth = 'merchant' | 'public';
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Who may call the route. @default 'merchant' (signed) */
-    auth?: RouteAuth;
-  }
-}
 
 /** One registered route, as the router matches it. */
 export interface RegisteredRoute {
@@ -23,22 +16,27 @@ export interface RegisteredRoute {
   auth: RouteAuth;
 }
 
-/** The route's authentication; anything but an explicit `'public'` means signed. */
-export function routeAuth(config: { auth?: unknown; endpoint?: { auth?: unknown } } | undefined): RouteAuth {
-  const declared = config?.endpoint ? config.endpoint.auth : config?.auth;
-  return declared === 'public' ? 'public' : 'merchant';
+/** The route's authentication, from its table entry; anything but an explicit `'public'` means signed. */
+export function routeAuth(config: { endpoint?: { auth?: unknown } } | undefined): RouteAuth {
+  return config?.endpoint?.auth === 'public' ? 'public' : 'merchant';
 }
 
 /**
- * Records every route registered after this call (add it before any route) and refuses, at startup, an
- * `auth` value that is neither `merchant` nor `public` (a typo must not silently mean either).
+ * Records every route registered after this call (add it before any route) and refuses, at startup, a
+ * route without an endpoint-table entry (registerEndpoints gives every route its entry) or with an `auth`
+ * that is neither `merchant` nor `public` (a typo must not silently mean either).
  */
 export function collectRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
   const routes: RegisteredRoute[] = [];
   app.addHook('onRoute', (options) => {
-    const declared = (options.config as { auth?: unknown } | undefined)?.auth;
-    if (declared !== undefined && declared !== 'merchant' && declared !== 'public') {
-      throw new Error(`route ${options.url}: auth must be 'merchant' or 'public', got ${String(declared)}`);
+    const entry = (options.config as { endpoint?: { auth?: unknown } } | undefined)?.endpoint;
+    if (!entry) {
+      throw new Error(
+        `route ${options.method} ${options.url} has no endpoint-table entry (register it with registerEndpoints)`,
+      );
+    }
+    if (entry.auth !== undefined && entry.auth !== 'merchant' && entry.auth !== 'public') {
+      throw new Error(`route ${options.url}: auth must be 'merchant' or 'public', got ${String(entry.auth)}`);
     }
     const methods = Array.isArray(options.method) ? options.method : [options.method];
     for (const method of methods) {
