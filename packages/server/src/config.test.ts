@@ -19,9 +19,9 @@ describe('resolveConfig notify lease', () => {
 });
 
 describe('resolveConfig timeouts', () => {
-  it('defaults to 10 s for headers, 30 s for a whole request and 5 s for an idle connection', () => {
+  it('defaults to 10 s for headers, 30 s for a whole request and 60 s for an idle connection', () => {
     const { headersTimeoutMs, requestTimeoutMs, idleTimeoutMs } = resolveConfig();
-    expect([headersTimeoutMs, requestTimeoutMs, idleTimeoutMs]).toEqual([10_000, 30_000, 5_000]);
+    expect([headersTimeoutMs, requestTimeoutMs, idleTimeoutMs]).toEqual([10_000, 30_000, 60_000]);
   });
 
   it.each([

@@ -43,7 +43,7 @@ export interface AppConfig {
   headersTimeoutMs: number;
   /** Milliseconds a client has to send a whole request, body included; then 408 and close. @default 30000 */
   requestTimeoutMs: number;
-  /** Milliseconds a keep-alive connection may stay idle between requests before it is closed. @default 5000 */
+  /** Milliseconds a keep-alive connection may stay idle between requests before it is closed. @default 60000 */
   idleTimeoutMs: number;
   /** Put the expected signing string into SIGN_ERROR details (sandbox diagnostics). @default true */
   signatureDiagnostics: boolean;
@@ -79,7 +79,7 @@ const DEFAULTS: AppConfig = {
   bodyLimitBytes: 3 * 1024 * 1024,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
-  idleTimeoutMs: 5_000,
+  idleTimeoutMs: 60_000,
   signatureDiagnostics: true,
   notifyCaFile: undefined,
   notifyInsecureTls: false,

@@ -135,7 +135,7 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
     'notify-lease-seconds': { type: 'string', default: '30' },
     'headers-timeout-ms': { type: 'string', default: '10000' },
     'request-timeout-ms': { type: 'string', default: '30000' },
-    'idle-timeout-ms': { type: 'string', default: '5000' },
+    'idle-timeout-ms': { type: 'string', default: '60000' },
   });
   const workers = Number(values.workers);
   if (!/^[0-9]+$/.test(values.workers) || workers < 1 || workers > 64) {

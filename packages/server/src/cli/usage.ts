@@ -37,7 +37,7 @@ Commands:
   start [--dir DIR] [--port 8080] [--host 127.0.0.1] [--db sqlite:PATH | postgres://…] [--workers N]
         [--notify-policy local|strict] [--notify-ca-file FILE | --notify-insecure-tls]
         [--notify-lease-seconds 30] [--headers-timeout-ms 10000] [--request-timeout-ms 30000]
-        [--idle-timeout-ms 5000]
+        [--idle-timeout-ms 60000]
       Serve the sandbox with the credentials of DIR (initialised if absent) and every merchant
       registered in the database (default sqlite:DIR/data.db). Callbacks: --notify-policy strict
       refuses loopback/private targets (default local allows them); --notify-ca-file trusts a PEM CA
