@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type AppConfig, resolveConfig } from './config.js';
 import { BUSIFAVOR_ENDPOINTS } from './contract/endpoints/busifavor.js';
+import { ENDPOINTS } from './contract/endpoints/index.js';
 import { NOTIFY_SETTING_ENDPOINTS } from './contract/endpoints/notify-settings.js';
 import { PLATFORM_ENDPOINTS } from './contract/endpoints/platform.js';
 import {
@@ -26,6 +27,7 @@ import { collectRoutes, type RegisteredRoute } from './http/route-auth.js';
 import { busifavorHandlers, createBusifavorAdapters } from './http/routes/busifavor.js';
 import { certificatesHandler } from './http/routes/certificates.js';
 import { createNotifySettingsDeps, notifySettingHandlers } from './http/routes/notify-settings.js';
+import { referenceHandlers, sandboxOpenApiDocument } from './http/routes/reference.js';
 import { simBusifavorHandlers } from './http/routes/sim-busifavor.js';
 import { createSimInfra, registerSimInfraHooks, simInfraHandlers } from './http/routes/sim-infra.js';
 import { createNotificationDispatcher, simNotificationHandlers } from './http/routes/sim-notifications.js';
@@ -124,6 +126,7 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
   registerEndpoints(app, PLATFORM_ENDPOINTS, {
     listCertificates: certificatesHandler(ctx),
     metrics: async () => metrics.metrics(),
+    ...referenceHandlers(sandboxOpenApiDocument(Object.values(ENDPOINTS))),
   });
   // Callback deliveries run only while the server listens (startServer), never under inject()-only tests.
   const notifications = createNotificationDispatcher(ctx, {

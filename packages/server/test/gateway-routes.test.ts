@@ -6,7 +6,14 @@ import {
   type TestSandbox,
 } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Endpoint, routePattern } from '../src/contract/endpoint.js';
+import { ENDPOINTS } from '../src/contract/endpoints/index.js';
 import { BASE, bindAppid, expectError, reqNo, stockBody, trustPlatformKeys } from './busifavor-helpers.js';
+
+/** The public operations' route patterns: /metrics and the API reference (/openapi.json, /docs…). */
+const PUBLIC_ROUTES = (Object.values(ENDPOINTS) as Endpoint[])
+  .filter((entry) => entry.auth === 'public')
+  .map((entry) => routePattern(entry.path));
 
 /**
  * Authentication belongs to the matched route: every route but the ones declared public refuses an
@@ -95,17 +102,18 @@ for (const dialect of DIALECTS) {
     });
     const signedRoutes = () => sandbox.server.routes.filter((r) => r.auth === 'merchant');
 
-    it('registers every /v3 and /sandbox route as signed; only /metrics is public', () => {
+    it('registers every /v3 and /sandbox route as signed; only /metrics and the API reference are public', () => {
       const routes = sandbox.server.routes;
       expect(routes.length).toBeGreaterThan(50);
       expect(routes.filter((r) => r.auth === 'public').map((r) => `${r.method} ${r.url}`)).toEqual(
-        expect.arrayContaining(['GET /metrics']),
+        expect.arrayContaining(['GET /metrics', 'GET /openapi.json', 'GET /docs']),
       );
       for (const route of routes) {
         if (route.url.startsWith('/v3/') || route.url.startsWith('/sandbox/')) {
           expect(route.auth, `${route.method} ${route.url}`).toBe('merchant');
         } else {
-          expect(route.url).toBe('/metrics');
+          expect(PUBLIC_ROUTES, `${route.method} ${route.url}`).toContain(route.url);
+          expect(route.auth, `${route.method} ${route.url}`).toBe('public');
         }
       }
     });

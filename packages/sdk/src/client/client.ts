@@ -1,10 +1,6 @@
-import {
-  type CallOptions,
-  encodePathSegment as seg,
-  type WechatPayClientOptions,
-  WechatPayCore,
-} from './core.js';
+import { type CallOptions, type WechatPayClientOptions, WechatPayCore } from './core.js';
 import { buildImageUploadBody } from './multipart.js';
+import { type OperationTarget, operation } from './operations.js';
 import { decryptCertificateList, type PlatformCertificateEntry } from './platform-keys.js';
 import type {
   AssociateCouponRequest,
@@ -55,8 +51,6 @@ import type {
   SetDeliveryPlanNotifyUrlResponse,
   SetProductCouponNotifyConfigRequest,
 } from './types/notify-settings.js';
-
-const BF = '/v3/marketing/busifavor';
 
 /** Merchant-coupon (商家券) endpoints. @see docs/busifavor.md §3–§5, §7.1–§7.2 */
 export interface BusifavorApi {
@@ -239,67 +233,71 @@ export interface WechatPayClient {
  */
 export function createWechatPayClient(options: WechatPayClientOptions): WechatPayClient {
   const core = new WechatPayCore(options);
-  const get = async <T>(path: string, query?: Record<string, string | number | undefined>, o?: CallOptions) =>
-    (await core.request<T>({ ...o, method: 'GET', path, ...(query ? { query } : {}) })).data;
-  const send = async <T>(method: 'POST' | 'PATCH', path: string, body: unknown, o?: CallOptions) =>
-    (await core.request<T>({ ...o, method, path, body })).data;
-  const del = async <T>(path: string, query: Record<string, string | number | undefined>, o?: CallOptions) =>
-    (await core.request<T>({ ...o, method: 'DELETE', path, query })).data;
-  const code = (stockId: string, couponCode: string) =>
-    `${BF}/stocks/${seg(stockId)}/couponcodes/${seg(couponCode)}`;
+  type Query = Record<string, string | number | undefined>;
+  const get = async <T>(target: OperationTarget<'GET'>, query?: Query, o?: CallOptions) =>
+    (await core.request<T>({ ...o, ...target, ...(query ? { query } : {}) })).data;
+  const send = async <T>(target: OperationTarget<'POST' | 'PATCH'>, body: unknown, o?: CallOptions) =>
+    (await core.request<T>({ ...o, ...target, body })).data;
+  const del = async <T>(target: OperationTarget<'DELETE'>, query: Query, o?: CallOptions) =>
+    (await core.request<T>({ ...o, ...target, query })).data;
 
   const busifavor: BusifavorApi = {
-    createStock: (body, o) => send('POST', `${BF}/stocks`, body, o),
-    getStock: (stockId, o) => get(`${BF}/stocks/${seg(stockId)}`, undefined, o),
+    createStock: (body, o) => send(operation('createStock'), body, o),
+    getStock: (stockId, o) => get(operation('getStock', { stock_id: stockId }), undefined, o),
     modifyStock: async (stockId, body, o) => {
-      await send<undefined>('PATCH', `${BF}/stocks/${seg(stockId)}`, body, o);
+      await send<undefined>(operation('modifyStock', { stock_id: stockId }), body, o);
     },
-    modifyBudget: (stockId, body, o) => send('PATCH', `${BF}/stocks/${seg(stockId)}/budget`, body, o),
+    modifyBudget: (stockId, body, o) => send(operation('modifyBudget', { stock_id: stockId }), body, o),
     uploadCouponCodes: (stockId, body, o) =>
-      send('POST', `${BF}/stocks/${seg(stockId)}/couponcodes`, body, o),
-    listCouponCodes: (stockId, query, o) => get(`${BF}/stocks/${seg(stockId)}/couponcodes`, { ...query }, o),
-    getCouponCode: (stockId, couponCode, query, o) => get(code(stockId, couponCode), { ...query }, o),
-    deleteCouponCode: (stockId, couponCode, query, o) => del(code(stockId, couponCode), { ...query }, o),
+      send(operation('uploadCouponCodes', { stock_id: stockId }), body, o),
+    listCouponCodes: (stockId, query, o) =>
+      get(operation('listCouponCodes', { stock_id: stockId }), { ...query }, o),
+    getCouponCode: (stockId, couponCode, query, o) =>
+      get(operation('getCouponCode', { stock_id: stockId, coupon_code: couponCode }), { ...query }, o),
+    deleteCouponCode: (stockId, couponCode, query, o) =>
+      del(operation('deleteCouponCode', { stock_id: stockId, coupon_code: couponCode }), { ...query }, o),
     sendCoupon: async (body, o) => {
       const data = await send<SendCouponResponse | { send_coupon_result: SendCouponResponse }>(
-        'POST',
-        `${BF}/coupons/send`,
+        operation('sendCoupon'),
         body,
         o,
       );
       // wechatpay-go documents the result wrapped, wechatpay.im flat (docs/busifavor.md §6.2).
       return 'send_coupon_result' in data ? data.send_coupon_result : data;
     },
-    useCoupon: (body, o) => send('POST', `${BF}/coupons/use`, body, o),
-    listUserCoupons: (openid, query, o) => get(`${BF}/users/${seg(openid)}/coupons`, { ...query }, o),
+    useCoupon: (body, o) => send(operation('useCoupon'), body, o),
+    listUserCoupons: (openid, query, o) => get(operation('listUserCoupons', { openid }), { ...query }, o),
     getUserCoupon: (p, o) =>
-      get(`${BF}/users/${seg(p.openid)}/coupons/${seg(p.coupon_code)}/appids/${seg(p.appid)}`, undefined, o),
-    associateCoupon: (body, o) => send('POST', `${BF}/coupons/associate`, body, o),
-    disassociateCoupon: (body, o) => send('POST', `${BF}/coupons/disassociate`, body, o),
-    returnCoupon: (body, o) => send('POST', `${BF}/coupons/return`, body, o),
-    deactivateCoupon: (body, o) => send('POST', `${BF}/coupons/deactivate`, body, o),
-    createSubsidyPayReceipt: (body, o) => send('POST', `${BF}/subsidy/pay-receipts`, body, o),
-    getSubsidyPayReceipt: (id, o) => get(`${BF}/subsidy/pay-receipts/${seg(id)}`, undefined, o),
-    listSubsidyPayReceipts: (query, o) => get(`${BF}/subsidy/pay-receipts`, { ...query }, o),
-    createSubsidyReturnReceipt: (body, o) => send('POST', `${BF}/subsidy/return-receipts`, body, o),
-    getSubsidyReturnReceipt: (id, o) => get(`${BF}/subsidy/return-receipts/${seg(id)}`, undefined, o),
-    setCallback: (body, o) => send('POST', `${BF}/callbacks`, body, { idempotent: true, ...o }),
-    getCallback: (query, o) => get(`${BF}/callbacks`, { ...query }, o),
+      get(
+        operation('getUserCoupon', { openid: p.openid, coupon_code: p.coupon_code, appid: p.appid }),
+        undefined,
+        o,
+      ),
+    associateCoupon: (body, o) => send(operation('associateCoupon'), body, o),
+    disassociateCoupon: (body, o) => send(operation('disassociateCoupon'), body, o),
+    returnCoupon: (body, o) => send(operation('returnCoupon'), body, o),
+    deactivateCoupon: (body, o) => send(operation('deactivateCoupon'), body, o),
+    createSubsidyPayReceipt: (body, o) => send(operation('createSubsidyPayReceipt'), body, o),
+    getSubsidyPayReceipt: (id, o) =>
+      get(operation('getSubsidyPayReceipt', { subsidy_receipt_id: id }), undefined, o),
+    listSubsidyPayReceipts: (query, o) => get(operation('listSubsidyPayReceipts'), { ...query }, o),
+    createSubsidyReturnReceipt: (body, o) => send(operation('createSubsidyReturnReceipt'), body, o),
+    getSubsidyReturnReceipt: (id, o) =>
+      get(operation('getSubsidyReturnReceipt', { subsidy_return_receipt_id: id }), undefined, o),
+    setCallback: (body, o) => send(operation('setBusifavorCallback'), body, { idempotent: true, ...o }),
+    getCallback: (query, o) => get(operation('getBusifavorCallback'), { ...query }, o),
   };
   const productCoupon: ProductCouponApi = {
     setNotifyConfig: (body, o) =>
-      send('POST', '/v3/marketing/partner/product-coupon/notify-configs', body, { idempotent: true, ...o }),
-    getNotifyConfig: (o) => get('/v3/marketing/partner/product-coupon/notify-configs', undefined, o),
+      send(operation('setProductCouponNotifyConfig'), body, { idempotent: true, ...o }),
+    getNotifyConfig: (o) => get(operation('getProductCouponNotifyConfig'), undefined, o),
   };
   const deliveryPlan: DeliveryPlanApi = {
     setNotifyUrl: (spMchid, body, o) =>
-      send('POST', `/v3/marketing/partner/delivery-plan/${seg(spMchid)}/notify-url`, body, {
-        idempotent: true,
-        ...o,
-      }),
+      send(operation('setDeliveryPlanNotifyUrl', { sp_mchid: spMchid }), body, { idempotent: true, ...o }),
   };
   const certificates: CertificatesApi = {
-    list: (query, o) => get('/v3/certificates', { ...query }, o),
+    list: (query, o) => get(operation('listCertificates'), { ...query }, o),
     download: async (o) => {
       if (!options.apiV3Key) throw new TypeError('certificates.download needs apiV3Key');
       return decryptCertificateList(await certificates.list(undefined, o), options.apiV3Key);
@@ -309,7 +307,7 @@ export function createWechatPayClient(options: WechatPayClientOptions): WechatPa
     uploadImage: async (input, o) => {
       const built = buildImageUploadBody(input.filename, input.file, input.contentType);
       const res = await core.requestRaw<ImageUploadResponse>(
-        { ...o, method: 'POST', path: '/v3/marketing/favor/media/image-upload' },
+        { ...o, ...operation('uploadImage') },
         { bytes: built.body, signed: built.meta, contentType: built.contentType },
       );
       return res.data;

@@ -2,6 +2,7 @@
 export * from './client.js';
 export * from './core.js';
 export * from './multipart.js';
+export { OPERATIONS, type OperationId } from './operations.generated.js';
 export * from './platform-keys.js';
 export * from './request-signer.js';
 export * from './retry.js';

@@ -17,6 +17,7 @@ import type * as GetStock from './busifavor/stocks-get.js';
 import type * as Modify from './busifavor/stocks-modify.js';
 import type * as Pay from './busifavor/subsidy-pay-receipts.js';
 import type * as ReturnReceipts from './busifavor/subsidy-return-receipts.js';
+import type { ENDPOINTS } from './endpoints/index.js';
 import type * as Notify from './notify-settings.js';
 
 /**
@@ -31,7 +32,9 @@ import type * as Notify from './notify-settings.js';
  * - requests: every request the SDK's types admit (its open enums narrowed to the known values) is one
  *   the server's schema admits; responses: every response the server's schema admits is assignable to the
  *   SDK's type;
- * - the SDK's known enum values equal the server's enum lists.
+ * - the SDK's known enum values equal the server's enum lists;
+ * - the SDK's `OPERATIONS` (generated from the endpoint table by `npm run generate`) has the table's
+ *   APIv3 operations, with the same methods and paths.
  */
 
 /** Exact type identity (the `<T>() => T extends X` trick: distinguishes optional from required). */
@@ -192,3 +195,31 @@ export type OtherChecks = [
   Assert<Request<Sdk.CertificatesQuery, typeof Notify.CertificatesQuery>>,
   Assert<Response<Sdk.CertificatesResponse, typeof Notify.CertificatesResponse>>,
 ];
+
+// The operations the SDK builds its requests from, against the endpoint table (a stale
+// packages/sdk/src/client/operations.generated.ts: run npm run generate).
+type Table = typeof ENDPOINTS;
+type ServerOperations = {
+  [K in keyof Table as Table[K]['family'] extends 'simulation' | 'operations' ? never : K]: {
+    method: Table[K]['method'];
+    path: Table[K]['path'];
+  };
+};
+type SdkOperations = {
+  [K in keyof typeof Sdk.OPERATIONS]: {
+    method: (typeof Sdk.OPERATIONS)[K]['method'];
+    path: (typeof Sdk.OPERATIONS)[K]['path'];
+  };
+};
+type SameOperations<S, T> =
+  Equal<S, T> extends true
+    ? true
+    : [
+        'operations.generated.ts is stale, run npm run generate. Only on the server:',
+        Exclude<keyof T, keyof S>,
+        'only in the SDK:',
+        Exclude<keyof S, keyof T>,
+        'method or path differs:',
+        { [K in keyof S & keyof T]: Equal<S[K], T[K]> extends true ? never : K }[keyof S & keyof T],
+      ];
+export type OperationChecks = [Assert<SameOperations<SdkOperations, ServerOperations>>];
