@@ -32,6 +32,7 @@ import { simBusifavorHandlers } from './http/routes/sim-busifavor.js';
 import { createSimInfra, registerSimInfraHooks, simInfraHandlers } from './http/routes/sim-infra.js';
 import { createNotificationDispatcher, simNotificationHandlers } from './http/routes/sim-notifications.js';
 import { createValidatorCompiler } from './http/validation.js';
+import { NotificationsService } from './services/notifications.js';
 import { subscribeClockChanges } from './sim/clock.js';
 
 export type { AppConfig } from './config.js';
@@ -129,14 +130,26 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
     ...referenceHandlers(sandboxOpenApiDocument(Object.values(ENDPOINTS))),
   });
   // Callback deliveries run only while the server listens (startServer), never under inject()-only tests.
-  const notifications = createNotificationDispatcher(ctx, {
+  const dispatcher = createNotificationDispatcher(ctx, {
     subscribeClockChanges: (listener) => subscribeClockChanges(ctx.clock, listener),
   });
-  registerEndpoints(app, SIM_NOTIFICATION_ENDPOINTS, simNotificationHandlers(ctx, notifications));
-  app.addHook('onListen', async () => {
-    if (config.notifyDelivery) notifications.start();
+  const notifications = new NotificationsService({
+    db: ctx.db.db,
+    clock: ctx.clock,
+    wallClock,
+    probe: {
+      platform: ctx.platform,
+      ids: ctx.ids,
+      transport: dispatcher.deliveryTransport,
+      policy: dispatcher.targetPolicy,
+    },
+    dispatcher,
   });
-  app.addHook('onClose', async () => notifications.stop());
+  registerEndpoints(app, SIM_NOTIFICATION_ENDPOINTS, simNotificationHandlers(notifications, dispatcher));
+  app.addHook('onListen', async () => {
+    if (config.notifyDelivery) dispatcher.start();
+  });
+  app.addHook('onClose', async () => dispatcher.stop());
   const busifavor = createBusifavorAdapters(ctx);
   registerEndpoints(app, BUSIFAVOR_ENDPOINTS, busifavorHandlers(busifavor));
   registerEndpoints(app, SIM_BUSIFAVOR_ENDPOINTS, simBusifavorHandlers(ctx, busifavor));

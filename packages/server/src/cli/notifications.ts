@@ -9,25 +9,16 @@ import { MerchantRepo } from '../db/merchant-repo.js';
 import type { NotifyFamily } from '../domain/ports.js';
 import {
   getNotification,
-  inFlightNotifications,
   listNotifications,
   type NotificationSummary,
   NotificationsInFlightError,
   notificationOwners,
   pausedSince,
-  replayNotifications,
   setDeliveriesPaused,
 } from '../outbox/admin.js';
 import { Transport } from '../outbox/deliver.js';
-import { sampleEvent } from '../outbox/events.js';
-import {
-  applyForwarding,
-  deleteForwardRule,
-  listForwardRules,
-  putForwardRule,
-} from '../outbox/forwarding.js';
-import { loadDeliveryContext } from '../outbox/lookup.js';
-import { runConformanceProbe } from '../outbox/probe.js';
+import { deleteForwardRule, listForwardRules, putForwardRule } from '../outbox/forwarding.js';
+import { NoNotifyUrlError, NotificationsService, type ProbeDeps } from '../services/notifications.js';
 import { VirtualClock } from '../sim/clock.js';
 import { SqlClockStore } from '../sim/clock-repo.js';
 import { DB_OPTIONS, mchidOption, openCliDb, parse, parseWithPositionals, required } from './options.js';
@@ -158,11 +149,17 @@ async function show(args: string[], out: CliOutput): Promise<number> {
   return EXIT.ok;
 }
 
-/** The merchant's business time (virtual clock), as the server would compute it. */
-async function businessNow(handle: DatabaseHandle, mchid: string): Promise<number> {
+/**
+ * The notifications service over the CLI's database, with the business clock the server would use (its
+ * virtual clock settings are read from the database) and, for the probe, the sandbox's platform keys.
+ */
+async function notificationsService(
+  handle: DatabaseHandle,
+  probe?: ProbeDeps,
+): Promise<NotificationsService> {
   const clock = new VirtualClock({ store: new SqlClockStore(handle.db) });
   await clock.refresh();
-  return clock.now(mchid);
+  return new NotificationsService({ db: handle.db, clock, wallClock: Date.now, ...(probe ? { probe } : {}) });
 }
 
 async function replay(args: string[], out: CliOutput): Promise<number> {
@@ -175,11 +172,11 @@ async function replay(args: string[], out: CliOutput): Promise<number> {
     throw new UsageError('pass notification ids or --all-failed (one of them)');
   }
   const replayed = await withDb(values, async (h) => {
+    const notifications = await notificationsService(h);
     if (values['all-failed']) {
-      const mchid = merchantOrDev(values.mchid, values.dir);
-      return replayNotifications(h.db, mchid, { state: 'dead' }, await businessNow(h, mchid), Date.now());
+      return notifications.replay(merchantOrDev(values.mchid, values.dir), { state: 'dead' });
     }
-    const owners = await notificationOwners(h.db, positionals);
+    const owners = await notifications.owners(positionals);
     const only = values.mchid === undefined ? undefined : mchidOption(values.mchid);
     const missing = positionals.filter(
       (id) => !owners.has(id) || (only !== undefined && owners.get(id) !== only),
@@ -191,7 +188,7 @@ async function replay(args: string[], out: CliOutput): Promise<number> {
       );
     // Replays run per merchant, each refusing in-flight ids; checking all first keeps a replay over
     // several merchants from stopping half-done (the per-merchant check still guards the race).
-    const busy = await inFlightNotifications(h.db, positionals, Date.now());
+    const busy = await notifications.inFlight(positionals);
     if (busy.length > 0) throw new NotificationsInFlightError(busy);
     const byMerchant = new Map<string, string[]>();
     for (const id of new Set(positionals)) {
@@ -199,11 +196,7 @@ async function replay(args: string[], out: CliOutput): Promise<number> {
       byMerchant.set(mchid, [...(byMerchant.get(mchid) ?? []), id]);
     }
     const done: string[] = [];
-    for (const [mchid, ids] of byMerchant) {
-      done.push(
-        ...(await replayNotifications(h.db, mchid, { ids }, await businessNow(h, mchid), Date.now())),
-      );
-    }
+    for (const [mchid, ids] of byMerchant) done.push(...(await notifications.replay(mchid, { ids })));
     return done;
   });
   for (const id of replayed) out.out(`replayed ${id}`);
@@ -268,26 +261,15 @@ async function probe(args: string[], out: CliOutput): Promise<number> {
     const report = await withDb(values, async (h) => {
       const merchant = await new MerchantRepo(h.db).findMerchant(mchid);
       if (!merchant) throw new UsageError(`merchant ${mchid} is not registered in ${h.displayUrl}`);
-      let url = values.url;
-      if (url === undefined) {
-        const context = await loadDeliveryContext(h.db, mchid, family);
-        if (context.notifyUrl === undefined) {
+      const notifications = await notificationsService(h, { platform, ids: systemIds, transport, policy });
+      try {
+        return await notifications.probe(merchant, { url: values.url, family });
+      } catch (err) {
+        if (err instanceof NoNotifyUrlError) {
           throw new UsageError(`merchant ${mchid} has no ${family} notify URL; pass --url`);
         }
-        url = applyForwarding(context.notifyUrl, context.forwards);
+        throw err;
       }
-      const businessMs = await businessNow(h, mchid);
-      return runConformanceProbe({
-        url,
-        merchant: { mchid, apiV3Key: merchant.apiV3Key, signingMode: merchant.signingMode },
-        event: sampleEvent(family, mchid, businessMs),
-        platform,
-        ids: systemIds,
-        transport,
-        policy,
-        wallMs: Date.now(),
-        businessMs,
-      });
     });
     if (values.json) {
       out.out(JSON.stringify(report, null, 2));

@@ -10,28 +10,20 @@ import type {
 import type { NotifyFamily } from '../../domain/ports.js';
 import { errors, paramError } from '../../errors.js';
 import {
-  getNotification,
-  listNotifications,
   type NotificationAttempt,
   type NotificationSummary,
   NotificationsInFlightError,
-  pausedSince,
   type ReplaySelection,
-  replayNotifications,
-  setDeliveriesPaused,
 } from '../../outbox/admin.js';
 import { NotificationDispatcher } from '../../outbox/dispatcher.js';
-import { enqueueNotification } from '../../outbox/enqueue.js';
-import { deliveryPlanChangeEvent, productCouponEvent, sampleEvent } from '../../outbox/events.js';
-import {
-  applyForwarding,
-  deleteForwardRule,
-  listForwardRules,
-  putForwardRule,
-} from '../../outbox/forwarding.js';
-import { loadDeliveryContext } from '../../outbox/lookup.js';
-import { type ProbeReport, runConformanceProbe } from '../../outbox/probe.js';
+import { deliveryPlanChangeEvent, productCouponEvent } from '../../outbox/events.js';
+import type { ProbeReport } from '../../outbox/probe.js';
 import { productCouponResourceIssue } from '../../outbox/product-coupon-resources.js';
+import {
+  NoNotifyUrlError,
+  type NotificationsService,
+  ProbeFailedError,
+} from '../../services/notifications.js';
 import type { ServerContext } from '../context.js';
 import type { EndpointHandlers } from '../endpoints.js';
 
@@ -111,15 +103,13 @@ function attemptView(a: NotificationAttempt): NotificationAttemptView {
 
 /** The notification simulation operations; every one acts on the calling merchant only. */
 export function simNotificationHandlers(
-  ctx: ServerContext,
-  dispatcher: NotificationDispatcher,
+  notifications: NotificationsService,
+  dispatcher: Pick<NotificationDispatcher, 'drain'>,
 ): EndpointHandlers<typeof SIM_NOTIFICATION_ENDPOINTS> {
-  const db = ctx.db.db;
-
   /** Replays, refusing ids with an attempt in flight (a concurrent duplicate) as 400 INVALID_REQUEST. */
   const replay = async (mchid: string, selection: ReplaySelection, single = false): Promise<string[]> => {
     try {
-      return await replayNotifications(db, mchid, selection, ctx.clock.now(mchid), ctx.wallClock());
+      return await notifications.replay(mchid, selection);
     } catch (err) {
       if (!(err instanceof NotificationsInFlightError)) throw err;
       throw errors.INVALID_REQUEST('通知正在投递中，请在本次投递结束后重试', {
@@ -133,7 +123,7 @@ export function simNotificationHandlers(
   };
 
   const deliveryState = async (mchid: string): Promise<DeliveryStateResponse> => {
-    const since = await pausedSince(db, mchid);
+    const since = await notifications.pausedSince(mchid);
     return {
       paused: since !== undefined,
       paused_time: since === undefined ? null : formatBeijingTime(since),
@@ -141,14 +131,13 @@ export function simNotificationHandlers(
   };
 
   const setPaused = async (mchid: string, paused: boolean): Promise<DeliveryStateResponse> => {
-    await setDeliveriesPaused(db, mchid, paused, ctx.wallClock());
-    if (!paused) dispatcher.wake();
+    await notifications.setPaused(mchid, paused);
     return deliveryState(mchid);
   };
 
   return {
     listNotifications: async ({ query: q }, { merchant }) => {
-      const { total, items } = await listNotifications(db, merchant.mchid, {
+      const { total, items } = await notifications.list(merchant.mchid, {
         state: q.state,
         eventType: q.event_type,
         family: q.family,
@@ -159,7 +148,7 @@ export function simNotificationHandlers(
     },
 
     getNotification: async ({ params }, { merchant }) => {
-      const n = await getNotification(db, merchant.mchid, params.id);
+      const n = await notifications.get(merchant.mchid, params.id);
       if (!n) throw errors.RESOURCE_NOT_EXISTS('通知不存在');
       return {
         ...summaryView(n),
@@ -174,16 +163,12 @@ export function simNotificationHandlers(
     replayNotification: async ({ params }, { merchant }) => {
       const replayed = await replay(merchant.mchid, { ids: [params.id] }, true);
       if (replayed.length === 0) throw errors.RESOURCE_NOT_EXISTS('通知不存在');
-      dispatcher.wake();
       return { replayed };
     },
 
-    replayNotifications: async ({ body }, { merchant }) => {
-      const selection = replaySelection(body);
-      const replayed = await replay(merchant.mchid, selection);
-      dispatcher.wake();
-      return { replayed };
-    },
+    replayNotifications: async ({ body }, { merchant }) => ({
+      replayed: await replay(merchant.mchid, replaySelection(body)),
+    }),
 
     getDeliveryState: async (_request, { merchant }) => deliveryState(merchant.mchid),
     pauseDeliveries: async (_request, { merchant }) => setPaused(merchant.mchid, true),
@@ -193,7 +178,7 @@ export function simNotificationHandlers(
     dispatchDeliveries: async () => ({ attempts: await dispatcher.drain() }),
 
     listNotificationForwards: async (_request, { merchant }) => {
-      const rules = await listForwardRules(db, merchant.mchid);
+      const rules = await notifications.listForwards(merchant.mchid);
       return { data: rules.map((r) => ({ id: r.id, from_url: r.fromUrl, to_url: r.toUrl })) };
     },
 
@@ -205,50 +190,30 @@ export function simNotificationHandlers(
         if (!/^https?:\/\/[^/?#]+/.test(value))
           throw paramError(field, 'must be an absolute http(s) URL', 'body', value);
       }
-      const rule = await putForwardRule(
-        db,
-        { mchid: merchant.mchid, fromUrl: body.from_url, toUrl: body.to_url },
-        ctx.wallClock(),
-      );
-      dispatcher.invalidate();
+      const rule = await notifications.putForward({
+        mchid: merchant.mchid,
+        fromUrl: body.from_url,
+        toUrl: body.to_url,
+      });
       return { id: rule.id, from_url: rule.fromUrl, to_url: rule.toUrl };
     },
 
     deleteNotificationForward: async ({ params }, { merchant }) => {
-      if (!(await deleteForwardRule(db, merchant.mchid, params.id)))
+      if (!(await notifications.deleteForward(merchant.mchid, params.id)))
         throw errors.RESOURCE_NOT_EXISTS('转发规则不存在');
-      dispatcher.invalidate();
     },
 
     probeNotifyUrl: async ({ body }, { merchant }) => {
       const family: NotifyFamily = body.family ?? 'busifavor';
-      let url = body.url;
-      if (url === undefined) {
-        const context = await loadDeliveryContext(db, merchant.mchid, family);
-        if (context.notifyUrl === undefined) {
-          throw errors.RESOURCE_NOT_EXISTS(`未设置 ${family} 回调地址，请先设置或在请求中给出 url`);
-        }
-        url = applyForwarding(context.notifyUrl, context.forwards);
-      }
-      const businessMs = ctx.clock.now(merchant.mchid);
       let report: ProbeReport;
       try {
-        report = await runConformanceProbe({
-          url,
-          merchant: { mchid: merchant.mchid, apiV3Key: merchant.apiV3Key, signingMode: merchant.signingMode },
-          event: sampleEvent(family, merchant.mchid, businessMs),
-          platform: ctx.platform,
-          ids: ctx.ids,
-          transport: dispatcher.deliveryTransport,
-          policy: dispatcher.targetPolicy,
-          wallMs: ctx.wallClock(),
-          businessMs,
-        });
+        report = await notifications.probe(merchant, { url: body.url, family });
       } catch (err) {
-        throw errors.INVALID_REQUEST(`无法探测该地址：${(err as Error).message}`, {
-          field: '/url',
-          location: 'body',
-        });
+        if (err instanceof NoNotifyUrlError) {
+          throw errors.RESOURCE_NOT_EXISTS(`未设置 ${family} 回调地址，请先设置或在请求中给出 url`);
+        }
+        if (!(err instanceof ProbeFailedError)) throw err;
+        throw errors.INVALID_REQUEST(`无法探测该地址：${err.message}`, { field: '/url', location: 'body' });
       }
       return {
         url: report.url,
@@ -268,24 +233,17 @@ export function simNotificationHandlers(
     },
 
     simProductCouponEvent: async ({ body }, { merchant }) => {
-      const mchid = merchant.mchid;
-      // The fields busifavor.md §7.3 lists for this event type; nothing is enqueued otherwise.
+      // The fields docs/busifavor.md §7.3 lists for this event type; nothing is enqueued otherwise.
       const problem = productCouponResourceIssue(body.event_type, body.resource);
       if (problem) throw paramError(`/resource${problem.pointer}`, problem.issue, 'body', problem.value);
-      const { id } = await enqueueNotification(
-        db,
-        productCouponEvent(mchid, body.event_type, body.resource),
-        ctx.clock.now(mchid),
-      );
-      dispatcher.wake();
-      return { notification_id: id };
+      const event = productCouponEvent(merchant.mchid, body.event_type, body.resource);
+      return { notification_id: await notifications.enqueue(merchant.mchid, event) };
     },
 
     simDeliveryPlanEvent: async ({ body }, { merchant }) => {
-      const mchid = merchant.mchid;
-      const now = ctx.clock.now(mchid);
+      const now = notifications.businessNow(merchant.mchid);
       const event = deliveryPlanChangeEvent(
-        mchid,
+        merchant.mchid,
         {
           planId: body.plan_id,
           planState: body.plan_state,
@@ -294,9 +252,7 @@ export function simNotificationHandlers(
         },
         now,
       );
-      const { id } = await enqueueNotification(db, event, now);
-      dispatcher.wake();
-      return { notification_id: id };
+      return { notification_id: await notifications.enqueue(merchant.mchid, event, now) };
     },
   };
 }

@@ -1,0 +1,189 @@
+import type { Kysely } from 'kysely';
+import type { TargetPolicy } from '../config.js';
+import type { PlatformIdentity, SigningMode } from '../credentials/types.js';
+import type { DatabaseSchema } from '../db/schema.js';
+import type { Clock, IdGen, NotificationEvent, NotifyFamily } from '../domain/ports.js';
+import {
+  getNotification,
+  inFlightNotifications,
+  type ListFilter,
+  listNotifications,
+  type NotificationDetail,
+  type NotificationSummary,
+  notificationOwners,
+  pausedSince,
+  type ReplaySelection,
+  replayNotifications,
+  setDeliveriesPaused,
+} from '../outbox/admin.js';
+import type { Transport } from '../outbox/deliver.js';
+import { enqueueNotification } from '../outbox/enqueue.js';
+import { sampleEvent } from '../outbox/events.js';
+import {
+  applyForwarding,
+  deleteForwardRule,
+  type ForwardRule,
+  listForwardRules,
+  putForwardRule,
+} from '../outbox/forwarding.js';
+import { loadDeliveryContext } from '../outbox/lookup.js';
+import { type ProbeReport, runConformanceProbe } from '../outbox/probe.js';
+
+/**
+ * The notifications feature: the delivery log, replay, pause/resume, forwarding rules, the conformance
+ * probe and enqueueing simulated events. The simulation API and the `notifications` CLI both call this
+ * one service, so a replay or a probe behaves the same from either.
+ */
+
+/** What the service works with. */
+export interface NotificationsServiceDeps {
+  db: Kysely<DatabaseSchema>;
+  /** Business time (virtual per merchant): replays are due at it, sample events carry it. */
+  clock: Clock;
+  /** Wall-clock epoch ms (signatures, pause times). */
+  wallClock: () => number;
+  /** What the conformance probe needs; without it {@link NotificationsService.probe} refuses to run. */
+  probe?: ProbeDeps;
+  /**
+   * The dispatcher running in this process, woken after a replay or a new event and refreshed after a
+   * forwarding change; absent in the CLI (a running server sees changes at its next poll).
+   */
+  dispatcher?: { wake(): void; invalidate(): void };
+}
+
+/** The keys the probe signs with, how it reaches a target (TLS trust), and which targets are allowed. */
+export interface ProbeDeps {
+  platform: PlatformIdentity;
+  ids: IdGen;
+  transport: Transport;
+  policy: TargetPolicy;
+}
+
+/** The caller of a probe: whose keys and signing mode the forged and genuine callbacks use. */
+export interface ProbeMerchant {
+  mchid: string;
+  apiV3Key: string;
+  signingMode: SigningMode;
+}
+
+/** The merchant has no notify URL for the family and none was given. */
+export class NoNotifyUrlError extends Error {
+  override name = 'NoNotifyUrlError';
+  constructor(readonly family: NotifyFamily) {
+    super(`no ${family} notify URL is set`);
+  }
+}
+
+/** The probe could not run against the target (refused by the policy, unreachable, bad URL). */
+export class ProbeFailedError extends Error {
+  override name = 'ProbeFailedError';
+}
+
+export class NotificationsService {
+  constructor(private readonly deps: NotificationsServiceDeps) {}
+
+  list(mchid: string, filter: ListFilter): Promise<{ total: number; items: NotificationSummary[] }> {
+    return listNotifications(this.deps.db, mchid, filter);
+  }
+
+  get(mchid: string, id: string): Promise<NotificationDetail | undefined> {
+    return getNotification(this.deps.db, mchid, id);
+  }
+
+  /** The merchant of each id that exists (for replays across merchants). */
+  owners(ids: readonly string[]): Promise<Map<string, string>> {
+    return notificationOwners(this.deps.db, ids);
+  }
+
+  /** The ids among `ids` with a delivery attempt in flight. */
+  inFlight(ids: readonly string[]): Promise<string[]> {
+    return inFlightNotifications(this.deps.db, ids, this.deps.wallClock());
+  }
+
+  /**
+   * Queues the selected notifications of a merchant for delivery again, due at its business time.
+   * Throws NotificationsInFlightError (nothing replayed) when one has an attempt in flight.
+   */
+  async replay(mchid: string, selection: ReplaySelection): Promise<string[]> {
+    const { db, clock, wallClock } = this.deps;
+    const replayed = await replayNotifications(db, mchid, selection, clock.now(mchid), wallClock());
+    if (replayed.length > 0) this.deps.dispatcher?.wake();
+    return replayed;
+  }
+
+  /** Since when (wall-clock ms) the merchant's deliveries are paused, or undefined. */
+  pausedSince(mchid: string): Promise<number | undefined> {
+    return pausedSince(this.deps.db, mchid);
+  }
+
+  async setPaused(mchid: string, paused: boolean): Promise<void> {
+    await setDeliveriesPaused(this.deps.db, mchid, paused, this.deps.wallClock());
+    if (!paused) this.deps.dispatcher?.wake();
+  }
+
+  listForwards(mchid: string): Promise<ForwardRule[]> {
+    return listForwardRules(this.deps.db, mchid);
+  }
+
+  async putForward(rule: { mchid: string; fromUrl: string; toUrl: string }): Promise<ForwardRule> {
+    const saved = await putForwardRule(this.deps.db, rule, this.deps.wallClock());
+    this.deps.dispatcher?.invalidate();
+    return saved;
+  }
+
+  async deleteForward(mchid: string, id: string): Promise<boolean> {
+    const deleted = await deleteForwardRule(this.deps.db, mchid, id);
+    if (deleted) this.deps.dispatcher?.invalidate();
+    return deleted;
+  }
+
+  /**
+   * Sends the conformance probe (genuine and forged callbacks) to `url`, or to the merchant's notify URL
+   * for the family after its forwarding rules. Throws NoNotifyUrlError or ProbeFailedError.
+   */
+  async probe(
+    merchant: ProbeMerchant,
+    options: { url?: string; family: NotifyFamily },
+  ): Promise<ProbeReport> {
+    const { db, clock, wallClock } = this.deps;
+    if (!this.deps.probe) throw new ProbeFailedError('this service was built without probe settings');
+    const { platform, ids, transport, policy } = this.deps.probe;
+    let url = options.url;
+    if (url === undefined) {
+      const context = await loadDeliveryContext(db, merchant.mchid, options.family);
+      if (context.notifyUrl === undefined) throw new NoNotifyUrlError(options.family);
+      url = applyForwarding(context.notifyUrl, context.forwards);
+    }
+    const businessMs = clock.now(merchant.mchid);
+    try {
+      return await runConformanceProbe({
+        url,
+        merchant,
+        event: sampleEvent(options.family, merchant.mchid, businessMs),
+        platform,
+        ids,
+        transport,
+        policy,
+        wallMs: wallClock(),
+        businessMs,
+      });
+    } catch (err) {
+      throw new ProbeFailedError((err as Error).message);
+    }
+  }
+
+  /** The merchant's business time now (virtual clock). */
+  businessNow(mchid: string): number {
+    return this.deps.clock.now(mchid);
+  }
+
+  /**
+   * Puts an event in the merchant's outbox, due at `atMs` (default: its business time now), and wakes
+   * the dispatcher.
+   */
+  async enqueue(mchid: string, event: NotificationEvent, atMs = this.businessNow(mchid)): Promise<string> {
+    const { id } = await enqueueNotification(this.deps.db, event, atMs);
+    this.deps.dispatcher?.wake();
+    return id;
+  }
+}
