@@ -1,6 +1,6 @@
 import { type CallOptions, type WechatPayClientOptions, WechatPayCore } from './core.js';
 import { buildImageUploadBody } from './multipart.js';
-import { type OperationTarget, operation } from './operations.js';
+import { type OperationTarget, operation } from './operation-target.js';
 import { decryptCertificateList, type PlatformCertificateEntry } from './platform-keys.js';
 import type {
   AssociateCouponRequest,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { operation, pathOf } from './operations.js';
+import { operation, pathOf } from './operation-target.js';
 
 describe('pathOf', () => {
   it('fills each {name} with its value, percent-encoded as one path segment', () => {
