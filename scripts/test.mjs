@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs the whole vitest suite, then prints one plain closing line ("Tests: N passed, N failed, N skipped")
-// so CI logs state what ran. Extra arguments go to vitest (e.g. `npm test -- packages/sdk`).
+// Builds, type-checks, checks the import rules and runs Biome, then runs the whole vitest suite and prints
+// one plain closing line ("Tests: N passed, N failed, N skipped") so CI logs state what ran. Extra
+// arguments go to vitest (e.g. `npm test -- packages/sdk`).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,37 @@ const typecheck = spawnSync(
 );
 if (typecheck.status !== 0) {
   console.log('Tests: 0 passed, 1 failed (type-checking the tests failed)');
+  process.exit(1);
+}
+
+// Import rules (.dependency-cruiser.cjs): no import cycles, dependencies point inward, the SDK's protocol
+// module depends on nothing. Prints each violation.
+const imports = spawnSync(
+  process.execPath,
+  [
+    join(process.cwd(), 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs'),
+    '--config',
+    '.dependency-cruiser.cjs',
+    '--output-type',
+    'err',
+    'packages',
+    'bench',
+    'scripts',
+  ],
+  { stdio: 'inherit' },
+);
+if (imports.status !== 0) {
+  console.log('Tests: 0 passed, 1 failed (an import cycle or a forbidden import: see above)');
+  process.exit(1);
+}
+// Lint and format (npm run lint).
+const lint = spawnSync(
+  process.execPath,
+  [join(process.cwd(), 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'check', '.'],
+  { stdio: 'inherit' },
+);
+if (lint.status !== 0) {
+  console.log('Tests: 0 passed, 1 failed (biome check failed: see above)');
   process.exit(1);
 }
 
