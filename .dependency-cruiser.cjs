@@ -1,6 +1,6 @@
 // Import rules, checked by `npm test` (scripts/test.mjs) with dependency-cruiser: no cycles, and
 // dependencies point inward — cli → app → http → services → domain ← db/outbox adapters; the SDK's
-// protocol module depends on nothing (docs/design.md, "Shape of the system").
+// protocol module depends on nothing.
 // By hand: npx depcruise --config .dependency-cruiser.cjs packages bench scripts
 
 const SERVER = '^packages/server/src/';
