@@ -24,15 +24,19 @@ import { registerGateway } from './http/gateway.js';
 import { registerMetrics } from './http/metrics.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { collectRoutes, type RegisteredRoute } from './http/route-auth.js';
-import { busifavorHandlers, createBusifavorAdapters } from './http/routes/busifavor.js';
+import { busifavorHandlers } from './http/routes/busifavor.js';
 import { certificatesHandler } from './http/routes/certificates.js';
-import { createNotifySettingsDeps, notifySettingHandlers } from './http/routes/notify-settings.js';
+import { notifySettingHandlers } from './http/routes/notify-settings.js';
 import { referenceHandlers, sandboxOpenApiDocument } from './http/routes/reference.js';
 import { simBusifavorHandlers } from './http/routes/sim-busifavor.js';
-import { createSimInfra, registerSimInfraHooks, simInfraHandlers } from './http/routes/sim-infra.js';
-import { createNotificationDispatcher, simNotificationHandlers } from './http/routes/sim-notifications.js';
+import { registerSimInfraHooks, simInfraHandlers } from './http/routes/sim-infra.js';
+import { simNotificationHandlers } from './http/routes/sim-notifications.js';
 import { createValidatorCompiler } from './http/validation.js';
-import { NotificationsService } from './services/notifications.js';
+import { createBusifavorAdapters } from './services/busifavor.js';
+import type { ServiceContext } from './services/context.js';
+import { createNotificationDispatcher, NotificationsService } from './services/notifications.js';
+import { createNotifySettingsDeps } from './services/notify-settings.js';
+import { createSimInfra } from './services/simulation.js';
 import { subscribeClockChanges } from './sim/clock.js';
 
 export type { AppConfig } from './config.js';
@@ -64,7 +68,8 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
   const config = resolveConfig(configOverrides);
   const wallClock = deps.wallClock ?? Date.now;
   const sim = await createSimInfra(deps.db, { wallClock });
-  const ctx: ServerContext = {
+  // The composition root: the shared ports once; services get the database, routes get services.
+  const services: ServiceContext = {
     config,
     db: deps.db,
     clock: deps.clock ?? sim.clock,
@@ -72,6 +77,7 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
     ids: deps.ids ?? systemIds,
     platform: deps.platform,
   };
+  const { db: _database, ...ctx } = services;
   const app = Fastify({
     logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
     bodyLimit: config.bodyLimitBytes,
@@ -123,18 +129,18 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
   registerSimInfraHooks(app, ctx, sim);
   registerEndpoints(app, SIM_INFRA_ENDPOINTS, simInfraHandlers(ctx, sim));
   const metrics = registerMetrics(app);
-  registerEndpoints(app, NOTIFY_SETTING_ENDPOINTS, notifySettingHandlers(createNotifySettingsDeps(ctx)));
+  registerEndpoints(app, NOTIFY_SETTING_ENDPOINTS, notifySettingHandlers(createNotifySettingsDeps(services)));
   registerEndpoints(app, PLATFORM_ENDPOINTS, {
     listCertificates: certificatesHandler(ctx),
     metrics: async () => metrics.metrics(),
     ...referenceHandlers(sandboxOpenApiDocument(Object.values(ENDPOINTS))),
   });
   // Callback deliveries run only while the server listens (startServer), never under inject()-only tests.
-  const dispatcher = createNotificationDispatcher(ctx, {
+  const dispatcher = createNotificationDispatcher(services, {
     subscribeClockChanges: (listener) => subscribeClockChanges(ctx.clock, listener),
   });
   const notifications = new NotificationsService({
-    db: ctx.db.db,
+    db: deps.db.db,
     clock: ctx.clock,
     wallClock,
     probe: {
@@ -150,7 +156,7 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
     if (config.notifyDelivery) dispatcher.start();
   });
   app.addHook('onClose', async () => dispatcher.stop());
-  const busifavor = createBusifavorAdapters(ctx);
+  const busifavor = createBusifavorAdapters(services);
   registerEndpoints(app, BUSIFAVOR_ENDPOINTS, busifavorHandlers(busifavor));
   registerEndpoints(app, SIM_BUSIFAVOR_ENDPOINTS, simBusifavorHandlers(ctx, busifavor));
   return { app, ctx, routes };

@@ -1,20 +1,11 @@
-import type { AppConfig } from '../config.js';
-import type { PlatformIdentity } from '../credentials/types.js';
-import type { DatabaseHandle } from '../db/connect.js';
 import type { MerchantRecord } from '../db/merchant-repo.js';
-import type { Clock, IdGen } from '../domain/ports.js';
+import type { ServiceContext } from '../services/context.js';
 
-/** Everything route modules need, passed in by buildApp (no module-level singletons). */
-export interface ServerContext {
-  config: Readonly<AppConfig>;
-  db: DatabaseHandle;
-  /** Business time (virtual clock per merchant). */
-  clock: Clock;
-  /** Wall-clock epoch ms for signatures and their windows; never virtual. */
-  wallClock: () => number;
-  ids: IdGen;
-  platform: PlatformIdentity;
-}
+/**
+ * The shared ports route modules may use, passed in by buildApp (no module-level singletons). No
+ * database: routes get services, which the composition root builds over it.
+ */
+export type ServerContext = Omit<ServiceContext, 'db'>;
 
 /** The merchant whose signature a request carried, and the serial of the key that signed it. */
 export interface AuthenticatedMerchant extends MerchantRecord {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Kysely } from 'kysely';
 import type { TargetPolicy } from '../config.js';
 import type { PlatformIdentity, SigningMode } from '../credentials/types.js';
@@ -17,6 +18,7 @@ import {
   setDeliveriesPaused,
 } from '../outbox/admin.js';
 import type { Transport } from '../outbox/deliver.js';
+import { NotificationDispatcher } from '../outbox/dispatcher.js';
 import { enqueueNotification } from '../outbox/enqueue.js';
 import { sampleEvent } from '../outbox/events.js';
 import {
@@ -28,6 +30,7 @@ import {
 } from '../outbox/forwarding.js';
 import { loadDeliveryContext } from '../outbox/lookup.js';
 import { type ProbeReport, runConformanceProbe } from '../outbox/probe.js';
+import type { ServiceContext } from './context.js';
 
 /**
  * The notifications feature: the delivery log, replay, pause/resume, forwarding rules, the conformance
@@ -186,4 +189,35 @@ export class NotificationsService {
     this.deps.dispatcher?.wake();
     return id;
   }
+}
+
+/** Options of {@link createNotificationDispatcher}. */
+export interface NotificationRuntimeOptions {
+  /** Subscribes to virtual-clock jumps (wakes the dispatcher). */
+  subscribeClockChanges?: (listener: () => void) => () => void;
+}
+
+/**
+ * The dispatcher of a server, configured from `ctx.config` (target policy, CA file, insecure TLS).
+ * Not started: `startServer` starts it, tests may call `drain()` instead.
+ */
+export function createNotificationDispatcher(
+  ctx: ServiceContext,
+  options: NotificationRuntimeOptions = {},
+): NotificationDispatcher {
+  const config = ctx.config;
+  return new NotificationDispatcher({
+    db: ctx.db,
+    clock: ctx.clock,
+    wallClock: ctx.wallClock,
+    platform: ctx.platform,
+    ids: ctx.ids,
+    policy: ctx.config.targetPolicy,
+    leaseMs: config.notifyLeaseSeconds * 1000,
+    transport: {
+      caPem: config.notifyCaFile ? readFileSync(config.notifyCaFile, 'utf8') : undefined,
+      insecureTls: config.notifyInsecureTls === true,
+    },
+    ...(options.subscribeClockChanges ? { subscribeClockChanges: options.subscribeClockChanges } : {}),
+  });
 }

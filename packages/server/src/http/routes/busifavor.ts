@@ -1,5 +1,4 @@
 import type { BUSIFAVOR_ENDPOINTS } from '../../contract/endpoints/busifavor.js';
-import { SqlBusifavorStore } from '../../db/busifavor/store.js';
 import { deleteCode, getCode, listCodes, uploadCodes } from '../../domain/busifavor/codes.js';
 import {
   associateCoupon,
@@ -11,7 +10,6 @@ import {
   useCoupon,
 } from '../../domain/busifavor/coupons.js';
 import { uploadImage } from '../../domain/busifavor/media.js';
-import type { BusifavorDeps } from '../../domain/busifavor/model.js';
 import { createStock, getStock, modifyBudget, modifyStock } from '../../domain/busifavor/stocks.js';
 import {
   createSubsidyPayReceipt,
@@ -21,43 +19,15 @@ import {
   listSubsidyPayReceipts,
 } from '../../domain/busifavor/subsidy.js';
 import { errors } from '../../errors.js';
-import { enqueueNotification } from '../../outbox/enqueue.js';
+import type { BusifavorAdapters } from '../../services/busifavor.js';
 import { apiSend } from '../../sim/send.js';
-import { SqlSubsidyOutcomeStore } from '../../sim/subsidy-outcomes-repo.js';
-import { SimUserRepo } from '../../sim/users.js';
-import type { ServerContext } from '../context.js';
 import type { EndpointHandlers } from '../endpoints.js';
 
 /**
  * The merchant-coupon (busifavor) APIs of seed 002 under `/v3/marketing/busifavor/…` and the marketing
  * image upload. Handlers only map wire ↔ domain; the rules live in domain/busifavor.
- * @see ../../../../../../shared/docs/busifavor.md
+ * @see docs/busifavor.md
  */
-
-/** The busifavor adapters over the server's database. */
-export interface BusifavorAdapters {
-  deps: BusifavorDeps;
-  users: SimUserRepo;
-  /** The subsidy outcome rules: the domain's port in `deps`, and the simulation API's store. */
-  subsidyOutcomes: SqlSubsidyOutcomeStore;
-}
-
-/** Wires the busifavor ports to SQL adapters. */
-export function createBusifavorAdapters(ctx: ServerContext): BusifavorAdapters {
-  const users = new SimUserRepo(ctx.db.db, ctx.ids, ctx.clock);
-  const store = new SqlBusifavorStore(ctx.db.db, {
-    capabilities: ctx.db.capabilities,
-    enqueue: async (db, event, nowMs) => {
-      await enqueueNotification(db, event, nowMs);
-    },
-  });
-  const subsidyOutcomes = new SqlSubsidyOutcomeStore(ctx.db.db, ctx.wallClock);
-  return {
-    deps: { store, directory: users, clock: ctx.clock, ids: ctx.ids, subsidyOutcomes },
-    users,
-    subsidyOutcomes,
-  };
-}
 
 /** The busifavor operations, by table key: each maps the validated request onto a domain function. */
 export function busifavorHandlers(adapters: BusifavorAdapters): EndpointHandlers<typeof BUSIFAVOR_ENDPOINTS> {

@@ -3,12 +3,12 @@ import type { SIM_BUSIFAVOR_ENDPOINTS } from '../../contract/endpoints/simulatio
 import type { SubsidyOutcomeView } from '../../contract/simulation/busifavor.js';
 import { deleteCouponByUser } from '../../domain/busifavor/coupons.js';
 import { errors } from '../../errors.js';
+import type { BusifavorAdapters } from '../../services/busifavor.js';
 import { h5Send, payGiftSend, pluginSend } from '../../sim/send.js';
 import { newSubsidyOutcomeRule, type SubsidyOutcomeRule } from '../../sim/subsidy-outcomes.js';
 import { simUserNotFound } from '../../sim/users.js';
 import type { ServerContext } from '../context.js';
 import type { EndpointHandlers } from '../endpoints.js';
-import type { BusifavorAdapters } from './busifavor.js';
 import { parseExpireTime, visibleRule } from './sim-rules.js';
 
 /**

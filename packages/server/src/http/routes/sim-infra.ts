@@ -3,19 +3,18 @@ import type { FastifyInstance } from 'fastify';
 import type { SIM_INFRA_ENDPOINTS } from '../../contract/endpoints/simulation.js';
 import type { ClockSettingView, ClockStateResponse, SetClockBody } from '../../contract/simulation/clock.js';
 import type { FaultRuleView } from '../../contract/simulation/faults.js';
-import type { DatabaseHandle } from '../../db/connect.js';
 import { errors, paramError } from '../../errors.js';
+import type { SimInfra } from '../../services/simulation.js';
 import {
   type ClockAction,
   type ClockSetting,
   type ClockState,
   timeUnder,
-  VirtualClock,
+  type VirtualClock,
 } from '../../sim/clock.js';
-import { SqlClockStore } from '../../sim/clock-repo.js';
-import { FaultInjector, type FaultRule, newFaultRule } from '../../sim/faults.js';
+import type { FaultInjector, FaultRule } from '../../sim/faults.js';
+import { newFaultRule } from '../../sim/faults.js';
 import { registerFaultHook } from '../../sim/faults-hook.js';
-import { SqlFaultStore } from '../../sim/faults-repo.js';
 import type { ServerContext } from '../context.js';
 import type { EndpointHandlers } from '../endpoints.js';
 import { parseExpireTime, visibleRule } from './sim-rules.js';
@@ -27,36 +26,6 @@ import { parseExpireTime, visibleRule } from './sim-rules.js';
  * tool — see docs/simulation.md).
  * @see docs/simulation.md
  */
-
-/** The simulation adapters buildApp creates. */
-export interface SimInfra {
-  clock: VirtualClock;
-  faults: FaultInjector;
-}
-
-/** Options of {@link createSimInfra}. */
-export interface SimInfraOptions {
-  /** The wall clock. @default Date.now */
-  wallClock?: () => number;
-  /** Cache TTL of clock settings and fault rules, i.e. how late another instance's change is seen. @default 1000 */
-  cacheTtlMs?: number;
-}
-
-/** Creates the virtual clock and the fault injector over the database, with the clock cache loaded. */
-export async function createSimInfra(db: DatabaseHandle, options: SimInfraOptions = {}): Promise<SimInfra> {
-  const clock = new VirtualClock({
-    store: new SqlClockStore(db.db),
-    wallClock: options.wallClock,
-    cacheTtlMs: options.cacheTtlMs,
-  });
-  await clock.refresh();
-  const faults = new FaultInjector({
-    store: new SqlFaultStore(db.db),
-    wallClock: options.wallClock,
-    cacheTtlMs: options.cacheTtlMs,
-  });
-  return { clock, faults };
-}
 
 /** Largest jump `advance` accepts: 100 years. */
 const MAX_ADVANCE_SECONDS = 100 * 366 * 86_400;

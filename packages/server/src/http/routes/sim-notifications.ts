@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
 import type { SIM_NOTIFICATION_ENDPOINTS } from '../../contract/endpoints/simulation.js';
 import type {
@@ -15,7 +14,7 @@ import {
   NotificationsInFlightError,
   type ReplaySelection,
 } from '../../outbox/admin.js';
-import { NotificationDispatcher } from '../../outbox/dispatcher.js';
+import type { NotificationDispatcher } from '../../outbox/dispatcher.js';
 import { deliveryPlanChangeEvent, productCouponEvent } from '../../outbox/events.js';
 import type { ProbeReport } from '../../outbox/probe.js';
 import { productCouponResourceIssue } from '../../outbox/product-coupon-resources.js';
@@ -24,7 +23,6 @@ import {
   type NotificationsService,
   ProbeFailedError,
 } from '../../services/notifications.js';
-import type { ServerContext } from '../context.js';
 import type { EndpointHandlers } from '../endpoints.js';
 
 /**
@@ -34,37 +32,6 @@ import type { EndpointHandlers } from '../endpoints.js';
  * Every operation acts on the calling merchant only; the schemas are in contract/simulation/notifications.ts.
  * @see docs/fidelity.md "Notifications"
  */
-
-/** Options of {@link createNotificationDispatcher}. */
-export interface NotificationRuntimeOptions {
-  /** Subscribes to virtual-clock jumps (wakes the dispatcher). */
-  subscribeClockChanges?: (listener: () => void) => () => void;
-}
-
-/**
- * The dispatcher of a server, configured from `ctx.config` (target policy, CA file, insecure TLS).
- * Not started: `startServer` starts it, tests may call `drain()` instead.
- */
-export function createNotificationDispatcher(
-  ctx: ServerContext,
-  options: NotificationRuntimeOptions = {},
-): NotificationDispatcher {
-  const config = ctx.config;
-  return new NotificationDispatcher({
-    db: ctx.db,
-    clock: ctx.clock,
-    wallClock: ctx.wallClock,
-    platform: ctx.platform,
-    ids: ctx.ids,
-    policy: ctx.config.targetPolicy,
-    leaseMs: config.notifyLeaseSeconds * 1000,
-    transport: {
-      caPem: config.notifyCaFile ? readFileSync(config.notifyCaFile, 'utf8') : undefined,
-      insecureTls: config.notifyInsecureTls === true,
-    },
-    ...(options.subscribeClockChanges ? { subscribeClockChanges: options.subscribeClockChanges } : {}),
-  });
-}
 
 const time = (ms: number | null) => (ms === null ? null : formatBeijingTime(ms));
 

@@ -1,0 +1,36 @@
+import { SqlBusifavorStore } from '../db/busifavor/store.js';
+import type { BusifavorDeps } from '../domain/busifavor/model.js';
+import { enqueueNotification } from '../outbox/enqueue.js';
+import { SqlSubsidyOutcomeStore } from '../sim/subsidy-outcomes-repo.js';
+import { SimUserRepo } from '../sim/users.js';
+import type { ServiceContext } from './context.js';
+
+/**
+ * The merchant-coupon feature: the domain's ports (stock and coupon store with its outbox, merchant
+ * directory, clock, ids, subsidy outcomes) wired to their SQL adapters once, by the composition root.
+ */
+
+/** The busifavor adapters over the server's database. */
+export interface BusifavorAdapters {
+  deps: BusifavorDeps;
+  users: SimUserRepo;
+  /** The subsidy outcome rules: the domain's port in `deps`, and the simulation API's store. */
+  subsidyOutcomes: SqlSubsidyOutcomeStore;
+}
+
+/** Wires the busifavor ports to SQL adapters. */
+export function createBusifavorAdapters(ctx: ServiceContext): BusifavorAdapters {
+  const users = new SimUserRepo(ctx.db.db, ctx.ids, ctx.clock);
+  const store = new SqlBusifavorStore(ctx.db.db, {
+    capabilities: ctx.db.capabilities,
+    enqueue: async (db, event, nowMs) => {
+      await enqueueNotification(db, event, nowMs);
+    },
+  });
+  const subsidyOutcomes = new SqlSubsidyOutcomeStore(ctx.db.db, ctx.wallClock);
+  return {
+    deps: { store, directory: users, clock: ctx.clock, ids: ctx.ids, subsidyOutcomes },
+    users,
+    subsidyOutcomes,
+  };
+}
