@@ -3,7 +3,7 @@ import { type Static, type TLiteral, type TSchema, type TUnion, Type } from '@si
 /**
  * Shared wire objects of the merchant-coupon (busifavor) family: enums and the nested objects that
  * stock creation, stock query and the coupon views share. Lengths count characters.
- * @see ../../../../../shared/docs/busifavor.md §2
+ * @see docs/busifavor.md §2
  */
 
 /** A closed enum of string literals. */
@@ -51,7 +51,7 @@ export type CouponCodeMode = (typeof COUPON_CODE_MODES)[number];
  * The shape of a time a caller sends: `yyyy-MM-DDTHH:mm:ss+TIMEZONE` (seeds 000/004), seconds
  * required, an optional fraction of 1–9 digits, the offset `Z` or `±hh:mm`. Capture groups: year,
  * month, day, hour, minute, second, fraction, offset sign, offset hours, offset minutes.
- * @see ../../../../../docs/fidelity.md (Busifavor: times a caller sends)
+ * @see docs/fidelity.md (Busifavor: times a caller sends)
  */
 export const RFC3339_PATTERN =
   '^(\\d{4})-(\\d{2})-(\\d{2})T(\\d{2}):(\\d{2}):(\\d{2})(?:\\.(\\d{1,9}))?(?:Z|([+-])(\\d{2}):(\\d{2}))$';

@@ -4,7 +4,7 @@ import { CouponCode, StockId, StrictRequestNo } from './common.js';
 /**
  * POST /v3/marketing/busifavor/coupons/associate and /disassociate — link or unlink a merchant order
  * (关联/取消关联订单信息).
- * @see ../../../../../shared/docs/busifavor.md §4.4–4.5, seed 002 §3.2.9–3.2.10
+ * @see docs/busifavor.md §4.4–4.5, seed 002 §3.2.9–3.2.10
  */
 export const AssociateBody = Type.Object({
   stock_id: StockId,

@@ -3,7 +3,7 @@ import { CouponCode, RequestNo, StockId } from './common.js';
 
 /**
  * POST /v3/marketing/busifavor/coupons/deactivate — deactivate an unused coupon (使券失效).
- * @see ../../../../../shared/docs/busifavor.md §4.7, seed 002 §3.2.14
+ * @see docs/busifavor.md §4.7, seed 002 §3.2.14
  */
 export const DeactivateCouponBody = Type.Object({
   coupon_code: CouponCode,

@@ -4,7 +4,7 @@ import { Appid, CouponEntity, CouponState, Mchid, StockId } from './common.js';
 /**
  * GET /v3/marketing/busifavor/users/{openid}/coupons — a user's coupons by filter (根据过滤条件查询用户券).
  * `offset` is a 0-based item offset; `limit` 1–50, default 20.
- * @see ../../../../../shared/docs/busifavor.md §4.2, seed 002 §3.2.4
+ * @see docs/busifavor.md §4.2, seed 002 §3.2.4
  */
 export const OpenidParams = Type.Object({ openid: Type.String({ minLength: 1, maxLength: 128 }) });
 export const ListUserCouponsQuery = Type.Object({

@@ -3,7 +3,7 @@ import { CouponCode, RequestNo, StockId } from './common.js';
 
 /**
  * POST /v3/marketing/busifavor/coupons/return — return a used coupon (申请退券).
- * @see ../../../../../shared/docs/busifavor.md §4.6, seed 002 §3.2.13
+ * @see docs/busifavor.md §4.6, seed 002 §3.2.13
  */
 export const ReturnCouponBody = Type.Object({
   coupon_code: CouponCode,

@@ -3,8 +3,8 @@ import { Appid, CouponCode, StockId, StrictRequestNo } from './common.js';
 
 /**
  * POST /v3/marketing/busifavor/coupons/send — send a coupon from the merchant's server (向用户发券).
- * Present in wechatpay-go and wechatpay.im; no official page was found (busifavor.md §6.2).
- * @see ../../../../../shared/docs/busifavor.md §6.2
+ * Present in wechatpay-go and wechatpay.im; no official page was found (docs/busifavor.md §6.2).
+ * @see docs/busifavor.md §6.2
  */
 export const SendCouponBody = Type.Object({
   openid: Type.String({ minLength: 1, maxLength: 128 }),

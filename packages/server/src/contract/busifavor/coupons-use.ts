@@ -3,7 +3,7 @@ import { Appid, CouponCode, RequestNo, Rfc3339, StockId } from './common.js';
 
 /**
  * POST /v3/marketing/busifavor/coupons/use — redeem a coupon (核销用户券).
- * @see ../../../../../shared/docs/busifavor.md §4.1, seed 002 §3.2.3
+ * @see docs/busifavor.md §4.1, seed 002 §3.2.3
  */
 export const UseCouponBody = Type.Object({
   coupon_code: CouponCode,

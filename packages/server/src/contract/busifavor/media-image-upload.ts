@@ -3,7 +3,7 @@ import { type Static, Type } from '@sinclair/typebox';
 /**
  * POST /v3/marketing/favor/media/image-upload — marketing image upload (图片上传(营销专用)).
  * multipart/form-data: part `meta` = `{"filename","sha256"}` (the signed body), part `file` = the image.
- * @see ../../../../../shared/docs/protocol.md §7
+ * @see docs/protocol.md §7
  */
 export const ImageUploadMeta = Type.Object({
   filename: Type.String({ minLength: 1, maxLength: 128 }),

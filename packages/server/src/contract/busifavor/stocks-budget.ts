@@ -3,7 +3,7 @@ import { RequestNo } from './common.js';
 
 /**
  * PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget — modify budget (修改批次预算).
- * @see ../../../../../shared/docs/busifavor.md §3.4, seed 002 §3.2.11
+ * @see docs/busifavor.md §3.4, seed 002 §3.2.11
  */
 const Count = Type.Integer({ minimum: 0, maximum: 1000000000 });
 export const ModifyBudgetBody = Type.Object({

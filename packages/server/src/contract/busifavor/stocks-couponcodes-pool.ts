@@ -5,7 +5,7 @@ import { Appid, CouponCode, CouponEntity, RequestNo, StockId, StringEnum } from 
  * The code-pool helpers of MERCHANT_UPLOAD stocks: GET …/stocks/{stock_id}/couponcodes (查询预存code列表),
  * GET and DELETE …/stocks/{stock_id}/couponcodes/{coupon_code} (查询 / 删除预存code). Present in
  * wechatpay-go and wechatpay.im; no official page was found (unconfirmed).
- * @see ../../../../../shared/docs/busifavor.md §3.6
+ * @see docs/busifavor.md §3.6
  */
 
 /** `AVAILABLE` (not given out yet) | `DISPATCHED` (assigned to a user), as wechatpay-go spells them. */

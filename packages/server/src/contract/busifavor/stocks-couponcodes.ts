@@ -4,7 +4,7 @@ import { RequestNo } from './common.js';
 /**
  * POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes — upload pre-stored codes (上传预存code).
  * Codes are judged one by one; bad ones come back in `fail_codes` instead of failing the request.
- * @see ../../../../../shared/docs/busifavor.md §3.5, seed 002 §3.2.6
+ * @see docs/busifavor.md §3.5, seed 002 §3.2.6
  */
 export const UploadCodesBody = Type.Object({
   coupon_code_list: Type.Array(Type.String({ maxLength: 1024 }), { minItems: 1, maxItems: 200 }),

@@ -13,7 +13,7 @@ import {
 
 /**
  * POST /v3/marketing/busifavor/stocks — create a stock (创建商家券).
- * @see ../../../../../shared/docs/busifavor.md §3.1, seed 002 §3.2.1
+ * @see docs/busifavor.md §3.1, seed 002 §3.2.1
  */
 export const CreateStockBody = Type.Object({
   stock_name: Type.String({ minLength: 1, maxLength: 21 }),

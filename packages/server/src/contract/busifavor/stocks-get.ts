@@ -15,7 +15,7 @@ import {
 
 /**
  * GET /v3/marketing/busifavor/stocks/{stock_id} — query a stock (查询商家券详情).
- * @see ../../../../../shared/docs/busifavor.md §3.2, seed 002 §3.2.2
+ * @see docs/busifavor.md §3.2, seed 002 §3.2.2
  */
 export const StockIdParams = Type.Object({ stock_id: StockId });
 export type StockIdParams = Static<typeof StockIdParams>;

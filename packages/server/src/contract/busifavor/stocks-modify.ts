@@ -13,7 +13,7 @@ import {
 /**
  * PATCH /v3/marketing/busifavor/stocks/{stock_id} — modify basic info (修改商家券基本信息); 204.
  * `stock_id` belongs in the path only (seed 002 FAQ).
- * @see ../../../../../shared/docs/busifavor.md §3.3, seed 002 §3.2.12
+ * @see docs/busifavor.md §3.3, seed 002 §3.2.12
  */
 export const ModifyStockBody = Type.Object({
   out_request_no: RequestNo,

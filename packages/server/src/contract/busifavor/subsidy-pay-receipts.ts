@@ -4,7 +4,7 @@ import { StockId, StrictRequestNo } from './common.js';
 /**
  * POST /v3/marketing/busifavor/subsidy/pay-receipts and GET …/pay-receipts/{subsidy_receipt_id}
  * (营销补差付款 / 查询营销补差付款单详情).
- * @see ../../../../../shared/docs/busifavor.md §5, seed 002 §3.2.15–3.2.16
+ * @see docs/busifavor.md §5, seed 002 §3.2.15–3.2.16
  */
 
 /** Request fields that pay and return receipts share: the coupon, the order, who pays whom, how much. */

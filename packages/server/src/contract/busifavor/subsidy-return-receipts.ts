@@ -7,7 +7,7 @@ import { SUBSIDY_RECEIPT_FIELDS, SUBSIDY_REQUEST_FIELDS, SubsidyPayReceipt } fro
  * pages): POST /v3/marketing/busifavor/subsidy/return-receipts (营销补差回退), GET
  * …/return-receipts/{subsidy_return_receipt_id}, and GET …/subsidy/pay-receipts?stock_id&coupon_code
  * (查询营销补差付款单列表).
- * @see ../../../../../shared/docs/busifavor.md §5.3
+ * @see docs/busifavor.md §5.3
  */
 export const CreateSubsidyReturnReceiptBody = Type.Object({
   ...SUBSIDY_REQUEST_FIELDS,
