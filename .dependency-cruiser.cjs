@@ -25,9 +25,10 @@ module.exports = {
     {
       name: 'not-to-unresolvable',
       severity: 'error',
-      comment: 'An import the checker cannot resolve would escape every rule below.',
+      comment:
+        'An import the checker cannot resolve would escape every rule below. Imports of built output (bench/ reads packages/*/dist) resolve only after the build, which npm test runs first.',
       from: {},
-      to: { couldNotResolve: true },
+      to: { couldNotResolve: true, pathNot: '(^|/)dist/' },
     },
     {
       name: 'protocol-depends-on-nothing',
