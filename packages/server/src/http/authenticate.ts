@@ -150,4 +150,3 @@ export function headerValue(value: string | string[] | undefined): string | unde
 }
 
 /** Re-exported for the composition root, which names every request with it. */
-export { newRequestId } from '../request-id.js';

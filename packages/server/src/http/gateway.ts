@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { signResponse } from '@wechatpay-sandbox/sdk/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config.js';
+import { selectSigningKey } from '../credentials/signing-keys.js';
 import type { PlatformIdentity } from '../credentials/types.js';
 import { errors } from '../errors.js';
 import { headerValue, type RequestAuthenticator } from './authenticate.js';
 import type { RateLimiter } from './rate-limit.js';
 import { findForbiddenCharacter } from './request-text.js';
 import { routeAuth, spellingIssue } from './route-auth.js';
-import { selectSigningKey } from './signing-keys.js';
 
 /** What the gateway hooks need. */
 export interface GatewayDeps {

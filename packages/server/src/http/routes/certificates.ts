@@ -1,9 +1,9 @@
 import { encryptAeadAes256Gcm, formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
 import type { PLATFORM_ENDPOINTS } from '../../contract/endpoints/platform.js';
+import { usableCertificates } from '../../credentials/signing-keys.js';
 import { errors } from '../../errors.js';
 import type { ServerContext } from '../context.js';
 import type { EndpointHandler } from '../endpoints.js';
-import { usableCertificates } from '../signing-keys.js';
 
 /**
  * What WeChat answers (404 `RESOURCE_NOT_EXISTS`) to a merchant that has no platform certificate, word
