@@ -144,6 +144,7 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
     db: deps.db.db,
     clock: ctx.clock,
     wallClock,
+    ids: ctx.ids,
     probe: {
       platform: ctx.platform,
       ids: ctx.ids,

@@ -24,7 +24,7 @@ export function createBusifavorAdapters(ctx: ServiceContext): BusifavorAdapters 
   const store = new SqlBusifavorStore(ctx.db.db, {
     capabilities: ctx.db.capabilities,
     enqueue: async (db, event, nowMs) => {
-      await enqueueNotification(db, event, nowMs);
+      await enqueueNotification(db, event, nowMs, { id: ctx.ids.uuid(), wallMs: ctx.wallClock() });
     },
   });
   const subsidyOutcomes = new SqlSubsidyOutcomeStore(ctx.db.db, ctx.wallClock);

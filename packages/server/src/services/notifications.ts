@@ -43,8 +43,13 @@ export interface NotificationsServiceDeps {
   db: Kysely<DatabaseSchema>;
   /** Business time (virtual per merchant): replays are due at it, sample events carry it. */
   clock: Clock;
-  /** Wall-clock epoch ms (signatures, pause times). */
+  /** Wall-clock epoch ms (signatures, pause times, the outbox log order). */
   wallClock: () => number;
+  /**
+   * Ids of the notifications {@link NotificationsService.enqueue} writes (`uuid()`).
+   * @default crypto.randomUUID, as enqueueNotification does (the CLI never enqueues)
+   */
+  ids?: Pick<IdGen, 'uuid'>;
   /** What the conformance probe needs; without it {@link NotificationsService.probe} refuses to run. */
   probe?: ProbeDeps;
   /**
@@ -185,7 +190,11 @@ export class NotificationsService {
    * the dispatcher.
    */
   async enqueue(mchid: string, event: NotificationEvent, atMs = this.businessNow(mchid)): Promise<string> {
-    const { id } = await enqueueNotification(this.deps.db, event, atMs);
+    const { db, ids, wallClock } = this.deps;
+    const { id } = await enqueueNotification(db, event, atMs, {
+      ...(ids ? { id: ids.uuid() } : {}),
+      wallMs: wallClock(),
+    });
     this.deps.dispatcher?.wake();
     return id;
   }
