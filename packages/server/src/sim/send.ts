@@ -1,5 +1,4 @@
 import { verifyParamsHmacSha256 } from '@wechatpay-sandbox/sdk/protocol';
-import type { SendCouponBody, SendCouponResponse } from '../contract/busifavor/coupons-send.js';
 import { canManageStock, requireAppidBound } from '../domain/busifavor/common.js';
 import type { BusifavorDeps, SimUser } from '../domain/busifavor/model.js';
 import {
@@ -15,7 +14,8 @@ import type { SimUserRepo } from './users.js';
  * The send channels as WeChat runs them, for simulated users: the mini-program plugin `sendCoupon`
  * (HMAC-SHA256 sign with the APIv2 key over the flattened params), the H5 page
  * (`https://action.weixin.qq.com/busifavor/getcouponinfo?…#wechat_redirect`, same sign), the payment
- * gift (支付有礼, run by WeChat) and the server API. All of them go through the one domain send.
+ * gift (支付有礼, run by WeChat). They go through the one domain send, as the server API does
+ * (domain/busifavor/api-send.ts).
  * @see docs/busifavor.md §6, docs/protocol.md §12
  */
 
@@ -243,33 +243,4 @@ export async function payGiftSend(
     transaction_id: input.transaction_id,
   });
   return { errcode: 'OK', msg: 'OK', send_coupon_result: [item(param, outcome)] };
-}
-
-/**
- * POST /v3/marketing/busifavor/coupons/send. A refused send is 403 RULE_LIMIT (NOTRUNNING, limits)
- * or 400 PARAM_ERROR/INVALID_REQUEST; a replayed out_request_no answers the first coupon.
- */
-export async function apiSend(
-  adapters: SendAdapters,
-  caller: string,
-  body: SendCouponBody,
-): Promise<SendCouponResponse> {
-  const stock = await adapters.deps.store.findStock(body.stock_id);
-  if (!stock) throw errors.RESOURCE_NOT_EXISTS('批次不存在', { field: '/stock_id', location: 'body' });
-  if (!(await canManageStock(adapters.deps, stock, caller))) throw errors.NO_AUTH('无权限发放该批次');
-  await requireAppidBound(adapters.deps, body.appid, [caller, stock.belongMerchant], '/appid');
-  const user = await adapters.deps.directory.userByOpenid(body.appid, body.openid);
-  if (!user)
-    throw errors.USER_NOT_EXISTS('openid不正确', { field: '/openid', value: body.openid, location: 'body' });
-  const outcome = await send(adapters, body, user, caller, 'BUSICOUPON_SEND_CHANNEL_API');
-  if (outcome.ok || outcome.existing) {
-    const coupon = outcome.ok ? outcome.coupon : outcome.existing;
-    return {
-      stock_id: body.stock_id,
-      out_request_no: body.out_request_no,
-      coupon_code: coupon?.couponCode ?? '',
-    };
-  }
-  if (outcome.code === 'FAILED') throw errors.INVALID_REQUEST(outcome.message, { issue: outcome.code });
-  throw errors.RULE_LIMIT(outcome.message, { issue: outcome.code });
 }

@@ -1,4 +1,5 @@
 import type { BUSIFAVOR_ENDPOINTS } from '../../contract/endpoints/busifavor.js';
+import { apiSend } from '../../domain/busifavor/api-send.js';
 import { deleteCode, getCode, listCodes, uploadCodes } from '../../domain/busifavor/codes.js';
 import {
   associateCoupon,
@@ -20,7 +21,6 @@ import {
 } from '../../domain/busifavor/subsidy.js';
 import { errors } from '../../errors.js';
 import type { BusifavorAdapters } from '../../services/busifavor.js';
-import { apiSend } from '../../sim/send.js';
 import type { EndpointHandlers } from '../endpoints.js';
 
 /**
@@ -58,7 +58,7 @@ export function busifavorHandlers(adapters: BusifavorAdapters): EndpointHandlers
     disassociateCoupon: async ({ body }, { merchant }) => disassociateCoupon(deps, merchant.mchid, body),
     returnCoupon: async ({ body }, { merchant }) => returnCoupon(deps, merchant.mchid, body),
     deactivateCoupon: async ({ body }, { merchant }) => deactivateCoupon(deps, merchant.mchid, body),
-    sendCoupon: async ({ body }, { merchant }) => apiSend(adapters, merchant.mchid, body),
+    sendCoupon: async ({ body }, { merchant }) => apiSend(deps, merchant.mchid, body),
     createSubsidyPayReceipt: async ({ body }, { merchant }) =>
       createSubsidyPayReceipt(deps, merchant.mchid, body),
     getSubsidyPayReceipt: async ({ params }, { merchant }) =>
