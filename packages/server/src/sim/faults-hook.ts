@@ -44,15 +44,16 @@ export function registerFaultHook(
     if (!found) return;
     reply.header(INJECTED_FAULT_HEADER, found.source);
     request.log.info({ fault: found.action, source: found.source }, 'injected fault');
-    if (found.action.delayMs > 0) await wait(found.action.delayMs);
-    const sendResult = found.action.sendResult;
-    if (sendResult) {
-      return reply
-        .code(200)
-        .send({ errcode: sendResult.errcode, msg: sendResult.msg, send_coupon_result: [] });
+    const action = found.action;
+    if (action.delayMs > 0) await wait(action.delayMs);
+    switch (action.kind) {
+      case 'delay':
+        return;
+      case 'http':
+        throw new WechatError(action.code, action.status, action.message);
+      case 'send-result':
+        return reply.code(200).send({ errcode: action.errcode, msg: action.msg, send_coupon_result: [] });
     }
-    const error = found.action.error;
-    if (error) throw new WechatError(error.code, error.status, error.message);
   });
 }
 

@@ -92,8 +92,11 @@ describe('fault injector', () => {
     const { inj } = await injector({ code: 'SYSTEM_ERROR', count: 2 });
     const a = await inj.match(M1, 'POST', USE);
     expect(a?.action).toEqual({
+      kind: 'http',
       delayMs: 0,
-      error: { code: 'SYSTEM_ERROR', status: 500, message: '系统错误' },
+      code: 'SYSTEM_ERROR',
+      status: 500,
+      message: '系统错误',
     });
     expect(await inj.match(M1, 'POST', USE)).toBeDefined();
     expect(await inj.match(M1, 'POST', USE)).toBeUndefined();
@@ -109,8 +112,8 @@ describe('fault injector', () => {
 
   it('applies global rules to every merchant, after the merchant’s own', async () => {
     const { inj } = await injector({ mchid: null, code: 'SYSTEM_ERROR' }, { code: 'FREQUENCY_LIMITED' });
-    expect((await inj.match(M1, 'POST', USE))?.action.error?.code).toBe('FREQUENCY_LIMITED');
-    expect((await inj.match(M2, 'POST', USE))?.action.error?.code).toBe('SYSTEM_ERROR');
+    expect((await inj.match(M1, 'POST', USE))?.action).toMatchObject({ code: 'FREQUENCY_LIMITED' });
+    expect((await inj.match(M2, 'POST', USE))?.action).toMatchObject({ code: 'SYSTEM_ERROR' });
   });
 
   it('stops at the expiry (wall clock)', async () => {
@@ -144,7 +147,7 @@ describe('fault injector', () => {
 
   it('a delay-only rule proceeds after the delay', async () => {
     const { inj } = await injector({ delayMs: 250 });
-    expect((await inj.match(M1, 'POST', USE))?.action).toEqual({ delayMs: 250 });
+    expect((await inj.match(M1, 'POST', USE))?.action).toEqual({ kind: 'delay', delayMs: 250 });
   });
 
   it('a rule deleted behind the cache stops firing at once', async () => {
@@ -157,18 +160,21 @@ describe('fault injector', () => {
 
 describe('negative-test header', () => {
   it.each([
-    ['SYSTEM_ERROR', { delayMs: 0, error: { code: 'SYSTEM_ERROR', status: 500, message: '系统错误' } }],
-    ['delay=2000', { delayMs: 2000 }],
+    ['SYSTEM_ERROR', { kind: 'http', delayMs: 0, code: 'SYSTEM_ERROR', status: 500, message: '系统错误' }],
+    ['delay=2000', { kind: 'delay', delayMs: 2000 }],
     [
       'delay=10; SYSTEM_ERROR; status=400',
       {
+        kind: 'http',
         delayMs: 10,
-        error: { code: 'SYSTEM_ERROR', status: 400, message: '系统错误，请使用相同参数稍后重新调用' },
+        code: 'SYSTEM_ERROR',
+        status: 400,
+        message: '系统错误，请使用相同参数稍后重新调用',
       },
     ],
     [
       'FREQUENCY_LIMITED',
-      { delayMs: 0, error: { code: 'FREQUENCY_LIMITED', status: 429, message: '频率限制' } },
+      { kind: 'http', delayMs: 0, code: 'FREQUENCY_LIMITED', status: 429, message: '频率限制' },
     ],
   ])('parses %s', (value, expected) => {
     expect(parseFaultHeader(value)).toEqual(expected);
@@ -196,8 +202,10 @@ describe('send-endpoint rules', () => {
 
   it('answer a plugin errcode (default or chosen msg) instead of an HTTP error', () => {
     expect(ruleAction(rule({ path: SEND, code: 'SYSTEMERROR' }))).toEqual({
+      kind: 'send-result',
       delayMs: 0,
-      sendResult: { errcode: 'SYSTEMERROR', msg: '系统错误，请稍后重试' },
+      errcode: 'SYSTEMERROR',
+      msg: '系统错误，请稍后重试',
     });
     const all = rule({
       path: '/sandbox/v1/busifavor/send/*',
@@ -206,8 +214,13 @@ describe('send-endpoint rules', () => {
       message: 'x',
     });
     expect(all.status).toBeNull();
-    expect(ruleAction(all)).toEqual({ delayMs: 0, sendResult: { errcode: 'USER_GET_FAILED', msg: 'x' } });
-    expect(ruleAction(rule({ path: SEND, delayMs: 10 }))).toEqual({ delayMs: 10 });
+    expect(ruleAction(all)).toEqual({
+      kind: 'send-result',
+      delayMs: 0,
+      errcode: 'USER_GET_FAILED',
+      msg: 'x',
+    });
+    expect(ruleAction(rule({ path: SEND, delayMs: 10 }))).toEqual({ kind: 'delay', delayMs: 10 });
   });
 
   it('refuse catalog codes, statuses, other channels and methods on send paths, and send codes on /v3', () => {
@@ -222,8 +235,10 @@ describe('send-endpoint rules', () => {
 
   it('the header on a send path takes an errcode and a delay, nothing else', () => {
     expect(parseFaultHeader('delay=5; USER_GET_FAILED', { sendPath: true })).toEqual({
+      kind: 'send-result',
       delayMs: 5,
-      sendResult: { errcode: 'USER_GET_FAILED', msg: '获取用户信息失败，请稍后重试' },
+      errcode: 'USER_GET_FAILED',
+      msg: '获取用户信息失败，请稍后重试',
     });
     for (const value of ['SYSTEM_ERROR', 'SYSTEMERROR; status=500']) {
       expect(catchError(() => parseFaultHeader(value, { sendPath: true })).code).toBe('INVALID_REQUEST');
