@@ -85,6 +85,16 @@ function replaceAt(root: Json, path: NodePath, change: (node: Json) => Json): Js
   return root;
 }
 
+/** The largest text {@link replicate} writes: past the 3 MiB body limit, short of memory trouble. */
+const MAX_REPLICATED_CHARS = 4_000_000;
+
+/** An array of `n` copies of `value`, as text; fewer copies when `n` of them would pass 4 MB. */
+function replicate(value: Json, n: number): RawJson {
+  const unit = writeJson(value);
+  const count = Math.max(1, Math.min(n, Math.floor(MAX_REPLICATED_CHARS / Math.max(1, unit.length + 1))));
+  return new RawJson(`[${new Array<string>(count).fill(unit).join(',')}]`);
+}
+
 /** A change to one node, given the node. */
 type NodeChange = (node: Json) => Json;
 
@@ -374,7 +384,7 @@ function nodeReplacement(dictionary: readonly string[]): fc.Arbitrary<NodeChange
   return fc.oneof(
     { weight: 8, arbitrary: scalar.map((v) => () => v) },
     { weight: 2, arbitrary: fc.constant<NodeChange>((old) => [old]) },
-    { weight: 1, arbitrary: fc.constant<NodeChange>((old) => [old, old, old]) },
+    { weight: 1, arbitrary: fc.constant<NodeChange>((old) => replicate(old, 3)) },
     { weight: 2, arbitrary: fc.constant<NodeChange>((old) => ({ value: old })) },
     {
       weight: 1,
@@ -401,12 +411,7 @@ function nodeReplacement(dictionary: readonly string[]): fc.Arbitrary<NodeChange
       weight: 1,
       arbitrary: fc
         .constantFrom(100, 5_000, 50_000)
-        .map<NodeChange>(
-          (n) => (old) =>
-            n > 5_000
-              ? new RawJson(`[${Array.from({ length: n }, () => '0').join(',')}]`)
-              : Array.from({ length: n }, () => old),
-        ),
+        .map<NodeChange>((n) => (old) => replicate(n > 5_000 ? 0 : old, n)),
     },
     {
       weight: 1,
