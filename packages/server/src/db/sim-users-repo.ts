@@ -1,9 +1,8 @@
 import type { Kysely } from 'kysely';
-import { SqlMerchantRelations } from '../db/notify-settings-repo.js';
-import type { DatabaseSchema } from '../db/schema.js';
 import type { BusifavorDirectory, SimUser } from '../domain/busifavor/model.js';
 import type { Clock, IdGen } from '../domain/ports.js';
-import { errors } from '../errors.js';
+import { SqlMerchantRelations } from './notify-settings-repo.js';
+import type { DatabaseSchema } from './schema.js';
 
 /**
  * Simulated WeChat users and appid bindings. A user has one openid per appid (WeChat derives a
@@ -202,9 +201,4 @@ export class SimUserRepo implements BusifavorDirectory {
       .executeTakeFirst();
     return row?.openid;
   }
-}
-
-/** 404 USER_NOT_EXISTS for a simulation call naming an unknown user. */
-export function simUserNotFound(userId: string) {
-  return errors.USER_NOT_EXISTS('模拟用户不存在', { field: 'user_id', value: userId, location: 'path' });
 }

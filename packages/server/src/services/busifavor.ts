@@ -1,8 +1,8 @@
 import { SqlBusifavorStore } from '../db/busifavor/store.js';
+import { SimUserRepo } from '../db/sim-users-repo.js';
 import type { BusifavorDeps } from '../domain/busifavor/model.js';
 import { enqueueNotification } from '../outbox/enqueue.js';
 import { SqlSubsidyOutcomeStore } from '../sim/subsidy-outcomes-repo.js';
-import { SimUserRepo } from '../sim/users.js';
 import type { ServiceContext } from './context.js';
 
 /**

@@ -1,4 +1,5 @@
 import { verifyParamsHmacSha256 } from '@wechatpay-sandbox/sdk/protocol';
+import type { SimUserRepo } from '../db/sim-users-repo.js';
 import { canManageStock, requireAppidBound } from '../domain/busifavor/common.js';
 import type { BusifavorDeps, SimUser } from '../domain/busifavor/model.js';
 import {
@@ -8,7 +9,6 @@ import {
   sendCoupon,
 } from '../domain/busifavor/send.js';
 import { errors } from '../errors.js';
-import type { SimUserRepo } from './users.js';
 
 /**
  * The send channels as WeChat runs them, for simulated users: the mini-program plugin `sendCoupon`

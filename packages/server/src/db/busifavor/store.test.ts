@@ -9,9 +9,9 @@ import { sendCoupon } from '../../domain/busifavor/send.js';
 import { createStock, getStock } from '../../domain/busifavor/stocks.js';
 import type { NotificationEvent } from '../../domain/ports.js';
 import { WechatError } from '../../errors.js';
-import { SimUserRepo } from '../../sim/users.js';
 import { type DatabaseHandle, openDatabase } from '../connect.js';
 import { migrateToLatest } from '../migrate.js';
+import { SimUserRepo } from '../sim-users-repo.js';
 import { SqlBusifavorStore } from './store.js';
 
 const MCHID = '1900000001';

@@ -6,7 +6,6 @@ import { errors } from '../../errors.js';
 import type { BusifavorAdapters } from '../../services/busifavor.js';
 import { h5Send, payGiftSend, pluginSend } from '../../sim/send.js';
 import { newSubsidyOutcomeRule, type SubsidyOutcomeRule } from '../../sim/subsidy-outcomes.js';
-import { simUserNotFound } from '../../sim/users.js';
 import type { ServerContext } from '../context.js';
 import type { EndpointHandlers } from '../endpoints.js';
 import { parseExpireTime, visibleRule } from './sim-rules.js';
@@ -129,6 +128,11 @@ export function simBusifavorHandlers(
       await outcomes.deleteAll(query.scope === 'global' ? null : merchant.mchid);
     },
   };
+}
+
+/** 404 USER_NOT_EXISTS for a simulation call naming an unknown user. */
+function simUserNotFound(userId: string) {
+  return errors.USER_NOT_EXISTS('模拟用户不存在', { field: 'user_id', value: userId, location: 'path' });
 }
 
 function outcomeView(rule: SubsidyOutcomeRule): SubsidyOutcomeView {
