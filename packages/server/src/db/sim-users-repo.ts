@@ -1,14 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { BusifavorDirectory, SimUser } from '../domain/busifavor/model.js';
 import type { Clock, IdGen } from '../domain/ports.js';
+import { SqlAppidBindings } from './appid-bindings-repo.js';
 import { SqlMerchantRelations } from './notify-settings-repo.js';
 import type { DatabaseSchema } from './schema.js';
 
 /**
- * Simulated WeChat users and appid bindings. A user has one openid per appid (WeChat derives a
- * different openid for every appid), one unionid, and belongs to a natural person (ID-card holder)
- * whom several accounts may share. Appids are bound to merchants, as on the real platform where an
- * appid must be linked to the merchant before it can be used with its coupons.
+ * Simulated WeChat users. A user has one openid per appid (WeChat derives a different openid for every
+ * appid), one unionid, and belongs to a natural person (ID-card holder) whom several accounts may share.
+ * The repository is also the busifavor rules' directory: the merchant-facing data it answers for
+ * (appid bindings, merchant parents and APIv2 keys) comes from {@link SqlAppidBindings} and the
+ * merchants table.
  * @see docs/busifavor-walkthrough.md
  */
 
@@ -31,9 +33,10 @@ export interface CreateSimUserInput {
   suspicious?: boolean;
 }
 
-/** SQL-backed simulated users, appid bindings and merchant lookups. */
+/** SQL-backed simulated users, and the busifavor directory over them, appid bindings and merchants. */
 export class SimUserRepo implements BusifavorDirectory {
   private readonly merchants: SqlMerchantRelations;
+  private readonly bindings: SqlAppidBindings;
 
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
@@ -41,6 +44,7 @@ export class SimUserRepo implements BusifavorDirectory {
     private readonly clock: Clock,
   ) {
     this.merchants = new SqlMerchantRelations(db);
+    this.bindings = new SqlAppidBindings(db, clock);
   }
 
   /** Creates a user with an openid under each appid. */
@@ -99,33 +103,18 @@ export class SimUserRepo implements BusifavorDirectory {
   }
 
   /** Binds an appid to a merchant (idempotent). */
-  async bindAppid(appid: string, mchid: string): Promise<void> {
-    await this.db
-      .insertInto('sim_appid_bindings')
-      .values({ appid, mchid, created_at: this.clock.now(mchid) })
-      .onConflict((oc) => oc.columns(['appid', 'mchid']).doNothing())
-      .execute();
+  bindAppid(appid: string, mchid: string): Promise<void> {
+    return this.bindings.bind(appid, mchid);
   }
 
   /** Removes a binding. */
-  async unbindAppid(appid: string, mchid: string): Promise<boolean> {
-    const result = await this.db
-      .deleteFrom('sim_appid_bindings')
-      .where('appid', '=', appid)
-      .where('mchid', '=', mchid)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+  unbindAppid(appid: string, mchid: string): Promise<boolean> {
+    return this.bindings.unbind(appid, mchid);
   }
 
   /** Appids bound to a merchant. */
-  async appidsOf(mchid: string): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('sim_appid_bindings')
-      .select('appid')
-      .where('mchid', '=', mchid)
-      .orderBy('appid')
-      .execute();
-    return rows.map((r) => r.appid);
+  appidsOf(mchid: string): Promise<string[]> {
+    return this.bindings.appidsOf(mchid);
   }
 
   private newOpenid(): string {
@@ -145,14 +134,8 @@ export class SimUserRepo implements BusifavorDirectory {
     return row ? row.api_v2_key : undefined;
   }
 
-  async isAppidBound(appid: string, mchid: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('sim_appid_bindings')
-      .select('appid')
-      .where('appid', '=', appid)
-      .where('mchid', '=', mchid)
-      .executeTakeFirst();
-    return row !== undefined;
+  isAppidBound(appid: string, mchid: string): Promise<boolean> {
+    return this.bindings.isBound(appid, mchid);
   }
 
   async userByOpenid(appid: string, openid: string): Promise<SimUser | undefined> {
