@@ -112,7 +112,7 @@ for (const dialect of DIALECTS) {
           const findings = checkAnswer(request, outcome, client.target.platformKey);
           expect(findings, describeCase(request, outcome)).toEqual([]);
         }),
-        { numRuns: routes.length + 40, examples },
+        { numRuns: routes.length + 20, examples },
       );
     });
 
@@ -156,8 +156,9 @@ for (const dialect of DIALECTS) {
       );
     });
 
-    it('answers a body nested 10,000 levels deep on every route that takes one without a 5xx', async () => {
-      const depth = 10_000;
+    it('answers a body nested 6,000 levels deep on every route that takes one without a 5xx', async () => {
+      // Deeper than a recursive walk of the parsed body survives (it overflowed at 5,000).
+      const depth = 6_000;
       // Arrays and objects in turn: every level is both to a walk over the parsed body.
       const body = `{"fuzz":${'[{"a":'.repeat(depth)}1${'}]'.repeat(depth)}}`;
       for (const route of routes.filter((r) => r.method === 'POST' || r.method === 'PATCH')) {
