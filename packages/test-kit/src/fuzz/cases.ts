@@ -228,7 +228,24 @@ function queryPlanArbitrary(dictionary: readonly string[], rawBytes: boolean): f
   const value = fc.oneof(
     fc.constantFrom(...dictionary),
     anyText(),
-    fc.constantFrom('', '-1', '0', '51', '1e3', '1.5', '99999999999999999999', 'true', 'AVAILABLE', 'global'),
+    fc.constantFrom(
+      '',
+      '-1',
+      '0',
+      '00',
+      '0.5',
+      ' 1',
+      '51',
+      '1e3',
+      '1e300',
+      '99999999999999999999',
+      '9223372036854775807',
+      '9223372036854775808',
+      '-9223372036854775809',
+      'true',
+      'AVAILABLE',
+      'global',
+    ),
   );
   const key = fc.oneof(
     fc
