@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CATALOG, type ErrorKey, errors, wireCode } from './errors.js';
+import { ERROR_CATALOG, type ErrorKey, errors, paramError, wireCode } from './errors.js';
 
 const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
 
@@ -22,5 +22,15 @@ describe('error catalog', () => {
       message: 'x',
       detail: { field: '/a', location: 'body' },
     });
+  });
+
+  it('echoes only a scalar value in a PARAM_ERROR (a nested value a caller sent may be huge)', () => {
+    expect(paramError('/a', 'bad', 'body', 'x').detail?.value).toBe('x');
+    expect(paramError('/a', 'bad', 'body', 0).detail?.value).toBe(0);
+    let deep: unknown = 'x';
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    const error = paramError('/a', 'bad', 'body', deep);
+    expect(error.detail).toEqual({ field: '/a', issue: 'bad', location: 'body' });
+    expect(() => JSON.stringify(error.toBody())).not.toThrow();
   });
 });

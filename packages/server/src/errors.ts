@@ -130,6 +130,7 @@ export function paramError(
   value?: unknown,
 ): WechatError {
   const detail: ErrorDetail = { field, issue, location };
-  if (value !== undefined) detail.value = value;
+  // Only a scalar is echoed: an object or array a caller sent may be huge or nested thousands deep.
+  if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) detail.value = value;
   return errors.PARAM_ERROR(`参数错误：${field} ${issue}`, detail);
 }

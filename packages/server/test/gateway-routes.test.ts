@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import {
   DIALECTS,
   rawRequest,
@@ -272,6 +273,38 @@ for (const dialect of DIALECTS) {
       expect(view.stock_send_rule.max_coupons).toBe(
         (stockBody(mchid).stock_send_rule as { max_coupons: number }).max_coupons,
       );
+    });
+
+    it('refuses a list offset past 64 bits with PARAM_ERROR, not a database error (found by npm run fuzz)', async () => {
+      for (const offset of ['99999999999999999999', '9223372036854775808', '1e300']) {
+        const res = await sandbox.request({
+          method: 'GET',
+          path: `/sandbox/v1/notifications?offset=${offset}`,
+        });
+        expectError(res, 400, 'PARAM_ERROR');
+      }
+    });
+
+    it('answers a HEAD request the parser refuses with headers only, so the client can frame it', async () => {
+      const { hostname, port } = new URL(sandbox.url);
+      const answer = await new Promise<Buffer>((resolve, reject) => {
+        const socket = connect(Number(port), hostname);
+        const chunks: Buffer[] = [];
+        socket.on('data', (c: Buffer) => chunks.push(c));
+        socket.on('end', () => resolve(Buffer.concat(chunks)));
+        socket.on('error', reject);
+        socket.write(
+          Buffer.concat([
+            Buffer.from('HEAD /metrics?x='),
+            Buffer.from([0x80]),
+            Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n'),
+          ]),
+        );
+      });
+      const text = answer.toString('latin1');
+      expect(text).toMatch(/^HTTP\/1\.1 400 /);
+      expect(text).toMatch(/\r\nRequest-ID: [0-9A-F]{48}\r\n/);
+      expect(text.endsWith('\r\n\r\n'), text).toBe(true);
     });
 
     it('refuses NUL and other control characters in every field with 400 PARAM_ERROR naming it', async () => {

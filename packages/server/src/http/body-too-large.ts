@@ -36,7 +36,13 @@ export function answerBodyTooLarge(request: FastifyRequest, reply: FastifyReply)
     return;
   }
   markAnswered(socket);
-  socket.write(rawErrorResponse(bodyTooLargeError(request.routeOptions.bodyLimit), request.id));
+  socket.write(
+    rawErrorResponse(
+      bodyTooLargeError(request.routeOptions.bodyLimit),
+      request.id,
+      request.method === 'HEAD',
+    ),
+  );
   if (raw.complete) {
     endGracefully(socket);
     return;

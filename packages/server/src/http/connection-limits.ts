@@ -61,8 +61,15 @@ export function markAnswered(socket: Socket): void {
   answeredSockets.add(socket);
 }
 
-/** A complete HTTP/1.1 response carrying WeChat's error body, a Request-ID and `Connection: close`. */
-export function rawErrorResponse(error: WechatError, requestId: string = newRequestId()): string {
+/**
+ * A complete HTTP/1.1 response carrying WeChat's error body, a Request-ID and `Connection: close`. The
+ * answer to a HEAD request has the headers only (a body there would be read as the next response).
+ */
+export function rawErrorResponse(
+  error: WechatError,
+  requestId: string = newRequestId(),
+  head = false,
+): string {
   const body = JSON.stringify(error.toBody());
   return (
     `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\n` +
@@ -70,7 +77,7 @@ export function rawErrorResponse(error: WechatError, requestId: string = newRequ
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     `Request-ID: ${requestId}\r\n` +
     'Connection: close\r\n\r\n' +
-    body
+    (head ? '' : body)
   );
 }
 
@@ -124,6 +131,9 @@ export function createClientErrorHandler(
       return;
     }
     markAnswered(socket);
-    endGracefully(socket, rawErrorResponse(clientErrorAnswer(error, timeouts)));
+    // Node hands over the bytes it could not parse; a HEAD request's answer must not carry a body.
+    const packet = (error as ClientError & { rawPacket?: Buffer }).rawPacket;
+    const head = packet?.subarray(0, 5).toString('latin1') === 'HEAD ';
+    endGracefully(socket, rawErrorResponse(clientErrorAnswer(error, timeouts), undefined, head));
   };
 }

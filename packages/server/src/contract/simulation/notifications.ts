@@ -40,7 +40,7 @@ export const ListNotificationsQuery = Type.Object(
     event_type: Type.Optional(Type.String({ maxLength: 64 })),
     family: Type.Optional(StringEnum(NOTIFY_FAMILIES)),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
   },
   { additionalProperties: false },
 );
