@@ -7,17 +7,8 @@ import { loadCredentials } from '../credentials/load.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import { MerchantRepo } from '../db/merchant-repo.js';
 import type { NotifyFamily } from '../domain/ports.js';
-import {
-  getNotification,
-  listNotifications,
-  type NotificationSummary,
-  NotificationsInFlightError,
-  notificationOwners,
-  pausedSince,
-  setDeliveriesPaused,
-} from '../outbox/admin.js';
+import { type NotificationSummary, NotificationsInFlightError } from '../outbox/admin.js';
 import { Transport } from '../outbox/deliver.js';
-import { deleteForwardRule, listForwardRules, putForwardRule } from '../outbox/forwarding.js';
 import { NoNotifyUrlError, NotificationsService, type ProbeDeps } from '../services/notifications.js';
 import { VirtualClock } from '../sim/clock.js';
 import { SqlClockStore } from '../sim/clock-repo.js';
@@ -100,7 +91,7 @@ async function list(args: string[], out: CliOutput): Promise<number> {
     limit: intOption(values.limit, 'limit', 1, 500) ?? 50,
     offset: intOption(values.offset, 'offset', 0, Number.MAX_SAFE_INTEGER),
   };
-  const { total, items } = await withDb(values, (h) => listNotifications(h.db, mchid, filter));
+  const { total, items } = await withNotifications(values, (n) => n.list(mchid, filter));
   if (values.json) {
     out.out(JSON.stringify({ mchid, total, items }, null, 2));
   } else if (items.length === 0) {
@@ -120,10 +111,9 @@ async function show(args: string[], out: CliOutput): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError('notifications show takes exactly one notification id');
   const id = positionals[0] as string;
-  const detail = await withDb(values, async (h) => {
-    const mchid =
-      values.mchid !== undefined ? mchidOption(values.mchid) : (await notificationOwners(h.db, [id])).get(id);
-    return mchid === undefined ? undefined : getNotification(h.db, mchid, id);
+  const detail = await withNotifications(values, async (n) => {
+    const mchid = values.mchid !== undefined ? mchidOption(values.mchid) : (await n.owners([id])).get(id);
+    return mchid === undefined ? undefined : n.get(mchid, id);
   });
   if (!detail) throw new Error(`no notification ${id}${values.mchid ? ` of merchant ${values.mchid}` : ''}`);
   if (values.json) {
@@ -160,6 +150,14 @@ async function notificationsService(
   const clock = new VirtualClock({ store: new SqlClockStore(handle.db) });
   await clock.refresh();
   return new NotificationsService({ db: handle.db, clock, wallClock: Date.now, ...(probe ? { probe } : {}) });
+}
+
+/** Runs `fn` with the notifications service over the CLI's database (opened and closed around it). */
+function withNotifications<T>(
+  values: { db?: string; dir: string },
+  fn: (notifications: NotificationsService) => Promise<T>,
+): Promise<T> {
+  return withDb(values, async (h) => fn(await notificationsService(h)));
 }
 
 async function replay(args: string[], out: CliOutput): Promise<number> {
@@ -215,8 +213,9 @@ async function pauseOrResume(args: string[], out: CliOutput, paused: boolean): P
     if (!(await new MerchantRepo(h.db).findMerchant(mchid))) {
       throw new UsageError(`merchant ${mchid} is not registered in ${h.displayUrl}`);
     }
-    await setDeliveriesPaused(h.db, mchid, paused, Date.now());
-    const since = await pausedSince(h.db, mchid);
+    const notifications = await notificationsService(h);
+    await notifications.setPaused(mchid, paused);
+    const since = await notifications.pausedSince(mchid);
     out.out(
       since === undefined
         ? `Deliveries of merchant ${mchid} run`
@@ -331,7 +330,7 @@ async function forward(sub: string | undefined, args: string[], out: CliOutput):
       const mchid = mchidOption(values.mchid);
       const fromUrl = urlOption(values.from, 'from');
       const toUrl = urlOption(values.to, 'to');
-      const rule = await withDb(values, (h) => putForwardRule(h.db, { mchid, fromUrl, toUrl }, Date.now()));
+      const rule = await withNotifications(values, (n) => n.putForward({ mchid, fromUrl, toUrl }));
       out.out(`${rule.id}  ${rule.fromUrl} -> ${rule.toUrl}`);
       return EXIT.ok;
     }
@@ -342,7 +341,7 @@ async function forward(sub: string | undefined, args: string[], out: CliOutput):
         json: { type: 'boolean', default: false },
       });
       const mchid = mchidOption(values.mchid);
-      const rules = await withDb(values, (h) => listForwardRules(h.db, mchid));
+      const rules = await withNotifications(values, (n) => n.listForwards(mchid));
       if (values.json) out.out(JSON.stringify(rules, null, 2));
       else if (rules.length === 0) out.out(`No forwarding rules for merchant ${mchid}`);
       else for (const r of rules) out.out(`${r.id}  ${r.fromUrl} -> ${r.toUrl}`);
@@ -357,7 +356,7 @@ async function forward(sub: string | undefined, args: string[], out: CliOutput):
       if (positionals.length !== 1)
         throw new UsageError('notifications forward remove takes exactly one rule id');
       const id = positionals[0] as string;
-      if (!(await withDb(values, (h) => deleteForwardRule(h.db, mchid, id)))) {
+      if (!(await withNotifications(values, (n) => n.deleteForward(mchid, id)))) {
         throw new Error(`no forwarding rule ${id} of merchant ${mchid}`);
       }
       out.out(`Removed forwarding rule ${id}`);
