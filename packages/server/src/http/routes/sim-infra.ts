@@ -12,7 +12,7 @@ import {
   timeUnder,
   type VirtualClock,
 } from '../../sim/clock.js';
-import type { FaultInjector, FaultRule } from '../../sim/faults.js';
+import type { FaultRule } from '../../sim/faults.js';
 import { newFaultRule } from '../../sim/faults.js';
 import { registerFaultHook } from '../../sim/faults-hook.js';
 import type { ServerContext } from '../context.js';
