@@ -7,6 +7,7 @@ import {
   signParamsHmacSha256,
 } from '@wechatpay-sandbox/sdk/protocol';
 import {
+  imageUploadBody,
   rawRequest,
   type TestMerchant,
   type TestResponse,
@@ -344,27 +345,7 @@ export async function multipartUpload(
   options: { signOver?: 'meta' | 'body'; parts?: Array<'meta' | 'file'>; sentMeta?: string } = {},
 ): Promise<TestResponse> {
   const path = '/v3/marketing/favor/media/image-upload';
-  const boundary = `----wps${randomBytes(8).toString('hex')}`;
-  const chunks: Buffer[] = [];
-  for (const part of options.parts ?? ['meta', 'file']) {
-    if (part === 'meta') {
-      chunks.push(
-        Buffer.from(
-          `--${boundary}\r\nContent-Disposition: form-data; name="meta";\r\nContent-Type: application/json\r\n\r\n${options.sentMeta ?? meta}\r\n`,
-        ),
-      );
-    } else {
-      chunks.push(
-        Buffer.from(
-          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="logo.png"\r\nContent-Type: image/png\r\n\r\n`,
-        ),
-        file,
-        Buffer.from('\r\n'),
-      );
-    }
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  const body = Buffer.concat(chunks);
+  const { body, contentType } = imageUploadBody(options.sentMeta ?? meta, file, options.parts);
   const timestamp = Math.floor(Date.now() / 1000);
   const nonce = randomBytes(16).toString('hex').toUpperCase();
   const m = sandbox.merchant;
@@ -379,7 +360,7 @@ export async function multipartUpload(
     headers: {
       Accept: 'application/json',
       'User-Agent': 'busifavor-tests',
-      'Content-Type': `multipart/form-data; boundary=${boundary}`,
+      'Content-Type': contentType,
       Authorization: buildAuthorization({
         mchid: m.mchid,
         serialNo: m.serialNo,

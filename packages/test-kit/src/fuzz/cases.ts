@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
+import { imageUploadBody } from '../multipart.js';
 import type { WireClient, WireRequest } from './client.js';
 import { anyText, hostileBodyBytes, type Json, mutationsArbitrary, writeJson } from './json.js';
 import {
@@ -295,37 +295,6 @@ function queryPlanArbitrary(dictionary: readonly string[], rawBytes: boolean): f
   );
 }
 
-/** The multipart body of an upload, its meta part being the signed text. */
-function multipartBody(
-  meta: string | Buffer,
-  file: Buffer,
-  order: readonly string[],
-): { body: Buffer; contentType: string } {
-  const boundary = `----fuzz${randomBytes(8).toString('hex')}`;
-  const chunks: Buffer[] = [];
-  for (const part of order) {
-    if (part === 'meta') {
-      chunks.push(
-        Buffer.from(
-          `--${boundary}\r\nContent-Disposition: form-data; name="meta";\r\nContent-Type: application/json\r\n\r\n`,
-        ),
-        Buffer.isBuffer(meta) ? meta : Buffer.from(meta),
-        Buffer.from('\r\n'),
-      );
-    } else {
-      chunks.push(
-        Buffer.from(
-          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="logo.png"\r\nContent-Type: image/png\r\n\r\n`,
-        ),
-        file,
-        Buffer.from('\r\n'),
-      );
-    }
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
-}
-
 interface BodyPlan {
   kind: FuzzRequest['bodyKind'];
   body?: Buffer;
@@ -402,7 +371,7 @@ function bodyMakerArbitrary(
   const multipart = fc.tuple(meta, file, order).map<BodyMaker>(([writeMeta, f, o]) => (s) => {
     const upload = s.multipart ?? { meta: baseOf(s), file: Buffer.alloc(0) };
     const metaText = writeMeta(upload.meta);
-    const { body, contentType } = multipartBody(metaText, f ?? upload.file, o);
+    const { body, contentType } = imageUploadBody(metaText, f ?? upload.file, o);
     // The server signs over the meta part's text when it finds one, else over the whole body.
     return {
       kind: 'multipart',
