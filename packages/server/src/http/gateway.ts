@@ -66,7 +66,7 @@ export function registerGateway(app: FastifyInstance, deps: GatewayDeps): void {
       request.merchant = await authenticator.authenticate(request);
       const endpoint = request.routeOptions.config.endpoint;
       const routeKey = `${request.method} ${route}`;
-      const endpointRule = config.endpointRateLimits[routeKey] ?? endpoint?.rateLimit;
+      const endpointRule = config.endpointRateLimits[routeKey];
       const limited =
         (endpointRule && !limiter.take(`${request.merchant.mchid}|${routeKey}`, endpointRule)) ||
         (route.startsWith('/v3/') && !limiter.take(request.merchant.mchid, config.rateLimit));
