@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { BusifavorDirectory, SimUser } from '../domain/busifavor/model.js';
+import type { SimUser } from '../domain/busifavor/model.js';
+import type { BusifavorDirectory } from '../domain/busifavor/ports.js';
 import type { Clock, IdGen } from '../domain/ports.js';
 import { SqlAppidBindings } from './appid-bindings-repo.js';
 import { SqlMerchantRelations } from './notify-settings-repo.js';

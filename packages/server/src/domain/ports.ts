@@ -41,3 +41,12 @@ export interface NotificationEvent {
   /** The business object that is encrypted into resource.ciphertext. */
   plaintext: Record<string, unknown>;
 }
+
+/**
+ * The transactional outbox as a unit of work sees it: a notification written here commits or rolls
+ * back with the change it reports. Only a transaction hands one out.
+ */
+export interface Outbox {
+  /** Writes `event` for delivery; `nowMs` is the merchant's business time (the envelope create_time). */
+  enqueue(event: NotificationEvent, nowMs: number): Promise<void>;
+}

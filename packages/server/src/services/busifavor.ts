@@ -1,7 +1,7 @@
 import { SqlBusifavorStore } from '../db/busifavor/store.js';
 import { SimUserRepo } from '../db/sim-users-repo.js';
-import type { BusifavorDeps } from '../domain/busifavor/model.js';
-import { enqueueNotification } from '../outbox/enqueue.js';
+import type { BusifavorDeps } from '../domain/busifavor/ports.js';
+import { TransactionOutbox } from '../outbox/transaction-outbox.js';
 import { SqlSubsidyOutcomeStore } from '../sim/subsidy-outcomes-repo.js';
 import type { ServiceContext } from './context.js';
 
@@ -23,9 +23,7 @@ export function createBusifavorAdapters(ctx: ServiceContext): BusifavorAdapters 
   const users = new SimUserRepo(ctx.db.db, ctx.ids, ctx.clock);
   const store = new SqlBusifavorStore(ctx.db.db, {
     capabilities: ctx.db.capabilities,
-    enqueue: async (db, event, nowMs) => {
-      await enqueueNotification(db, event, nowMs, { id: ctx.ids.uuid(), wallMs: ctx.wallClock() });
-    },
+    outbox: (trx) => new TransactionOutbox(trx, () => ({ id: ctx.ids.uuid(), wallMs: ctx.wallClock() })),
   });
   const subsidyOutcomes = new SqlSubsidyOutcomeStore(ctx.db.db, ctx.wallClock);
   return {

@@ -1,7 +1,8 @@
 import { verifyParamsHmacSha256 } from '@wechatpay-sandbox/sdk/protocol';
 import type { SimUserRepo } from '../db/sim-users-repo.js';
 import { canManageStock, requireAppidBound } from '../domain/busifavor/common.js';
-import type { BusifavorDeps, SimUser } from '../domain/busifavor/model.js';
+import type { SimUser } from '../domain/busifavor/model.js';
+import type { BusifavorDeps } from '../domain/busifavor/ports.js';
 import {
   type SendChannel,
   type SendFailureCode,
@@ -211,7 +212,7 @@ export async function h5Send(adapters: SendAdapters, caller: string, url: string
   );
   if (signError) return signError;
   const found = await adapters.users.userByAnyOpenid(openid);
-  const stock = await adapters.deps.store.findStock(stockId);
+  const stock = await adapters.deps.store.read.stocks.find(stockId);
   const owners = stock ? [sender, stock.creatorMchid, stock.belongMerchant] : [sender];
   let bound = false;
   for (const m of owners)
@@ -229,7 +230,7 @@ export async function payGiftSend(
   caller: string,
   input: { stock_id: string; appid: string; openid: string; transaction_id: string; out_request_no?: string },
 ): Promise<PluginSendResult> {
-  const stock = await adapters.deps.store.findStock(input.stock_id);
+  const stock = await adapters.deps.store.read.stocks.find(input.stock_id);
   if (!stock) throw errors.RESOURCE_NOT_EXISTS('批次不存在', { field: '/stock_id' });
   if (!(await canManageStock(adapters.deps, stock, caller))) throw errors.NO_AUTH('无权限操作该批次');
   await requireAppidBound(adapters.deps, input.appid, [caller, stock.belongMerchant], '/appid');

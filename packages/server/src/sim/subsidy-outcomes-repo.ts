@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { DatabaseSchema } from '../db/schema.js';
-import type { InjectedSubsidyFailure, SubsidyOutcomePort } from '../domain/busifavor/model.js';
+import type { InjectedSubsidyFailure, SubsidyOutcomePort } from '../domain/busifavor/ports.js';
 import { deleteOwnerRules, deleteRule, fireRule, ownOrGlobal } from './rule-rows.js';
 import {
   compareOutcomeRules,

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemIds } from '../../app.js';
 import type { CreateStockBody } from '../../contract/busifavor/stocks-create.js';
 import { returnCoupon, useCoupon } from '../../domain/busifavor/coupons.js';
-import type { BusifavorDeps } from '../../domain/busifavor/model.js';
+import type { BusifavorDeps } from '../../domain/busifavor/ports.js';
 import { sendCoupon } from '../../domain/busifavor/send.js';
 import { createStock, getStock } from '../../domain/busifavor/stocks.js';
 import type { NotificationEvent } from '../../domain/ports.js';
@@ -70,9 +70,11 @@ for (const dialect of DIALECTS) {
       await users.bindAppid(APPID, MCHID);
       const store = new SqlBusifavorStore(handle.db, {
         capabilities: handle.capabilities,
-        enqueue: async (_db, event) => {
-          events.push(event);
-        },
+        outbox: () => ({
+          enqueue: async (event) => {
+            events.push(event);
+          },
+        }),
       });
       deps = { store, directory: users, clock, ids: systemIds };
     });
@@ -181,6 +183,23 @@ for (const dialect of DIALECTS) {
       const perUser = new Map<string, number>();
       for (const r of rows) perUser.set(r.user_id, (perUser.get(r.user_id) ?? 0) + 1);
       expect(Math.max(...perUser.values())).toBeLessThanOrEqual(2);
+    });
+
+    it('hands out read-only views outside a transaction: they carry no write method at run time', () => {
+      const read = deps.store.read as unknown as Record<string, Record<string, unknown> | undefined>;
+      const writes: Record<string, string[]> = {
+        stocks: ['insert', 'update'],
+        coupons: ['insert', 'update'],
+        codes: ['insert', 'deleteAvailable', 'dispatchRandom'],
+        requests: ['save'],
+        media: ['insert'],
+        subsidies: ['insertReceipt', 'setReceiptStatus', 'insertReturn'],
+      };
+      for (const [repo, methods] of Object.entries(writes)) {
+        expect(read[repo]).toBeDefined();
+        for (const method of methods) expect(read[repo]?.[method], `${repo}.${method}`).toBeUndefined();
+      }
+      expect(read.outbox).toBeUndefined();
     });
 
     it('refuses a reused out_request_no with 400 RESOURCE_ALREADY_EXISTS 批次已存在', async () => {

@@ -1,7 +1,7 @@
 import type { SendCouponBody, SendCouponResponse } from '../../contract/busifavor/coupons-send.js';
 import { errors } from '../../errors.js';
 import { canManageStock, requireAppidBound } from './common.js';
-import type { BusifavorDeps } from './model.js';
+import type { BusifavorDeps } from './ports.js';
 import { sendCoupon } from './send.js';
 
 /**
@@ -21,7 +21,7 @@ export async function apiSend(
   caller: string,
   body: SendCouponBody,
 ): Promise<SendCouponResponse> {
-  const stock = await deps.store.findStock(body.stock_id);
+  const stock = await deps.store.read.stocks.find(body.stock_id);
   if (!stock) throw errors.RESOURCE_NOT_EXISTS('批次不存在', { field: '/stock_id', location: 'body' });
   if (!(await canManageStock(deps, stock, caller))) throw errors.NO_AUTH('无权限发放该批次');
   await requireAppidBound(deps, body.appid, [caller, stock.belongMerchant], '/appid');

@@ -11,7 +11,8 @@ import type {
 import { errors } from '../../errors.js';
 import { canManageStock, requireAppidBound, runOnce, stockNotFound } from './common.js';
 import { renderCoupon } from './coupons.js';
-import type { BusifavorDeps, Stock, StockCode } from './model.js';
+import type { Stock, StockCode } from './model.js';
+import type { BusifavorDeps } from './ports.js';
 
 /**
  * Pre-uploaded codes of MERCHANT_UPLOAD stocks (上传预存code). Each code is judged on its own: too long
@@ -50,7 +51,7 @@ export async function uploadCodes(
     field: '/upload_request_no',
   };
   return runOnce(deps, key, now, async (tx) => {
-    const stock = await tx.findStock(stockId, { lock: true });
+    const stock = await tx.stocks.find(stockId, { lock: true });
     if (!stock) throw stockNotFound(stockId);
     const seen = new Set<string>();
     const duplicates = new Set<string>();
@@ -66,7 +67,7 @@ export async function uploadCodes(
       if (problem) failures.push({ coupon_code: code, ...problem });
       else candidates.push(code);
     }
-    const existing = new Set(await tx.existingCodes(stockId, candidates));
+    const existing = new Set(await tx.codes.existing(stockId, candidates));
     const fresh = candidates.filter((c) => !existing.has(c));
     if (stock.codeTotalCount + fresh.length > stock.maxCoupons) {
       throw errors.INVALID_REQUEST('上传的自定义code已达上限，请使用新的批次', {
@@ -76,8 +77,8 @@ export async function uploadCodes(
       });
     }
     if (fresh.length > 0) {
-      await tx.insertCodes(stockId, fresh, now);
-      await tx.updateStock(stockId, {
+      await tx.codes.insert(stockId, fresh, now);
+      await tx.stocks.update(stockId, {
         codeTotalCount: stock.codeTotalCount + fresh.length,
         codeAvailableCount: stock.codeAvailableCount + fresh.length,
         updatedAt: now,
@@ -103,7 +104,7 @@ export async function uploadCodes(
  * 400 INVALID_REQUEST 发券模式不合法 when it is not a MERCHANT_UPLOAD stock (the mode never changes).
  */
 async function loadUploadStock(deps: BusifavorDeps, caller: string, stockId: string): Promise<Stock> {
-  const stock = await deps.store.findStock(stockId);
+  const stock = await deps.store.read.stocks.find(stockId);
   if (!stock) throw stockNotFound(stockId);
   if (!(await canManageStock(deps, stock, caller))) throw errors.NO_AUTH('无权限操作该批次');
   if (stock.codeMode !== 'MERCHANT_UPLOAD') {
@@ -134,7 +135,7 @@ async function renderCode(
   };
   if (code.dispatchedMs !== null) out.dispatched_time = formatBeijingTime(code.dispatchedMs);
   const coupon =
-    code.status === 'DISPATCHED' ? await deps.store.findCoupon(stock.stockId, code.code) : undefined;
+    code.status === 'DISPATCHED' ? await deps.store.read.coupons.find(stock.stockId, code.code) : undefined;
   if (coupon) {
     const openid = appid === undefined ? undefined : await deps.directory.openidOf(coupon.userId, appid);
     if (openid !== undefined) {
@@ -160,7 +161,7 @@ export async function listCodes(
   }
   const offset = query.offset ?? 0;
   const limit = query.limit ?? 20;
-  const page = await deps.store.listCodes(stockId, query.status, offset, limit);
+  const page = await deps.store.read.codes.list(stockId, query.status, offset, limit);
   const data: CouponCodeEntity[] = [];
   for (const code of page.codes) data.push(await renderCode(deps, stock, code, query.appid));
   return { stock_id: stockId, total_count: page.total, data, offset, limit };
@@ -178,10 +179,11 @@ export async function getCode(
   if (appid !== undefined) {
     await requireAppidBound(deps, appid, [caller, stock.belongMerchant], 'appid', 'query');
   }
-  const code = await deps.store.findCode(stockId, couponCode);
+  const code = await deps.store.read.codes.find(stockId, couponCode);
   if (!code) throw codeNotFound(couponCode);
   const out: GetCodeResponse = { code_information: await renderCode(deps, stock, code, appid) };
-  const coupon = code.status === 'DISPATCHED' ? await deps.store.findCoupon(stockId, couponCode) : undefined;
+  const coupon =
+    code.status === 'DISPATCHED' ? await deps.store.read.coupons.find(stockId, couponCode) : undefined;
   if (coupon) {
     out.coupon_information = renderCoupon(stock, coupon, deps.clock.now(caller), { withDescription: true });
   }
@@ -206,11 +208,11 @@ export async function deleteCode(
     field: 'delete_request_no',
   };
   return runOnce(deps, key, now, async (tx) => {
-    const stock = await tx.findStock(stockId, { lock: true });
+    const stock = await tx.stocks.find(stockId, { lock: true });
     if (!stock) throw stockNotFound(stockId);
-    const code = await tx.findCode(stockId, couponCode);
+    const code = await tx.codes.find(stockId, couponCode);
     if (!code) throw codeNotFound(couponCode);
-    if (code.status !== 'AVAILABLE' || !(await tx.deleteAvailableCode(stockId, couponCode))) {
+    if (code.status !== 'AVAILABLE' || !(await tx.codes.deleteAvailable(stockId, couponCode))) {
       throw errors.INVALID_REQUEST('该code已分配给用户，不可删除', {
         field: 'coupon_code',
         value: couponCode,
@@ -218,7 +220,7 @@ export async function deleteCode(
         issue: 'only AVAILABLE codes can be deleted',
       });
     }
-    await tx.updateStock(stockId, {
+    await tx.stocks.update(stockId, {
       codeTotalCount: stock.codeTotalCount - 1,
       codeAvailableCount: stock.codeAvailableCount - 1,
       updatedAt: now,

@@ -1,5 +1,6 @@
 import { errors, paramError, type WechatError } from '../../errors.js';
-import type { BusifavorDeps, BusifavorTx, Stock } from './model.js';
+import type { Stock } from './model.js';
+import type { BusifavorDeps, BusifavorUnitOfWork } from './ports.js';
 
 /**
  * Rules shared by the busifavor operations: who may act on a stock, appid bindings, request numbers.
@@ -88,16 +89,16 @@ export async function runOnce<T>(
   deps: BusifavorDeps,
   key: RequestKey,
   nowMs: number,
-  work: (tx: BusifavorTx) => Promise<T>,
+  work: (tx: BusifavorUnitOfWork) => Promise<T>,
 ): Promise<T> {
   return deps.store.transaction(async (tx) => {
-    const seen = await tx.findRequest(key.caller, key.op, key.requestNo);
+    const seen = await tx.requests.find(key.caller, key.op, key.requestNo);
     if (seen) {
       if (seen.request !== canonicalJson(key.request)) throw requestNoReused(key.field, key.requestNo);
       return JSON.parse(seen.response) as T;
     }
     const response = await work(tx);
-    await tx.saveRequest(
+    await tx.requests.save(
       key.caller,
       key.op,
       key.requestNo,

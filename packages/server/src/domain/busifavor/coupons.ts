@@ -21,7 +21,8 @@ import {
   runOnce,
   stockNotFound,
 } from './common.js';
-import type { BusifavorDeps, BusifavorTx, Coupon, CouponPatch, SimUser, Stock } from './model.js';
+import type { Coupon, CouponPatch, SimUser, Stock } from './model.js';
+import type { BusifavorDeps, BusifavorUnitOfWork } from './ports.js';
 import { isPastExpiry, isUsableAt, parseInputTimeMs, wireCouponUseRule } from './validity.js';
 
 /**
@@ -53,17 +54,17 @@ async function loadCouponFor(
   stockId: string,
   couponCode: string,
 ): Promise<{ stock: Stock; coupon: Coupon }> {
-  const stock = await deps.store.findStock(stockId);
+  const stock = await deps.store.read.stocks.find(stockId);
   if (!stock) throw stockNotFound(stockId);
-  const coupon = await deps.store.findCoupon(stockId, couponCode);
+  const coupon = await deps.store.read.coupons.find(stockId, couponCode);
   if (!coupon) throw couponNotFound();
   if (!(await canManageStock(deps, stock, caller))) throw errors.NO_AUTH('商户无权限操作该券');
   return { stock, coupon };
 }
 
 /** Re-reads a coupon under its row lock inside a unit of work. */
-async function lockCoupon(tx: BusifavorTx, stockId: string, couponCode: string): Promise<Coupon> {
-  const coupon = await tx.findCoupon(stockId, couponCode, { lock: true });
+async function lockCoupon(tx: BusifavorUnitOfWork, stockId: string, couponCode: string): Promise<Coupon> {
+  const coupon = await tx.coupons.find(stockId, couponCode, { lock: true });
   if (!coupon) throw couponNotFound();
   return coupon;
 }
@@ -83,7 +84,7 @@ async function changeCoupon<R>(
   return runOnce(deps, key, nowMs, async (tx) => {
     const coupon = await lockCoupon(tx, stockId, couponCode);
     const { patch, response } = decide(coupon, effectiveCouponState(coupon, nowMs));
-    await tx.updateCoupon(stockId, couponCode, { ...patch, updatedAt: nowMs });
+    await tx.coupons.update(stockId, couponCode, { ...patch, updatedAt: nowMs });
     return response;
   });
 }
@@ -101,9 +102,9 @@ export async function useCoupon(
     throw paramError('/use_time', '核销时间与当前时间相差不能超过24小时');
   let stockId = body.stock_id;
   if (stockId === undefined) {
-    const matches = await deps.store.findCouponsByCode(body.coupon_code);
+    const matches = await deps.store.read.coupons.findByCode(body.coupon_code);
     if (matches.length === 0) throw couponNotFound();
-    const owner = await deps.store.findStock((matches[0] as Coupon).stockId);
+    const owner = await deps.store.read.stocks.find((matches[0] as Coupon).stockId);
     if (matches.length > 1 || owner?.codeMode !== 'WECHATPAY_MODE') {
       throw paramError('/stock_id', '商户自定义code的批次核销时必须填写stock_id');
     }
@@ -184,7 +185,7 @@ export async function listUserCoupons(
   const now = deps.clock.now(caller);
   const offset = query.offset ?? 0;
   const limit = query.limit ?? 20;
-  const { coupons, total } = await deps.store.listCoupons({
+  const { coupons, total } = await deps.store.read.coupons.list({
     userId: user.userId,
     ...(query.stock_id !== undefined ? { stockId: query.stock_id } : {}),
     ...(query.coupon_state !== undefined ? { state: query.coupon_state } : {}),
@@ -200,7 +201,7 @@ export async function listUserCoupons(
   for (const coupon of coupons) {
     let stock = stocks.get(coupon.stockId);
     if (!stock) {
-      stock = await deps.store.findStock(coupon.stockId);
+      stock = await deps.store.read.stocks.find(coupon.stockId);
       if (!stock) continue;
       stocks.set(coupon.stockId, stock);
     }
@@ -223,11 +224,13 @@ export async function getUserCoupon(
 ): Promise<CouponEntity> {
   const user = await userOf(deps, caller, appid, openid, 'path');
   const now = deps.clock.now(caller);
-  const candidates = (await deps.store.findCouponsByCode(couponCode)).filter((c) => c.userId === user.userId);
+  const candidates = (await deps.store.read.coupons.findByCode(couponCode)).filter(
+    (c) => c.userId === user.userId,
+  );
   candidates.sort((a, b) => b.receiveMs - a.receiveMs);
   let forbidden = false;
   for (const coupon of candidates) {
-    const stock = await deps.store.findStock(coupon.stockId);
+    const stock = await deps.store.read.stocks.find(coupon.stockId);
     if (!stock) continue;
     if (coupon.sendMerchant === caller || (await canManageStock(deps, stock, caller))) {
       return renderCoupon(stock, coupon, now, { withDescription: true });
@@ -345,8 +348,9 @@ export async function returnCoupon(
   body: ReturnCouponBody,
 ): Promise<ReturnCouponResponse> {
   const now = deps.clock.now(caller);
-  const stock = await deps.store.findStock(body.stock_id);
-  if (!stock || !(await deps.store.findCoupon(body.stock_id, body.coupon_code))) throw couponNotFound();
+  const stock = await deps.store.read.stocks.find(body.stock_id);
+  if (!stock || !(await deps.store.read.coupons.find(body.stock_id, body.coupon_code)))
+    throw couponNotFound();
   if (!(await canManageStock(deps, stock, caller))) throw errors.NO_AUTH('商户无权限操作该券');
   const key = {
     caller,
@@ -407,6 +411,6 @@ export async function deleteCouponByUser(
     if (effectiveCouponState(coupon, now) !== 'SENDED') {
       throw errors.INVALID_REQUEST('仅可用状态的券可被用户删除');
     }
-    await tx.updateCoupon(stockId, couponCode, { state: 'DELETED', updatedAt: now });
+    await tx.coupons.update(stockId, couponCode, { state: 'DELETED', updatedAt: now });
   });
 }

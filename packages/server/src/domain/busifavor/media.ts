@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import { ImageUploadMeta } from '../../contract/busifavor/media-image-upload.js';
 import { errors, paramError } from '../../errors.js';
-import type { BusifavorDeps, MediaRecord } from './model.js';
+import type { MediaRecord } from './model.js';
+import type { BusifavorDeps } from './ports.js';
 
 /**
  * Marketing image upload (图片上传(营销专用)): checks the signed meta against the file and stores the
@@ -82,6 +83,6 @@ export async function uploadImage(
     size: filePart.data.length,
     createdAt: now,
   };
-  await deps.store.insertMedia(media);
+  await deps.store.transaction((tx) => tx.media.insert(media));
   return media.mediaUrl;
 }

@@ -2,7 +2,8 @@ import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
 import type { NotificationEvent } from '../ports.js';
 import { merchantCodeProblem } from './codes.js';
 import { canManageStock } from './common.js';
-import type { BusifavorDeps, Coupon, SimUser, Stock } from './model.js';
+import type { Coupon, SimUser, Stock } from './model.js';
+import type { BusifavorDeps } from './ports.js';
 import { beijingDay, couponPeriod, isPastExpiry } from './validity.js';
 
 /**
@@ -53,7 +54,7 @@ const fail = (code: SendFailureCode, message: string, existing?: Coupon): SendOu
 
 /** Sends one coupon. Never throws for a business refusal; returns the plugin item code instead. */
 export async function sendCoupon(deps: BusifavorDeps, input: SendCouponInput): Promise<SendOutcome> {
-  const peek = await deps.store.findStock(input.stockId);
+  const peek = await deps.store.read.stocks.find(input.stockId);
   if (!peek) return fail('FAILED', '批次不存在');
   if (!(await canManageStock(deps, peek, input.sendMerchant))) return fail('FAILED', '商户无权发放该批次');
   const now = deps.clock.now(peek.creatorMchid);
@@ -71,8 +72,8 @@ export async function sendCoupon(deps: BusifavorDeps, input: SendCouponInput): P
   const notifyOpenid = notifyAppid ? await deps.directory.openidOf(user.userId, notifyAppid) : undefined;
 
   return deps.store.transaction(async (tx): Promise<SendOutcome> => {
-    const stock = (await tx.findStock(input.stockId, { lock: true })) as Stock;
-    const duplicate = await tx.findCouponBySend(stock.stockId, user.userId, input.outRequestNo);
+    const stock = (await tx.stocks.find(input.stockId, { lock: true })) as Stock;
+    const duplicate = await tx.coupons.findBySend(stock.stockId, user.userId, input.outRequestNo);
     if (duplicate) return fail('DUPREQUEST', '重复请求，该out_request_no已发放过券', duplicate);
     if (stock.state !== 'RUNNING' || isPastExpiry(stock.availableEndMs, now)) {
       return fail('NOTRUNNING', '批次不在发放状态');
@@ -81,16 +82,16 @@ export async function sendCoupon(deps: BusifavorDeps, input: SendCouponInput): P
     const day = beijingDay(now);
     if (
       stock.maxCouponsByDay !== null &&
-      (await tx.countCouponsOnDay(stock.stockId, day)) >= stock.maxCouponsByDay
+      (await tx.coupons.countOnDay(stock.stockId, day)) >= stock.maxCouponsByDay
     ) {
       return fail('DAYLIMIT', '批次今日发放已达上限');
     }
-    if ((await tx.countUserCoupons(stock.stockId, user.userId)) >= stock.maxCouponsPerUser) {
+    if ((await tx.coupons.countForUser(stock.stockId, user.userId)) >= stock.maxCouponsPerUser) {
       return fail('MAXQUOTA', '用户领券已达上限');
     }
     if (
       stock.naturalPersonLimit &&
-      (await tx.countPersonCoupons(stock.stockId, user.personId)) >= stock.maxCouponsPerUser
+      (await tx.coupons.countForPerson(stock.stockId, user.personId)) >= stock.maxCouponsPerUser
     ) {
       return fail('NATURELIMIT', '用户（自然人）领券已达上限');
     }
@@ -105,9 +106,9 @@ export async function sendCoupon(deps: BusifavorDeps, input: SendCouponInput): P
       code = deps.ids.digits(22);
     } else if (stock.codeMode === 'MERCHANT_API') {
       code = input.couponCode as string;
-      if (await tx.findCoupon(stock.stockId, code)) return fail('FAILED', 'coupon_code 在该批次下已被使用');
+      if (await tx.coupons.find(stock.stockId, code)) return fail('FAILED', 'coupon_code 在该批次下已被使用');
     } else {
-      const picked = await tx.dispatchRandomCode(stock.stockId, now);
+      const picked = await tx.codes.dispatchRandom(stock.stockId, now);
       if (picked === undefined) return fail('NOTENOUGH', '批次预存code已用完');
       code = picked;
       codeAvailable -= 1;
@@ -137,15 +138,15 @@ export async function sendCoupon(deps: BusifavorDeps, input: SendCouponInput): P
       deactivateReason: null,
       updatedAt: now,
     };
-    await tx.insertCoupon(coupon);
+    await tx.coupons.insert(coupon);
     const amount = stock.definition.coupon_use_rule.fixed_normal_coupon?.discount_amount ?? 0;
-    await tx.updateStock(stock.stockId, {
+    await tx.stocks.update(stock.stockId, {
       totalSendNum: stock.totalSendNum + 1,
       totalSendAmount: stock.totalSendAmount + (stock.stockType === 'NORMAL' ? amount : 0),
       codeAvailableCount: codeAvailable,
       updatedAt: now,
     });
-    await tx.enqueue(couponSendEvent(stock, coupon, user, notifyOpenid, input.attachInfo), now);
+    await tx.outbox.enqueue(couponSendEvent(stock, coupon, user, notifyOpenid, input.attachInfo), now);
     return { ok: true, coupon };
   });
 }

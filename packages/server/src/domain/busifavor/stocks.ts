@@ -6,7 +6,8 @@ import type { StockResponse } from '../../contract/busifavor/stocks-get.js';
 import type { ModifyStockBody } from '../../contract/busifavor/stocks-modify.js';
 import { errors } from '../../errors.js';
 import { canManageStock, paramError, requireAppidBound, runOnce, stockNotFound } from './common.js';
-import type { BusifavorDeps, BusifavorTx, Stock, StockDefinition } from './model.js';
+import type { Stock, StockDefinition } from './model.js';
+import type { BusifavorDeps, BusifavorUnitOfWork } from './ports.js';
 import { beijingDay, isPastExpiry, oneYearAfter, parseInputTimeMs, wireCouponUseRule } from './validity.js';
 
 /**
@@ -44,7 +45,7 @@ export async function createStock(
   await checkImages(deps, body.display_pattern_info, merchants);
 
   return deps.store.transaction(async (tx) => {
-    if (await tx.findStockByRequest(caller, body.out_request_no)) {
+    if (await tx.stocks.findByRequest(caller, body.out_request_no)) {
       throw errors.RESOURCE_ALREADY_EXISTS('批次已存在', {
         field: '/out_request_no',
         value: body.out_request_no,
@@ -87,7 +88,7 @@ export async function createStock(
       createdAt: now,
       updatedAt: now,
     };
-    await tx.insertStock(stock);
+    await tx.stocks.insert(stock);
     return { stock_id: stock.stockId, create_time: formatBeijingTime(now) };
   });
 }
@@ -210,7 +211,7 @@ async function checkImages(
   ];
   for (const [url, field] of urls) {
     if (url === undefined) continue;
-    const media = await deps.store.findMedia(url);
+    const media = await deps.store.read.media.find(url);
     if (!media || !merchants.includes(media.mchid)) {
       throw errors.PARAM_ERROR('非法敏感图片', {
         field,
@@ -224,7 +225,7 @@ async function checkImages(
 
 /** Loads a stock the caller may see: 404 when unknown, 403 NO_AUTH when it is someone else's. */
 export async function loadStockFor(deps: BusifavorDeps, caller: string, stockId: string): Promise<Stock> {
-  const stock = await deps.store.findStock(stockId);
+  const stock = await deps.store.read.stocks.find(stockId);
   if (!stock) throw stockNotFound(stockId);
   if (!(await canManageStock(deps, stock, caller))) throw errors.NO_AUTH('无权限查询该批次');
   return stock;
@@ -240,7 +241,7 @@ export async function getStock(deps: BusifavorDeps, caller: string, stockId: str
   const stock = await loadStockFor(deps, caller, stockId);
   const now = deps.clock.now(caller);
   const today =
-    stock.maxCouponsByDay !== null ? await deps.store.countCouponsOnDay(stockId, beijingDay(now)) : 0;
+    stock.maxCouponsByDay !== null ? await deps.store.read.coupons.countOnDay(stockId, beijingDay(now)) : 0;
   return renderStock(stock, now, today);
 }
 
@@ -285,15 +286,15 @@ export function renderStock(stock: Stock, nowMs: number, todaySendNum: number): 
 
 /** Loads a stock the caller may change (outside any unit of work). */
 async function loadStockForChange(deps: BusifavorDeps, caller: string, stockId: string): Promise<Stock> {
-  const stock = await deps.store.findStock(stockId);
+  const stock = await deps.store.read.stocks.find(stockId);
   if (!stock) throw stockNotFound(stockId);
   if (!(await canManageStock(deps, stock, caller))) throw errors.NO_AUTH('无权限修改该批次');
   return stock;
 }
 
 /** Re-reads a stock under its row lock; it cannot change after its window ends. */
-async function lockStockForChange(tx: BusifavorTx, stockId: string, now: number): Promise<Stock> {
-  const stock = await tx.findStock(stockId, { lock: true });
+async function lockStockForChange(tx: BusifavorUnitOfWork, stockId: string, now: number): Promise<Stock> {
+  const stock = await tx.stocks.find(stockId, { lock: true });
   if (!stock) throw stockNotFound(stockId);
   if (isPastExpiry(stock.availableEndMs, now)) throw errors.RULE_LIMIT('批次已过可用时间，不可修改');
   return stock;
@@ -385,7 +386,7 @@ export async function modifyStock(
     }
     if (body.subsidy !== undefined) next.subsidy = body.subsidy;
     checkMiniProgramRule(next.coupon_use_rule, '/coupon_use_rule');
-    await tx.updateStock(stockId, { definition: next, updatedAt: now });
+    await tx.stocks.update(stockId, { definition: next, updatedAt: now });
   });
 }
 
@@ -484,9 +485,27 @@ export async function modifyBudget(
     const definition = structuredClone(stock.definition);
     definition.stock_send_rule.max_coupons = maxCoupons;
     if (maxByDay !== null) definition.stock_send_rule.max_coupons_by_day = maxByDay;
-    await tx.updateStock(stockId, { maxCoupons, maxCouponsByDay: maxByDay, definition, updatedAt: now });
+    await tx.stocks.update(stockId, { maxCoupons, maxCouponsByDay: maxByDay, definition, updatedAt: now });
     const response: ModifyBudgetResponse = { max_coupons: maxCoupons };
     if (maxByDay !== null) response.max_coupons_by_day = maxByDay;
     return response;
+  });
+}
+
+/**
+ * The simulation API's test hook: the stock's creator sets its state directly (e.g. PAUSED), outside
+ * the rules of the merchant API, in one unit of work under the stock's row lock.
+ */
+export async function forceStockState(
+  deps: BusifavorDeps,
+  caller: string,
+  stockId: string,
+  state: Stock['state'],
+): Promise<void> {
+  await deps.store.transaction(async (tx) => {
+    const stock = await tx.stocks.find(stockId, { lock: true });
+    if (!stock) throw errors.RESOURCE_NOT_EXISTS('批次不存在', { field: 'stock_id', location: 'path' });
+    if (stock.creatorMchid !== caller) throw errors.NO_AUTH('只有批次创建商户可以修改批次状态');
+    await tx.stocks.update(stockId, { state, updatedAt: deps.clock.now(stock.creatorMchid) });
   });
 }

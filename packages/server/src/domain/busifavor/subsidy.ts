@@ -13,13 +13,12 @@ import { errors } from '../../errors.js';
 import { paramError, runOnce, stockNotFound } from './common.js';
 import { effectiveCouponState } from './coupons.js';
 import {
-  type BusifavorDeps,
-  type InjectedSubsidyFailure,
   PAID_RECEIPT_STATES,
   type SubsidyMovement,
   type SubsidyReceipt,
   type SubsidyReturn,
 } from './model.js';
+import type { BusifavorDeps, InjectedSubsidyFailure } from './ports.js';
 
 /**
  * Subsidy pay receipts (营销补差付款): the payer (creator or belong merchant) moves money to the merchant
@@ -137,10 +136,10 @@ export async function createSubsidyPayReceipt(
     (r) => r.subsidy_receipt_id,
     (injected, use) =>
       runOnce(deps, key, now, async (tx) => {
-        const stock = await tx.findStock(body.stock_id);
+        const stock = await tx.stocks.find(body.stock_id);
         if (!stock) throw stockNotFound(body.stock_id);
         if (stock.stockType === 'EXCHANGE') throw paramError('/stock_id', '换购券批次不支持营销补差');
-        const coupon = await tx.findCoupon(body.stock_id, body.coupon_code, { lock: true });
+        const coupon = await tx.coupons.find(body.stock_id, body.coupon_code, { lock: true });
         if (!coupon)
           throw errors.RESOURCE_NOT_EXISTS('券不存在', { field: '/coupon_code', location: 'body' });
         if (body.payer_merchant !== stock.creatorMchid && body.payer_merchant !== stock.belongMerchant) {
@@ -158,7 +157,7 @@ export async function createSubsidyPayReceipt(
         if (effectiveCouponState(coupon, now) !== 'USED') {
           throw errors.INVALID_REQUEST('券未核销，不可营销补差', { field: '/coupon_code', location: 'body' });
         }
-        const already = await tx.subsidyTotal(stock.stockId, coupon.couponCode);
+        const already = await tx.subsidies.paidTotal(stock.stockId, coupon.couponCode);
         const discount =
           stock.definition.coupon_use_rule.fixed_normal_coupon?.discount_amount ?? MAX_SUBSIDY_FEN;
         const subsidyReceiptId = deps.ids.digits(28);
@@ -177,7 +176,7 @@ export async function createSubsidyPayReceipt(
           successMs: failReason ? null : now,
           createMs: now,
         };
-        await tx.insertSubsidyReceipt(receipt);
+        await tx.subsidies.insertReceipt(receipt);
         return renderSubsidyReceipt(receipt);
       }),
   );
@@ -189,7 +188,7 @@ export async function getSubsidyPayReceipt(
   caller: string,
   subsidyReceiptId: string,
 ): Promise<SubsidyPayReceipt> {
-  const receipt = await deps.store.findSubsidyReceipt(subsidyReceiptId);
+  const receipt = await deps.store.read.subsidies.findReceipt(subsidyReceiptId);
   if (!receipt || !canSeeReceipt(receipt, caller)) {
     throw errors.RESOURCE_NOT_EXISTS('补差付款单不存在', {
       field: 'subsidy_receipt_id',
@@ -226,8 +225,8 @@ export async function listSubsidyPayReceipts(
   caller: string,
   query: ListSubsidyPayReceiptsQuery,
 ): Promise<ListSubsidyPayReceiptsResponse> {
-  if (!(await deps.store.findStock(query.stock_id))) throw stockNotFound(query.stock_id);
-  const receipts = (await deps.store.listSubsidyReceipts(query.stock_id, query.coupon_code)).filter(
+  if (!(await deps.store.read.stocks.find(query.stock_id))) throw stockNotFound(query.stock_id);
+  const receipts = (await deps.store.read.subsidies.listReceipts(query.stock_id, query.coupon_code)).filter(
     (r) =>
       canSeeReceipt(r, caller) &&
       (query.out_subsidy_no === undefined || r.outSubsidyNo === query.out_subsidy_no),
@@ -262,12 +261,12 @@ export async function createSubsidyReturnReceipt(
     (r) => r.subsidy_return_receipt_id,
     (injected, use) =>
       runOnce(deps, key, now, async (tx) => {
-        if (!(await tx.findStock(body.stock_id))) throw stockNotFound(body.stock_id);
+        if (!(await tx.stocks.find(body.stock_id))) throw stockNotFound(body.stock_id);
         // The coupon's row lock serialises the returns (and payments) of one coupon.
-        if (!(await tx.findCoupon(body.stock_id, body.coupon_code, { lock: true }))) {
+        if (!(await tx.coupons.find(body.stock_id, body.coupon_code, { lock: true }))) {
           throw errors.RESOURCE_NOT_EXISTS('券不存在', { field: '/coupon_code', location: 'body' });
         }
-        const paid = (await tx.listSubsidyReceipts(body.stock_id, body.coupon_code)).find(
+        const paid = (await tx.subsidies.listReceipts(body.stock_id, body.coupon_code)).find(
           (r) =>
             (PAID_RECEIPT_STATES as readonly string[]).includes(r.status) &&
             r.transactionId === body.transaction_id &&
@@ -282,7 +281,7 @@ export async function createSubsidyReturnReceipt(
             issue: 'no paid subsidy receipt for this coupon, order, payer and payee',
           });
         }
-        const returned = await tx.subsidyReturnedTotal(paid.subsidyReceiptId);
+        const returned = await tx.subsidies.returnedTotal(paid.subsidyReceiptId);
         const subsidyReturnReceiptId = deps.ids.digits(28);
         let failReason: string | null = returned + body.amount <= paid.amount ? null : 'RETURN_RECEIPT_OTHER';
         if (failReason === null && injected) {
@@ -299,10 +298,10 @@ export async function createSubsidyReturnReceipt(
           returnDoneMs: ok ? now : null,
           returnCreateMs: now,
         };
-        await tx.insertSubsidyReturn(receipt);
+        await tx.subsidies.insertReturn(receipt);
         if (ok) {
           const full = returned + body.amount === paid.amount;
-          await tx.updateSubsidyReceiptStatus(
+          await tx.subsidies.setReceiptStatus(
             paid.subsidyReceiptId,
             full ? 'PAY_RECEIPT_FULL_RETURN' : 'PAY_RECEIPT_PARTIAL_RETURN',
           );
@@ -318,7 +317,7 @@ export async function getSubsidyReturnReceipt(
   caller: string,
   subsidyReturnReceiptId: string,
 ): Promise<SubsidyReturnReceipt> {
-  const receipt = await deps.store.findSubsidyReturn(subsidyReturnReceiptId);
+  const receipt = await deps.store.read.subsidies.findReturn(subsidyReturnReceiptId);
   if (!receipt || !canSeeReceipt(receipt, caller)) {
     throw errors.RESOURCE_NOT_EXISTS('补差回退单不存在', {
       field: 'subsidy_return_receipt_id',

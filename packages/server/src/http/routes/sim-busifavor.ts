@@ -2,6 +2,7 @@ import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
 import type { SIM_BUSIFAVOR_ENDPOINTS } from '../../contract/endpoints/simulation.js';
 import type { SubsidyOutcomeView } from '../../contract/simulation/busifavor.js';
 import { deleteCouponByUser } from '../../domain/busifavor/coupons.js';
+import { forceStockState } from '../../domain/busifavor/stocks.js';
 import { errors } from '../../errors.js';
 import type { BusifavorAdapters } from '../../services/busifavor.js';
 import { h5Send, payGiftSend, pluginSend } from '../../sim/send.js';
@@ -72,15 +73,8 @@ export function simBusifavorHandlers(
     simSendPaygift: async ({ body }, { merchant }) => payGiftSend(adapters, merchant.mchid, body),
 
     simSetStockState: async ({ params, body }, { merchant }) => {
-      const { stock_id } = params;
-      const stock = await deps.store.findStock(stock_id);
-      if (!stock) throw errors.RESOURCE_NOT_EXISTS('批次不存在', { field: 'stock_id', location: 'path' });
-      if (stock.creatorMchid !== merchant.mchid) throw errors.NO_AUTH('只有批次创建商户可以修改批次状态');
-      await deps.store.updateStock(stock_id, {
-        state: body.stock_state,
-        updatedAt: deps.clock.now(stock.creatorMchid),
-      });
-      return { stock_id, stock_state: body.stock_state };
+      await forceStockState(deps, merchant.mchid, params.stock_id, body.stock_state);
+      return { stock_id: params.stock_id, stock_state: body.stock_state };
     },
 
     simDeleteCoupon: async ({ body }, { merchant }) => {
@@ -100,7 +94,7 @@ export function simBusifavorHandlers(
         { id: `SO${ctx.ids.token(22)}`, nowMs: ctx.wallClock() },
       );
       // A typo in stock_id would make a rule that never fires.
-      if (rule.stockId !== null && !(await deps.store.findStock(rule.stockId))) {
+      if (rule.stockId !== null && !(await deps.store.read.stocks.find(rule.stockId))) {
         throw errors.RESOURCE_NOT_EXISTS('批次不存在', {
           field: '/stock_id',
           value: rule.stockId,

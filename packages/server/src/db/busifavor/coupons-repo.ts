@@ -1,0 +1,166 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Coupon, CouponFilter, CouponPatch } from '../../domain/busifavor/model.js';
+import type { CouponReader, CouponRepository, LockOption } from '../../domain/busifavor/ports.js';
+import type { DatabaseSchema } from '../schema.js';
+import { rowCodec } from './row-codec.js';
+import type { BusifavorCouponsTable } from './tables.js';
+
+/** Coupon reads over the root database or a transaction. */
+export class SqlCouponReader implements CouponReader {
+  constructor(protected readonly db: Kysely<DatabaseSchema>) {}
+
+  find(stockId: string, couponCode: string): Promise<Coupon | undefined> {
+    return this.select(stockId, couponCode, false);
+  }
+
+  async findByCode(couponCode: string): Promise<Coupon[]> {
+    const rows = await this.db
+      .selectFrom('busifavor_coupons')
+      .selectAll()
+      .where('coupon_code', '=', couponCode)
+      .execute();
+    return rows.map(toCoupon);
+  }
+
+  async findBySend(stockId: string, userId: string, sendRequestNo: string): Promise<Coupon | undefined> {
+    const row = await this.db
+      .selectFrom('busifavor_coupons')
+      .selectAll()
+      .where('stock_id', '=', stockId)
+      .where('user_id', '=', userId)
+      .where('send_request_no', '=', sendRequestNo)
+      .executeTakeFirst();
+    return row ? toCoupon(row) : undefined;
+  }
+
+  async list(f: CouponFilter): Promise<{ coupons: Coupon[]; total: number }> {
+    let q = this.db
+      .selectFrom('busifavor_coupons as c')
+      .innerJoin('busifavor_stocks as s', 's.stock_id', 'c.stock_id')
+      .where('c.user_id', '=', f.userId);
+    if (f.stockId !== undefined) q = q.where('c.stock_id', '=', f.stockId);
+    if (f.creatorMchid !== undefined) q = q.where('s.creator_mchid', '=', f.creatorMchid);
+    if (f.belongMerchant !== undefined) q = q.where('s.belong_merchant', '=', f.belongMerchant);
+    if (f.senderMerchant !== undefined) q = q.where('c.send_merchant', '=', f.senderMerchant);
+    // A SENDED coupon whose last usable second has passed is EXPIRED.
+    const cutoff = f.nowMs - 1000;
+    if (f.state === 'SENDED') q = q.where('c.state', '=', 'SENDED').where('c.expire_ms', '>', cutoff);
+    else if (f.state === 'EXPIRED') {
+      q = q.where((eb) =>
+        eb.or([
+          eb('c.state', '=', 'EXPIRED'),
+          eb.and([eb('c.state', '=', 'SENDED'), eb('c.expire_ms', '<=', cutoff)]),
+        ]),
+      );
+    } else if (f.state !== undefined) q = q.where('c.state', '=', f.state);
+    const total = await q.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+    const rows = await q
+      .selectAll('c')
+      .orderBy('c.receive_ms', 'desc')
+      .orderBy('c.coupon_code', 'asc')
+      .limit(f.limit)
+      .offset(f.offset)
+      .execute();
+    return { coupons: rows.map(toCoupon), total: Number(total.n) };
+  }
+
+  countOnDay(stockId: string, day: string): Promise<number> {
+    return this.count(stockId, 'receive_day', day);
+  }
+
+  countForUser(stockId: string, userId: string): Promise<number> {
+    return this.count(stockId, 'user_id', userId);
+  }
+
+  countForPerson(stockId: string, personId: string): Promise<number> {
+    return this.count(stockId, 'person_id', personId);
+  }
+
+  protected async select(stockId: string, couponCode: string, lock: boolean): Promise<Coupon | undefined> {
+    let q = this.db
+      .selectFrom('busifavor_coupons')
+      .selectAll()
+      .where('stock_id', '=', stockId)
+      .where('coupon_code', '=', couponCode);
+    if (lock) q = q.forUpdate();
+    const row = await q.executeTakeFirst();
+    return row ? toCoupon(row) : undefined;
+  }
+
+  private async count(stockId: string, column: 'receive_day' | 'user_id' | 'person_id', value: string) {
+    const row = await this.db
+      .selectFrom('busifavor_coupons')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('stock_id', '=', stockId)
+      .where(column, '=', value)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}
+
+/** Coupons inside a transaction; `rowLocks` says whether the database has `FOR UPDATE`. */
+export class SqlCouponRepository extends SqlCouponReader implements CouponRepository {
+  constructor(
+    db: Transaction<DatabaseSchema>,
+    private readonly rowLocks: boolean,
+  ) {
+    super(db);
+  }
+
+  override find(stockId: string, couponCode: string, options?: LockOption): Promise<Coupon | undefined> {
+    return this.select(stockId, couponCode, options?.lock === true && this.rowLocks);
+  }
+
+  async insert(c: Coupon): Promise<void> {
+    await this.db.insertInto('busifavor_coupons').values(couponCodec.toRow(c)).execute();
+  }
+
+  async update(stockId: string, couponCode: string, p: CouponPatch): Promise<void> {
+    await this.db
+      .updateTable('busifavor_coupons')
+      .set(couponCodec.toRow(p))
+      .where('stock_id', '=', stockId)
+      .where('coupon_code', '=', couponCode)
+      .execute();
+  }
+}
+
+const couponCodec = rowCodec<Coupon, BusifavorCouponsTable>(
+  {
+    stockId: 'stock_id',
+    couponCode: 'coupon_code',
+    userId: 'user_id',
+    personId: 'person_id',
+    state: 'state',
+    sendRequestNo: 'send_request_no',
+    sendChannel: 'send_channel',
+    sendMerchant: 'send_merchant',
+    receiveMs: 'receive_ms',
+    receiveDay: 'receive_day',
+    availableStartMs: 'available_start_ms',
+    expireMs: 'expire_ms',
+    useRequestNo: 'use_request_no',
+    useTimeMs: 'use_time_ms',
+    wechatpayUseMs: 'wechatpay_use_ms',
+    associateOutTradeNo: 'associate_out_trade_no',
+    associateMs: 'associate_ms',
+    returnRequestNo: 'return_request_no',
+    returnMs: 'return_ms',
+    deactivateRequestNo: 'deactivate_request_no',
+    deactivateMs: 'deactivate_ms',
+    deactivateReason: 'deactivate_reason',
+    updatedAt: 'updated_at',
+  },
+  [
+    'receive_ms',
+    'available_start_ms',
+    'expire_ms',
+    'use_time_ms',
+    'wechatpay_use_ms',
+    'associate_ms',
+    'return_ms',
+    'deactivate_ms',
+    'updated_at',
+  ],
+);
+const toCoupon = couponCodec.fromRow;
