@@ -14,6 +14,7 @@ import {
   backoffDelayMs,
   isIdempotentRequest,
   isRetryableStatus,
+  type RetryEvent,
   type RetryOptions,
   resolveRetryOptions,
 } from './retry.js';
@@ -45,6 +46,12 @@ export interface WechatPayClientOptions {
   timeoutMs?: number;
   /** Retry policy, or `false` to never retry. @default { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 5000 } */
   retry?: RetryOptions | false;
+  /**
+   * Called before each retry with the failed attempt and the wait (see {@link RetryEvent}), so a failure
+   * the retry absorbs (a 500, a sandbox fault rule) is still visible. An exception it throws is ignored.
+   * @default undefined
+   */
+  onRetry?: (event: RetryEvent) => void;
   /** Seconds a response timestamp may differ from now (rejected at ≥). @default 300 */
   signatureWindowSeconds?: number;
   /** Auto certificates: refresh interval. @default 43200000 (12 h) */
@@ -118,6 +125,7 @@ export class WechatPayCore {
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;
   private readonly retry: ReturnType<typeof resolveRetryOptions>;
+  private readonly onRetry: ((event: RetryEvent) => void) | undefined;
   private readonly windowSeconds: number;
   private readonly userAgent: string;
   private readonly acceptLanguage: string | undefined;
@@ -151,6 +159,7 @@ export class WechatPayCore {
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.retry = resolveRetryOptions(options.retry);
+    this.onRetry = options.onRetry;
     this.windowSeconds = options.signatureWindowSeconds ?? 300;
     this.userAgent =
       `wechatpay-sandbox-sdk/${SDK_VERSION} (node/${process.versions.node})` +
@@ -226,7 +235,17 @@ export class WechatPayCore {
         const retryable =
           err instanceof ConnectionError || (err instanceof TimeoutError && this.retry.retryOnTimeout);
         if (!retryable || attempt >= maxAttempts) throw err;
-        await this.retry.sleep(backoffDelayMs(attempt, this.retry), input.signal);
+        const delayMs = backoffDelayMs(attempt, this.retry);
+        this.notifyRetry({
+          method: input.method,
+          url: canonicalUrl,
+          attempt,
+          maxAttempts,
+          delayMs,
+          reason: err instanceof ConnectionError ? 'connection' : 'timeout',
+          error: err,
+        });
+        await this.retry.sleep(delayMs, input.signal);
         continue;
       }
       const { status, headers: resHeaders, rawBody } = outcome;
@@ -236,10 +255,36 @@ export class WechatPayCore {
       const error = errorFromResponse(status, resHeaders, rawBody);
       if (!isRetryableStatus(status, error.code) || attempt >= maxAttempts) throw error;
       const retryAfter = resHeaders['retry-after'];
-      await this.retry.sleep(
-        backoffDelayMs(attempt, this.retry, retryAfter === undefined ? undefined : Number(retryAfter)),
-        input.signal,
+      const delayMs = backoffDelayMs(
+        attempt,
+        this.retry,
+        retryAfter === undefined ? undefined : Number(retryAfter),
       );
+      const injectedFault = resHeaders['wechatpay-sandbox-injected-fault'];
+      this.notifyRetry({
+        method: input.method,
+        url: canonicalUrl,
+        attempt,
+        maxAttempts,
+        delayMs,
+        reason: 'status',
+        status,
+        ...(error.code === undefined ? {} : { code: error.code }),
+        ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
+        ...(injectedFault === undefined ? {} : { injectedFault }),
+        error,
+      });
+      await this.retry.sleep(delayMs, input.signal);
+    }
+  }
+
+  /** Tells `onRetry`; what it throws must not turn a retry into a failure. */
+  private notifyRetry(event: RetryEvent): void {
+    if (!this.onRetry) return;
+    try {
+      this.onRetry(event);
+    } catch {
+      // The hook is for observation only.
     }
   }
 

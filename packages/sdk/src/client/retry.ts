@@ -19,6 +19,39 @@ export interface RetryOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+/**
+ * What `onRetry` is told before the client waits and tries again: which attempt failed, why, and how long
+ * it will wait. A sandbox fault rule that the retry absorbs shows up here (`injectedFault`), though the
+ * call itself succeeds.
+ */
+export interface RetryEvent {
+  /** The HTTP method of the request. */
+  method: string;
+  /** The path and query as signed (`/v3/…?…`). */
+  url: string;
+  /** The attempt that failed, from 1; the next one is `attempt + 1`. */
+  attempt: number;
+  /** Attempts allowed in all (`maxAttempts`). */
+  maxAttempts: number;
+  /** Milliseconds the client waits before the next attempt (after jitter and `Retry-After`). */
+  delayMs: number;
+  /** `status`: a retryable HTTP answer (429, 5xx, busifavor's 400 `SYSTEM_ERROR`); else no answer arrived. */
+  reason: 'status' | 'connection' | 'timeout';
+  /** The HTTP status, when `reason` is `status`. */
+  status?: number;
+  /** WeChat's error `code` of that answer, when it had one. */
+  code?: string;
+  /** The `Request-ID` of that answer. */
+  requestId?: string;
+  /**
+   * The sandbox's `Wechatpay-Sandbox-Injected-Fault` header of that answer (`rule=<id>` or `header`): the
+   * failure was injected on purpose. WeChat never sends it.
+   */
+  injectedFault?: string;
+  /** The error the failed attempt produced (an `ApiError`, `ConnectionError` or `TimeoutError`). */
+  error: Error;
+}
+
 /** Retry settings with defaults applied. */
 export type ResolvedRetryOptions = Required<RetryOptions>;
 
