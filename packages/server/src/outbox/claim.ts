@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { DialectCapabilities } from '../db/connect.js';
 import type { DatabaseSchema } from '../db/schema.js';
 import type { NotificationRow } from './deliver.js';
+import { noTargetRowsTakenBySessions } from './listen-sessions.js';
 
 /**
  * Claiming due notifications: one UPDATE that takes a lease (`locked_until`, `locked_by`) on up to `limit`
@@ -131,12 +132,26 @@ export async function claimDueNotifications(
 
 /**
  * Rows that waited for a notify URL become pending again once their merchant has set one for the
- * family. Returns how many were released.
+ * family, or while a live listen session of their merchant takes their event type (of one merchant when
+ * `mchid` is given). Returns how many were released.
  */
 export async function releaseNoTargetNotifications(
   db: Kysely<DatabaseSchema>,
   wallMs: number,
+  mchid?: string,
 ): Promise<number> {
+  let released = 0;
+  const listened = await noTargetRowsTakenBySessions(db, wallMs, mchid);
+  for (let i = 0; i < listened.length; i += 500) {
+    const result = await db
+      .updateTable('notification_outbox')
+      .set({ state: 'pending', updated_at: wallMs })
+      .where('id', 'in', listened.slice(i, i + 500))
+      .where('state', '=', 'no-target')
+      .executeTakeFirst();
+    released += Number(result.numUpdatedRows);
+  }
+  if (mchid !== undefined) return released;
   const result = await db
     .updateTable('notification_outbox')
     .set({ state: 'pending', updated_at: wallMs })
@@ -151,5 +166,5 @@ export async function releaseNoTargetNotifications(
       ),
     )
     .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  return released + Number(result.numUpdatedRows);
 }

@@ -18,6 +18,7 @@ import type { IdGen } from '../domain/ports.js';
 import { newRequestId } from '../request-id.js';
 import type { AttemptOutcome } from './complete.js';
 import { applyForwarding } from './forwarding.js';
+import { listenTargetFor, resolveListenTarget } from './listen-sessions.js';
 import type { DeliveryContext } from './lookup.js';
 import { nextRetryAt, type RetrySchedule } from './retry-schedules.js';
 import type { NotificationAttemptsTable, NotificationOutboxTable } from './tables.js';
@@ -299,7 +300,9 @@ export async function deliverNotification(
 ): Promise<DeliveryResult> {
   const attemptNo = row.attempts + 1;
   const startedWall = env.wallClock();
-  if (context.notifyUrl === undefined) {
+  // A live listen session that takes the event type replaces the registered (and forwarded) URL.
+  const listen = listenTargetFor(context.listens, row.event_type, startedWall);
+  if (listen === undefined && context.notifyUrl === undefined) {
     return {
       outcome: { kind: 'no-target' },
       attempt: undefined,
@@ -307,14 +310,16 @@ export async function deliverNotification(
       lastError: 'no notify URL set',
     };
   }
-  const url = applyForwarding(context.notifyUrl, context.forwards);
+  const url = listen ? listen.targetUrl : applyForwarding(context.notifyUrl as string, context.forwards);
   let http: HttpAttempt;
   let targetAddress: string | null = null;
   let requestId: string | null = null;
   let refused = false;
   try {
     if (!context.merchant) throw new Error(`merchant ${row.mchid} does not exist`);
-    const target = await resolveTarget(url, env.policy, env.resolver);
+    const target = listen
+      ? await resolveListenTarget(url, env.policy, env.resolver)
+      : await resolveTarget(url, env.policy, env.resolver);
     if ('refused' in target) {
       refused = true;
       http = { status: undefined, latencyMs: 0, excerpt: undefined, error: target.reason, ok: false };
@@ -363,6 +368,7 @@ export async function deliverNotification(
       instance_id: env.instanceId,
       business_at: env.businessNow(row.mchid),
       started_at: startedWall,
+      listen_session_id: listen?.id ?? null,
     },
     lastStatus: http.status ?? null,
     lastError: error === null ? null : error.slice(0, 512),

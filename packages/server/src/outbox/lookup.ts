@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { SigningMode } from '../credentials/types.js';
 import type { DatabaseSchema } from '../db/schema.js';
 import { type ForwardRule, listForwardRules } from './forwarding.js';
+import { type ListenSession, listListenSessions } from './listen-sessions.js';
 
 /** What a delivery needs to know about its merchant, read fresh at each attempt. */
 export interface DeliveryContext {
@@ -10,10 +11,16 @@ export interface DeliveryContext {
   /** The family's notify URL, if the merchant set one. */
   notifyUrl: string | undefined;
   forwards: ForwardRule[];
+  /**
+   * The merchant's listen sessions, newest first, expired ones included: whether one is live is decided
+   * at each attempt by the dispatcher's wall clock, so an expired session stops receiving at once.
+   */
+  listens: ListenSession[];
 }
 
 /**
- * Loads the merchant's APIv3 key and signing mode, the family's notify URL and the forwarding rules.
+ * Loads the merchant's APIv3 key and signing mode, the family's notify URL, the forwarding rules and the
+ * live listen sessions.
  * Read at delivery time (not at enqueue) so a URL or key set later is used by the next attempt.
  */
 export async function loadDeliveryContext(
@@ -21,7 +28,7 @@ export async function loadDeliveryContext(
   mchid: string,
   family: string,
 ): Promise<DeliveryContext> {
-  const [merchant, setting, forwards] = await Promise.all([
+  const [merchant, setting, forwards, listens] = await Promise.all([
     db
       .selectFrom('merchants')
       .select(['api_v3_key', 'signing_mode'])
@@ -34,6 +41,7 @@ export async function loadDeliveryContext(
       .where('family', '=', family)
       .executeTakeFirst(),
     listForwardRules(db, mchid),
+    listListenSessions(db, mchid),
   ]);
   return {
     merchant: merchant
@@ -41,5 +49,6 @@ export async function loadDeliveryContext(
       : undefined,
     notifyUrl: setting?.notify_url,
     forwards,
+    listens,
   };
 }

@@ -50,6 +50,8 @@ export interface NotificationAttemptsTable {
   instance_id: string | null;
   business_at: number;
   started_at: number;
+  /** The listen session the attempt was delivered for (migration 0007-listen-sessions), else null. */
+  listen_session_id?: string | null;
 }
 
 /** A merchant whose deliveries are paused. */
@@ -67,10 +69,24 @@ export interface NotificationForwardsTable {
   created_at: number;
 }
 
+/** A listen session (migration 0007-listen-sessions): the merchant's callbacks go to its URL while live. */
+export interface NotificationListenSessionsTable {
+  id: string;
+  mchid: string;
+  target_url: string;
+  /** JSON array of event types; null = every event type. */
+  event_types: string | null;
+  lease_ms: number;
+  /** Wall-clock lease end (epoch ms); the session is ignored from then on and deleted lazily. */
+  expires_at: number;
+  created_at: number;
+}
+
 /** The outbox tables, merged into DatabaseSchema. */
 export interface OutboxTables {
   notification_outbox: NotificationOutboxTable;
   notification_attempts: NotificationAttemptsTable;
   notification_pauses: NotificationPausesTable;
   notification_forwards: NotificationForwardsTable;
+  notification_listen_sessions: NotificationListenSessionsTable;
 }

@@ -5,6 +5,7 @@ import * as outbox from './0003-outbox.js';
 import * as sim from './0004-sim.js';
 import * as subsidyReturns from './0005-busifavor-subsidy-returns.js';
 import * as simSubsidyOutcomes from './0006-sim-subsidy-outcomes.js';
+import * as listenSessions from './0007-listen-sessions.js';
 
 /**
  * Every migration, by name. Names sort in the order they run; a landed migration is never edited.
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '0004-sim': sim,
   '0005-busifavor-subsidy-returns': subsidyReturns,
   '0006-sim-subsidy-outcomes': simSubsidyOutcomes,
+  '0007-listen-sessions': listenSessions,
 };
