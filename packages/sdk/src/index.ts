@@ -2,3 +2,4 @@
 export * from './client/index.js';
 export * from './notifications/index.js';
 export * from './protocol/index.js';
+export * from './sandbox/index.js';

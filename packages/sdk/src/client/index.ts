@@ -2,7 +2,12 @@
 export * from './client.js';
 export * from './core.js';
 export * from './multipart.js';
-export { OPERATIONS, type OperationId } from './operations.generated.js';
+export {
+  OPERATIONS,
+  type OperationId,
+  SIMULATION_OPERATIONS,
+  type SimulationOperationId,
+} from './operations.generated.js';
 export * from './platform-keys.js';
 export * from './request-signer.js';
 export * from './retry.js';

@@ -123,7 +123,10 @@ export const OPERATIONS = {
 /** The id of an APIv3 operation. */
 export type OperationId = keyof typeof OPERATIONS;
 
-/** The sandbox's simulation API (`/sandbox/v1`), by id: no typed client methods yet. */
+/**
+ * The sandbox's simulation API (`/sandbox/v1`), by id. Every one has a sandbox client method
+ * (`SANDBOX_METHODS` in sandbox/operations.ts).
+ */
 export const SIMULATION_OPERATIONS = {
   bindAppid: {
     method: 'POST',
@@ -274,3 +277,6 @@ export const SIMULATION_OPERATIONS = {
     path: '/sandbox/v1/appids/{appid}',
   },
 } as const;
+
+/** The id of a simulation API operation. */
+export type SimulationOperationId = keyof typeof SIMULATION_OPERATIONS;

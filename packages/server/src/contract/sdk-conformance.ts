@@ -19,6 +19,10 @@ import type * as Pay from './busifavor/subsidy-pay-receipts.js';
 import type * as ReturnReceipts from './busifavor/subsidy-return-receipts.js';
 import type { ENDPOINTS } from './endpoints/index.js';
 import type * as Notify from './notify-settings.js';
+import type * as SimBusifavor from './simulation/busifavor.js';
+import type * as SimClock from './simulation/clock.js';
+import type * as SimFaults from './simulation/faults.js';
+import type * as SimNotifications from './simulation/notifications.js';
 
 /**
  * Compile-time drift check between the SDK's hand-written wire types and these TypeBox contracts. It is
@@ -33,8 +37,9 @@ import type * as Notify from './notify-settings.js';
  *   the server's schema admits; responses: every response the server's schema admits is assignable to the
  *   SDK's type;
  * - the SDK's known enum values equal the server's enum lists;
- * - the SDK's `OPERATIONS` (generated from the endpoint table by `npm run generate`) has the table's
- *   APIv3 operations, with the same methods and paths.
+ * - the SDK's `OPERATIONS` and `SIMULATION_OPERATIONS` (generated from the endpoint table by
+ *   `npm run generate`) have the table's APIv3 and `/sandbox/v1` operations, with the same methods and
+ *   paths; the sandbox client's wire types (`createSandboxClient`) are checked like the APIv3 ones.
  */
 
 /** Exact type identity (the `<T>() => T extends X` trick: distinguishes optional from required). */
@@ -196,20 +201,65 @@ export type OtherChecks = [
   Assert<Response<Sdk.CertificatesResponse, typeof Notify.CertificatesResponse>>,
 ];
 
+// The simulation API (`/sandbox/v1`), as the sandbox client (`createSandboxClient`) sends and reads it.
+export type SimulationChecks = [
+  Assert<Request<Sdk.SetClockRequest, typeof SimClock.SetClockBody>>,
+  Assert<Response<Sdk.SandboxClockState, typeof SimClock.ClockStateResponse>>,
+  Assert<Request<Sdk.CreateFaultRequest, typeof SimFaults.CreateFaultBody>>,
+  Assert<Response<Sdk.FaultRule, typeof SimFaults.FaultRuleView>>,
+  Assert<Response<Sdk.FaultRuleList, typeof SimFaults.FaultRulesResponse>>,
+  Assert<Request<Sdk.CreateSubsidyOutcomeRequest, typeof SimBusifavor.SubsidyOutcomeBody>>,
+  Assert<Response<Sdk.SubsidyOutcomeRule, typeof SimBusifavor.SubsidyOutcomeView>>,
+  Assert<Response<Sdk.SubsidyOutcomeRuleList, typeof SimBusifavor.SubsidyOutcomesResponse>>,
+  Assert<Request<Sdk.CreateSandboxUserRequest, typeof SimBusifavor.CreateUserBody>>,
+  Assert<Response<Sdk.SandboxUser, typeof SimBusifavor.SimUserResponse>>,
+  Assert<Request<Sdk.CreateSandboxOpenidRequest, typeof SimBusifavor.CreateOpenidBody>>,
+  Assert<Response<Sdk.SandboxOpenid, typeof SimBusifavor.OpenidResponse>>,
+  Assert<Request<Sdk.BindAppidRequest, typeof SimBusifavor.BindAppidBody>>,
+  Assert<Response<Sdk.AppidBinding, typeof SimBusifavor.AppidBindingResponse>>,
+  Assert<Response<Sdk.AppidList, typeof SimBusifavor.AppidsResponse>>,
+  Assert<Request<Sdk.MiniappSendRequest, typeof SimBusifavor.PluginSendBody>>,
+  Assert<Request<Sdk.H5SendRequest, typeof SimBusifavor.H5SendBody>>,
+  Assert<Request<Sdk.PaygiftSendRequest, typeof SimBusifavor.PayGiftSendBody>>,
+  Assert<Response<Sdk.PluginSendResult, typeof SimBusifavor.PluginSendResponse>>,
+  Assert<Request<Sdk.SetStockStateRequest, typeof SimBusifavor.StockStateBody>>,
+  Assert<Response<Sdk.SetStockStateResponse, typeof SimBusifavor.StockStateResponse>>,
+  Assert<Request<Sdk.SandboxDeleteCouponRequest, typeof SimBusifavor.DeleteCouponBody>>,
+  Assert<Request<Sdk.ListNotificationsQuery, typeof SimNotifications.ListNotificationsQuery>>,
+  Assert<Response<Sdk.NotificationList, typeof SimNotifications.NotificationListResponse>>,
+  Assert<Response<Sdk.NotificationDetail, typeof SimNotifications.NotificationDetailResponse>>,
+  Assert<Request<Sdk.ReplayNotificationsRequest, typeof SimNotifications.ReplayNotificationsBody>>,
+  Assert<Response<Sdk.ReplayResult, typeof SimNotifications.ReplayResponse>>,
+  Assert<Response<Sdk.DeliveryState, typeof SimNotifications.DeliveryStateResponse>>,
+  Assert<Response<Sdk.DispatchResult, typeof SimNotifications.DispatchResponse>>,
+  Assert<Request<Sdk.ProbeRequest, typeof SimNotifications.ProbeBody>>,
+  Assert<Response<Sdk.ProbeReport, typeof SimNotifications.ProbeResponse>>,
+  Assert<Request<Sdk.CreateForwardRequest, typeof SimNotifications.ForwardBody>>,
+  Assert<Response<Sdk.ForwardRule, typeof SimNotifications.ForwardRuleView>>,
+  Assert<Response<Sdk.ForwardRuleList, typeof SimNotifications.ForwardRulesResponse>>,
+  Assert<Request<Sdk.ProductCouponEventRequest, typeof SimNotifications.ProductCouponEventBody>>,
+  Assert<Request<Sdk.DeliveryPlanEventRequest, typeof SimNotifications.DeliveryPlanEventBody>>,
+  Assert<Response<Sdk.NotificationQueued, typeof SimNotifications.NotificationQueuedResponse>>,
+  Assert<SameEnum<Sdk.KnownPluginErrcode, Exclude<Static<typeof SimBusifavor.PluginErrcode>, number>>>,
+  Assert<SameEnum<Sdk.KnownPluginResultCode, (typeof SimBusifavor.PLUGIN_RESULT_CODES)[number]>>,
+  Assert<SameEnum<Sdk.NotificationState, (typeof SimNotifications.NOTIFICATION_STATES)[number]>>,
+  Assert<SameEnum<Sdk.NotifyFamily, (typeof SimNotifications.NOTIFY_FAMILIES)[number]>>,
+  Assert<SameEnum<Sdk.DeliveryPlanState, (typeof SimNotifications.DELIVERY_PLAN_STATES)[number]>>,
+];
+
 // The operations the SDK builds its requests from, against the endpoint table (a stale
 // packages/sdk/src/client/operations.generated.ts: run npm run generate).
 type Table = typeof ENDPOINTS;
-type ServerOperations = {
-  [K in keyof Table as Table[K]['family'] extends 'simulation' | 'operations' ? never : K]: {
+/** The table's operations whose family is (`In`) or is not (`Out`) `Family`, as `{ method, path }`. */
+type ServerOperations<Family extends string, Match extends boolean> = {
+  [K in keyof Table as (Table[K]['family'] extends Family ? true : false) extends Match ? K : never]: {
     method: Table[K]['method'];
     path: Table[K]['path'];
   };
 };
-type SdkOperations = {
-  [K in keyof typeof Sdk.OPERATIONS]: {
-    method: (typeof Sdk.OPERATIONS)[K]['method'];
-    path: (typeof Sdk.OPERATIONS)[K]['path'];
-  };
+/** A generated operations table, as `{ method, path }`. */
+type SdkOperations<T extends Record<string, { method: string; path: string }>> = {
+  [K in keyof T]: { method: T[K]['method']; path: T[K]['path'] };
 };
 type SameOperations<S, T> =
   Equal<S, T> extends true
@@ -222,4 +272,11 @@ type SameOperations<S, T> =
         'method or path differs:',
         { [K in keyof S & keyof T]: Equal<S[K], T[K]> extends true ? never : K }[keyof S & keyof T],
       ];
-export type OperationChecks = [Assert<SameOperations<SdkOperations, ServerOperations>>];
+export type OperationChecks = [
+  Assert<
+    SameOperations<SdkOperations<typeof Sdk.OPERATIONS>, ServerOperations<'simulation' | 'operations', false>>
+  >,
+  Assert<
+    SameOperations<SdkOperations<typeof Sdk.SIMULATION_OPERATIONS>, ServerOperations<'simulation', true>>
+  >,
+];

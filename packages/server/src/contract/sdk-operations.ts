@@ -43,8 +43,14 @@ export function renderSdkOperations(endpoints: Readonly<Record<string, Endpoint>
     '/** The id of an APIv3 operation. */',
     'export type OperationId = keyof typeof OPERATIONS;',
     '',
-    "/** The sandbox's simulation API (`/sandbox/v1`), by id: no typed client methods yet. */",
+    '/**',
+    " * The sandbox's simulation API (`/sandbox/v1`), by id. Every one has a sandbox client method",
+    ' * (`SANDBOX_METHODS` in sandbox/operations.ts).',
+    ' */',
     ...renderTable('SIMULATION_OPERATIONS', simulation),
+    '',
+    '/** The id of a simulation API operation. */',
+    'export type SimulationOperationId = keyof typeof SIMULATION_OPERATIONS;',
     '',
   ].join('\n');
 }
