@@ -21,22 +21,27 @@ import type { ServerContext } from './http/context.js';
 import { registerEndpoints } from './http/endpoints.js';
 import { handleError } from './http/error-handler.js';
 import { registerGateway } from './http/gateway.js';
+import { type LogOutput, logDestination } from './http/log-output.js';
 import { registerMetrics } from './http/metrics.js';
 import { RateLimiter } from './http/rate-limit.js';
+import { registerRequestLog } from './http/request-log.js';
 import { collectRoutes, type RegisteredRoute } from './http/route-auth.js';
 import { busifavorHandlers } from './http/routes/busifavor.js';
 import { certificatesHandler } from './http/routes/certificates.js';
+import { healthHandlers } from './http/routes/health.js';
 import { notifySettingHandlers } from './http/routes/notify-settings.js';
 import { referenceHandlers, sandboxOpenApiDocument } from './http/routes/reference.js';
 import { simBusifavorHandlers } from './http/routes/sim-busifavor.js';
 import { registerSimInfraHooks, simInfraHandlers } from './http/routes/sim-infra.js';
 import { simNotificationHandlers } from './http/routes/sim-notifications.js';
 import { createValidatorCompiler } from './http/validation.js';
+import type { DispatcherState } from './outbox/dispatcher.js';
 import { newRequestId } from './request-id.js';
 import { createBusifavorAdapters } from './services/busifavor.js';
 import type { ServiceContext } from './services/context.js';
 import { createNotificationDispatcher, NotificationsService } from './services/notifications.js';
 import { createNotifySettingsDeps } from './services/notify-settings.js';
+import { OperationsService } from './services/operations.js';
 import { createSimInfra } from './services/simulation.js';
 import { subscribeClockChanges } from './sim/clock.js';
 
@@ -52,6 +57,8 @@ export interface AppDeps {
   /** Wall clock for signatures. @default Date.now */
   wallClock?: () => number;
   ids?: IdGen;
+  /** Where the log goes (JSON lines; compact human lines on a terminal). @default process.stdout */
+  log?: LogOutput;
 }
 
 /** The app, its context, and every route it registered (with each route's authentication). */
@@ -59,6 +66,8 @@ export interface BuiltApp {
   app: FastifyInstance;
   ctx: ServerContext;
   routes: readonly RegisteredRoute[];
+  /** The callback dispatcher: started when the app listens (config.notifyDelivery), stopped on close. */
+  dispatcher: { readonly state: DispatcherState; stop(): Promise<void> };
 }
 
 /**
@@ -80,7 +89,13 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
   };
   const { db: _database, ...ctx } = services;
   const app = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
+    logger: {
+      level: config.logLevel,
+      redact: ['req.headers.authorization'],
+      stream: logDestination(deps.log),
+    },
+    // One line per request, ours (http/request-log.ts), instead of Fastify's incoming/completed pair.
+    disableRequestLogging: true,
     bodyLimit: config.bodyLimitBytes,
     // Header, whole-request and keep-alive idle timeouts (slowloris).
     ...serverTimeoutOptions(config),
@@ -96,9 +111,10 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
   });
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((_request, reply) => {
-    void reply.code(404).send(errors.RESOURCE_NOT_EXISTS('请求的接口不存在').toBody());
+  app.setNotFoundHandler((request, reply) => {
+    handleError(errors.RESOURCE_NOT_EXISTS('请求的接口不存在'), request, reply);
   });
+  registerRequestLog(app);
 
   // Keep every body as raw bytes: the signature covers them exactly, and JSON is parsed only after it.
   app.removeAllContentTypeParsers();
@@ -129,16 +145,30 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
   // After authentication (faults need request.merchant), before the routes.
   registerSimInfraHooks(app, ctx, sim);
   registerEndpoints(app, SIM_INFRA_ENDPOINTS, simInfraHandlers(ctx, sim));
-  const metrics = registerMetrics(app);
+  // The backlog is read at scrape time, from the operations service built below.
+  const metrics = registerMetrics(app, { backlog: () => operations.backlog() });
   registerEndpoints(app, NOTIFY_SETTING_ENDPOINTS, notifySettingHandlers(createNotifySettingsDeps(services)));
-  registerEndpoints(app, PLATFORM_ENDPOINTS, {
-    listCertificates: certificatesHandler(ctx),
-    metrics: async () => metrics.metrics(),
-    ...referenceHandlers(sandboxOpenApiDocument(Object.values(ENDPOINTS))),
-  });
   // Callback deliveries run only while the server listens (startServer), never under inject()-only tests.
   const dispatcher = createNotificationDispatcher(services, {
     subscribeClockChanges: (listener) => subscribeClockChanges(ctx.clock, listener),
+  });
+  dispatcher.observe({
+    attempt: (row, result) => {
+      if (result.attempt)
+        metrics.recordDelivery(row.family, result.attempt.outcome, result.attempt.latency_ms);
+    },
+    error: loopErrorLog(app),
+  });
+  const operations = new OperationsService({
+    db: deps.db,
+    dispatcher,
+    deliveryEnabled: config.notifyDelivery,
+  });
+  registerEndpoints(app, PLATFORM_ENDPOINTS, {
+    listCertificates: certificatesHandler(ctx),
+    metrics: async () => metrics.registry.metrics(),
+    ...healthHandlers(operations),
+    ...referenceHandlers(sandboxOpenApiDocument(Object.values(ENDPOINTS))),
   });
   const notifications = new NotificationsService({
     db: deps.db.db,
@@ -161,7 +191,23 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
   const busifavor = createBusifavorAdapters(services);
   registerEndpoints(app, BUSIFAVOR_ENDPOINTS, busifavorHandlers(busifavor));
   registerEndpoints(app, SIM_BUSIFAVOR_ENDPOINTS, simBusifavorHandlers(ctx, busifavor));
-  return { app, ctx, routes };
+  return { app, ctx, routes, dispatcher };
+}
+
+/** Logs delivery-loop errors at warn, the same message at most once a minute (the loop retries every poll). */
+function loopErrorLog(app: FastifyInstance): (err: unknown) => void {
+  let last = { message: '', at: Number.NEGATIVE_INFINITY };
+  return (err) => {
+    const message = err instanceof Error ? err.message : String(err);
+    const now = Date.now();
+    if (message === last.message && now - last.at < 60_000) return;
+    last = { message, at: now };
+    try {
+      app.log.warn({ err }, 'callback delivery loop error');
+    } catch {
+      // Logging must never stop deliveries.
+    }
+  };
 }
 
 const TOKEN_CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

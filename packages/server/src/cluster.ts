@@ -24,7 +24,9 @@ export async function startCluster(options: ClusterOptions): Promise<RunningServ
   const prepared = await prepareSandbox(options);
   await prepared.database.close();
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./cluster-worker.js', import.meta.url)), args: [] });
-  const env = { [WORKER_OPTIONS_ENV]: JSON.stringify({ ...options, dbUrl: prepared.dbUrl }) };
+  // A log destination is an object of this process; workers log to their own stdout.
+  const { log: _log, ...workerStart } = options;
+  const env = { [WORKER_OPTIONS_ENV]: JSON.stringify({ ...workerStart, dbUrl: prepared.dbUrl }) };
   let stopping = false;
   let url = '';
   let routes: readonly RegisteredRoute[] = [];

@@ -9,6 +9,7 @@ import { type DatabaseHandle, openDatabase } from './db/connect.js';
 import { MerchantRepo, registerDevMerchant } from './db/merchant-repo.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { MerchantDirectory } from './http/authenticate.js';
+import type { LogOutput } from './http/log-output.js';
 import type { RegisteredRoute } from './http/route-auth.js';
 
 /** Options of a running sandbox. */
@@ -23,6 +24,8 @@ export interface StartOptions {
   dbUrl?: string;
   /** Server configuration overrides. */
   config?: Partial<AppConfig>;
+  /** Where the log goes (not passed to cluster workers, which log to their stdout). @default process.stdout */
+  log?: LogOutput;
 }
 
 /** A listening sandbox. */
@@ -79,6 +82,7 @@ export async function startServer(options: StartOptions & { skipPrepare?: boolea
     db: database,
     platform: credentials.platform,
     merchants: directory,
+    ...(options.log ? { log: options.log } : {}),
   });
   const host = options.host ?? '127.0.0.1';
   try {

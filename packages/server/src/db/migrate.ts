@@ -17,3 +17,9 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<void> {
     throw new Error(`database migration ${failed} failed: ${(error as Error).message ?? String(error)}`);
   }
 }
+
+/** The migrations compiled into this build that the database has not applied, in order. */
+export async function pendingMigrations<DB>(db: Kysely<DB>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider() });
+  return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+}

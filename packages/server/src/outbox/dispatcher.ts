@@ -65,6 +65,24 @@ export interface DispatcherOptions {
   onError?: (err: unknown) => void;
 }
 
+/**
+ * Whether the loop runs: `stopped` before {@link NotificationDispatcher.start} and after
+ * {@link NotificationDispatcher.stop}; `died` when the loop ended while it should run (a bug), until the
+ * next start.
+ */
+export type DispatcherState = 'running' | 'stopped' | 'died';
+
+/**
+ * Watches a running dispatcher (metrics, the log), attached by whoever built it:
+ * {@link NotificationDispatcher.observe}. A throwing observer is ignored.
+ */
+export interface DispatcherObserver {
+  /** After a delivery attempt was persisted. */
+  attempt?(row: NotificationRow, result: DeliveryResult): void;
+  /** A loop or delivery error (database unavailable…); the work is retried. */
+  error?(err: unknown): void;
+}
+
 /** Delivers outbox notifications. */
 export class NotificationDispatcher {
   readonly instanceId: string;
@@ -77,6 +95,8 @@ export class NotificationDispatcher {
   private readonly wallClock: () => number;
   private readonly inflight = new Set<Promise<void>>();
   private running = false;
+  private died = false;
+  private readonly observers = new Set<DispatcherObserver>();
   private loopDone: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private woken = false;
@@ -115,10 +135,27 @@ export class NotificationDispatcher {
 
   /** Starts the background loop. */
   start(): void {
-    if (this.running) return;
+    if (this.running && !this.died) return;
+    this.unsubscribe?.();
     this.running = true;
+    this.died = false;
     this.unsubscribe = this.options.subscribeClockChanges?.(() => this.wake());
-    this.loopDone = this.loop();
+    this.loopDone = this.loop().catch(() => {
+      // The loop catches its own errors; only a throwing onError ends it. Readiness reports it.
+      this.died = true;
+    });
+  }
+
+  /** Adds an observer of attempts and errors; returns its removal. */
+  observe(observer: DispatcherObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  /** Whether the loop runs (the readiness check of a server that delivers callbacks). */
+  get state(): DispatcherState {
+    if (this.died) return 'died';
+    return this.running ? 'running' : 'stopped';
   }
 
   /** Stops claiming, waits for deliveries in flight, closes idle sockets. */
@@ -161,6 +198,7 @@ export class NotificationDispatcher {
         if (free > 0 && claimed === free) continue;
         sleepMs = Math.max(0, Math.min(this.pollIntervalMs, nextDueMs));
       } catch (err) {
+        this.reportError(err);
         this.options.onError?.(err);
       }
       await this.sleep(sleepMs);
@@ -314,9 +352,27 @@ export class NotificationDispatcher {
       } catch {
         // An observer must not stop deliveries.
       }
+      for (const observer of this.observers) {
+        try {
+          observer.attempt?.(row, result);
+        } catch {
+          // Same.
+        }
+      }
     } catch (err) {
       // The lease expires and the row is retried (at-least-once); nothing is lost.
+      this.reportError(err);
       this.options.onError?.(err);
+    }
+  }
+
+  private reportError(err: unknown): void {
+    for (const observer of this.observers) {
+      try {
+        observer.error?.(err);
+      } catch {
+        // An observer must not stop the loop.
+      }
     }
   }
 }

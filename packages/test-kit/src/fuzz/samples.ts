@@ -70,6 +70,8 @@ const SAMPLES: Record<string, SampleBuilder> = {
     query: one<Record<string, string>>([{}, { scope: 'merchant' }, { scope: 'global' }], c.pick),
   }),
   'GET /metrics': () => ({}),
+  'GET /healthz': () => ({}),
+  'GET /readyz': () => ({}),
   'POST /v3/marketing/busifavor/callbacks': (w) => ({ body: { mchid: w.mchid, notify_url: w.notifyUrl } }),
   'GET /v3/marketing/busifavor/callbacks': (w, c) => ({
     query: one<Record<string, string>>([{}, { mchid: w.mchid }], c.pick),

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { endpoint } from '../endpoint.js';
+import { HealthResponse, ReadinessResponse } from '../health.js';
 import { CertificatesQuery, CertificatesResponse } from '../notify-settings.js';
 import type { OpenApiDocument } from '../openapi.js';
 
@@ -91,10 +92,30 @@ export const PLATFORM_ENDPOINTS = {
     method: 'GET',
     path: '/metrics',
     family: 'operations',
-    summary: 'Prometheus metrics: requests by route, status and WeChat code, and latency',
+    summary:
+      'Prometheus metrics: requests by route, status and WeChat code, latency, callback delivery attempts and latency, the outbox backlog, and Node process metrics',
     auth: 'public',
     success: { status: 200, schema: Type.String() },
     produces: 'text/plain; version=0.0.4; charset=utf-8',
+  }),
+  health: endpoint({
+    id: 'health',
+    method: 'GET',
+    path: '/healthz',
+    family: 'operations',
+    summary: 'Liveness: the process is up (no database access)',
+    auth: 'public',
+    success: { status: 200, schema: HealthResponse },
+  }),
+  readiness: endpoint({
+    id: 'readiness',
+    method: 'GET',
+    path: '/readyz',
+    family: 'operations',
+    summary:
+      'Readiness: the database answers, every migration is applied and the callback dispatcher runs; 503 SERVICE_UNAVAILABLE naming the failed checks otherwise',
+    auth: 'public',
+    success: { status: 200, schema: ReadinessResponse },
   }),
   ...REFERENCE_ENDPOINTS,
 } as const;
