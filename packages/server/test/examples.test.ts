@@ -14,7 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..', '..');
-const EXAMPLES = ['quickstart.mjs', 'busifavor-walkthrough.mjs', 'wechatpay-node-v3.mjs'] as const;
+const EXAMPLES = [
+  'quickstart.mjs',
+  'busifavor-walkthrough.mjs',
+  'wechatpay-node-v3.mjs',
+  'sandbox-client.mjs',
+] as const;
 
 /** Whitespace-insensitive text, so a page may wrap a line differently from the formatted file. */
 const squash = (text: string) => text.replace(/\s+/g, ' ').trim();
@@ -31,7 +36,12 @@ function markedBlocks(page: string): Array<{ example: string; code: string }> {
 }
 
 describe('documentation pages quote the examples verbatim', () => {
-  for (const page of ['README.md', 'docs/busifavor-walkthrough.md', 'docs/clients.md']) {
+  for (const page of [
+    'README.md',
+    'docs/busifavor-walkthrough.md',
+    'docs/clients.md',
+    'packages/sdk/README.md',
+  ]) {
     it(page, () => {
       const blocks = markedBlocks(page);
       expect(blocks.length, `${page} has marked example blocks`).toBeGreaterThan(0);
@@ -71,6 +81,10 @@ for (const dialect of DIALECTS) {
       } else if (name === 'busifavor-walkthrough.mjs') {
         expect(stdout).toMatch(
           /walkthrough done: stock \d{15}, coupons \d{22} \(USED\) and \d{22} \(EXPIRED\)/,
+        );
+      } else if (name === 'sandbox-client.mjs') {
+        expect(stdout).toMatch(
+          /^retried GET \/v3\/marketing\/busifavor\/stocks\/\d+: 500 SYSTEM_ERROR \(rule=\S+\)\nOK SUCCESS \d{22}\nCOUPON\.SEND true\nEXPIRED\n$/,
         );
       } else {
         expect(stdout.match(/verified: true/g)).toHaveLength(2);
