@@ -18,8 +18,13 @@ export interface BusifavorAdapters {
   subsidyOutcomes: SqlSubsidyOutcomeStore;
 }
 
-/** Wires the busifavor ports to SQL adapters. */
-export function createBusifavorAdapters(ctx: ServiceContext): BusifavorAdapters {
+/**
+ * Wires the busifavor ports to SQL adapters. Takes only the database and the shared ports, so a command
+ * that works on a database without serving it (`wechatpay-sandbox trigger`) builds the same adapters.
+ */
+export function createBusifavorAdapters(
+  ctx: Pick<ServiceContext, 'db' | 'ids' | 'clock' | 'wallClock'>,
+): BusifavorAdapters {
   const users = new SimUserRepo(ctx.db.db, ctx.ids, ctx.clock);
   const store = new SqlBusifavorStore(ctx.db.db, {
     capabilities: ctx.db.capabilities,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Kysely } from 'kysely';
 import type { TargetPolicy } from '../config.js';
@@ -17,10 +18,17 @@ import {
   replayNotifications,
   setDeliveriesPaused,
 } from '../outbox/admin.js';
+import { releaseNoTargetNotifications } from '../outbox/claim.js';
 import type { Transport } from '../outbox/deliver.js';
 import { NotificationDispatcher } from '../outbox/dispatcher.js';
 import { enqueueNotification } from '../outbox/enqueue.js';
-import { sampleEvent } from '../outbox/events.js';
+import {
+  type DeliveryPlanChange,
+  deliveryPlanChangeEvent,
+  type ProductCouponEventType,
+  productCouponEvent,
+  sampleEvent,
+} from '../outbox/events.js';
 import {
   applyForwarding,
   deleteForwardRule,
@@ -28,8 +36,18 @@ import {
   listForwardRules,
   putForwardRule,
 } from '../outbox/forwarding.js';
+import {
+  closeListenSession,
+  type ListenDelivery,
+  type ListenSession,
+  listenSessionDeliveries,
+  liveListenSessions,
+  openListenSession,
+  renewListenSession,
+} from '../outbox/listen-sessions.js';
 import { loadDeliveryContext } from '../outbox/lookup.js';
 import { type ProbeReport, runConformanceProbe } from '../outbox/probe.js';
+import { productCouponResourceIssue, type ResourceIssue } from '../outbox/product-coupon-resources.js';
 import type { ServiceContext } from './context.js';
 
 /**
@@ -79,6 +97,14 @@ export class NoNotifyUrlError extends Error {
   override name = 'NoNotifyUrlError';
   constructor(readonly family: NotifyFamily) {
     super(`no ${family} notify URL is set`);
+  }
+}
+
+/** A product-coupon resource WeChat could not send (nothing was enqueued). */
+export class ProductCouponResourceError extends Error {
+  override name = 'ProductCouponResourceError';
+  constructor(readonly issue: ResourceIssue) {
+    super(`resource${issue.pointer} ${issue.issue}`);
   }
 }
 
@@ -183,6 +209,75 @@ export class NotificationsService {
   /** The merchant's business time now (virtual clock). */
   businessNow(mchid: string): number {
     return this.deps.clock.now(mchid);
+  }
+
+  /**
+   * Opens a listen session: while its lease runs, the merchant's callbacks of the selected event types
+   * (all when `eventTypes` is undefined) go to `targetUrl`. Notifications waiting for a notify URL that
+   * it takes are released at once. @see outbox/listen-sessions.ts
+   */
+  async openListen(input: {
+    mchid: string;
+    targetUrl: string;
+    eventTypes?: readonly string[] | undefined;
+    leaseMs: number;
+  }): Promise<ListenSession> {
+    const { db, wallClock } = this.deps;
+    const session = await openListenSession(db, { ...input, id: randomUUID() }, wallClock());
+    await releaseNoTargetNotifications(db, wallClock(), input.mchid);
+    this.deps.dispatcher?.invalidate();
+    this.deps.dispatcher?.wake();
+    return session;
+  }
+
+  /** Extends a live session's lease; undefined when it is gone or already expired. */
+  renewListen(mchid: string, id: string): Promise<ListenSession | undefined> {
+    return renewListenSession(this.deps.db, mchid, id, this.deps.wallClock());
+  }
+
+  /** Closes a session (deliveries go back to the notify URL); false when it did not exist. */
+  async closeListen(mchid: string, id: string): Promise<boolean> {
+    const closed = await closeListenSession(this.deps.db, mchid, id);
+    if (closed) this.deps.dispatcher?.invalidate();
+    return closed;
+  }
+
+  /** The merchant's live listen sessions, newest first (the one that wins). */
+  listens(mchid: string): Promise<ListenSession[]> {
+    return liveListenSessions(this.deps.db, mchid, this.deps.wallClock());
+  }
+
+  /**
+   * The attempts made for a listen session that started at or after `sinceMs`, oldest first, and the
+   * `since` of the next poll (pages overlap: skip attempt ids already seen).
+   */
+  listenDeliveries(
+    mchid: string,
+    id: string,
+    sinceMs: number,
+    limit = 100,
+  ): Promise<{ deliveries: ListenDelivery[]; nextSince: number }> {
+    return listenSessionDeliveries(this.deps.db, mchid, id, sinceMs, limit, this.deps.wallClock());
+  }
+
+  /**
+   * Queues a product-coupon (商品券) callback; throws ProductCouponResourceError (nothing queued) when the
+   * resource is not one WeChat could send (docs/busifavor.md §7.3).
+   */
+  enqueueProductCouponEvent(
+    mchid: string,
+    eventType: ProductCouponEventType,
+    resource: Record<string, unknown>,
+  ): Promise<string> {
+    const issue = productCouponResourceIssue(eventType, resource);
+    if (issue) return Promise.reject(new ProductCouponResourceError(issue));
+    return this.enqueue(mchid, productCouponEvent(mchid, eventType, resource));
+  }
+
+  /** Queues a delivery-plan DELIVERY_PLAN.CHANGE callback at the merchant's business time. */
+  enqueueDeliveryPlanChange(mchid: string, change: DeliveryPlanChange): Promise<string> {
+    const now = this.businessNow(mchid);
+    return this.enqueue(mchid, deliveryPlanChangeEvent(mchid, change, now), now);
   }
 
   /**

@@ -24,6 +24,13 @@ import {
 import { ClockStateResponse, SetClockBody } from '../simulation/clock.js';
 import { CreateFaultBody, FaultRulesResponse, FaultRuleView } from '../simulation/faults.js';
 import {
+  ListenDeliveriesQuery,
+  ListenDeliveriesResponse,
+  ListenSessionBody,
+  ListenSessionsResponse,
+  ListenSessionView,
+} from '../simulation/listen.js';
+import {
   DeliveryPlanEventBody,
   DeliveryStateResponse,
   DispatchResponse,
@@ -223,6 +230,52 @@ export const SIM_NOTIFICATION_ENDPOINTS = {
     summary: 'Send a notify URL one correct and several forged callbacks and report which it accepted',
     body: ProbeBody,
     success: { status: 200, schema: ProbeResponse },
+  }),
+  createListenSession: endpoint({
+    id: 'createListenSession',
+    method: 'POST',
+    path: `${SIM}/listen-sessions`,
+    family: 'simulation',
+    summary:
+      "Deliver the caller's callbacks to a URL while the session's lease runs (wechatpay-sandbox listen)",
+    body: ListenSessionBody,
+    success: { status: 200, schema: ListenSessionView },
+  }),
+  listListenSessions: endpoint({
+    id: 'listListenSessions',
+    method: 'GET',
+    path: `${SIM}/listen-sessions`,
+    family: 'simulation',
+    summary: "List the caller's live listen sessions, newest (the one that wins) first",
+    success: { status: 200, schema: ListenSessionsResponse },
+  }),
+  renewListenSession: endpoint({
+    id: 'renewListenSession',
+    method: 'POST',
+    path: `${SIM}/listen-sessions/{id}/renew`,
+    family: 'simulation',
+    summary: "Extend a live listen session's lease by its lease length from now",
+    params: SimIdParams,
+    success: { status: 200, schema: ListenSessionView },
+  }),
+  deleteListenSession: endpoint({
+    id: 'deleteListenSession',
+    method: 'DELETE',
+    path: `${SIM}/listen-sessions/{id}`,
+    family: 'simulation',
+    summary: 'Close a listen session: callbacks go to the registered notify URL again',
+    params: SimIdParams,
+    success: NO_CONTENT,
+  }),
+  listListenDeliveries: endpoint({
+    id: 'listListenDeliveries',
+    method: 'GET',
+    path: `${SIM}/listen-sessions/{id}/deliveries`,
+    family: 'simulation',
+    summary: 'The delivery attempts made for a listen session since a cursor, oldest first',
+    params: SimIdParams,
+    query: ListenDeliveriesQuery,
+    success: { status: 200, schema: ListenDeliveriesResponse },
   }),
   simProductCouponEvent: endpoint({
     id: 'simProductCouponEvent',

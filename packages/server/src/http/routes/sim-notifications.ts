@@ -15,15 +15,15 @@ import {
   type ReplaySelection,
 } from '../../outbox/admin.js';
 import type { NotificationDispatcher } from '../../outbox/dispatcher.js';
-import { deliveryPlanChangeEvent, productCouponEvent } from '../../outbox/events.js';
 import type { ProbeReport } from '../../outbox/probe.js';
-import { productCouponResourceIssue } from '../../outbox/product-coupon-resources.js';
 import {
   NoNotifyUrlError,
   type NotificationsService,
   ProbeFailedError,
+  ProductCouponResourceError,
 } from '../../services/notifications.js';
 import type { EndpointHandlers } from '../endpoints.js';
+import { listenSessionHandlers } from './sim-listen.js';
 
 /**
  * Simulation API of the notification pipeline under `/sandbox/v1/`: the delivery log (list, inspect,
@@ -103,6 +103,8 @@ export function simNotificationHandlers(
   };
 
   return {
+    ...listenSessionHandlers(notifications),
+
     listNotifications: async ({ query: q }, { merchant }) => {
       const { total, items } = await notifications.list(merchant.mchid, {
         state: q.state,
@@ -201,26 +203,29 @@ export function simNotificationHandlers(
 
     simProductCouponEvent: async ({ body }, { merchant }) => {
       // The fields docs/busifavor.md §7.3 lists for this event type; nothing is enqueued otherwise.
-      const problem = productCouponResourceIssue(body.event_type, body.resource);
-      if (problem) throw paramError(`/resource${problem.pointer}`, problem.issue, 'body', problem.value);
-      const event = productCouponEvent(merchant.mchid, body.event_type, body.resource);
-      return { notification_id: await notifications.enqueue(merchant.mchid, event) };
+      try {
+        return {
+          notification_id: await notifications.enqueueProductCouponEvent(
+            merchant.mchid,
+            body.event_type,
+            body.resource,
+          ),
+        };
+      } catch (err) {
+        if (!(err instanceof ProductCouponResourceError)) throw err;
+        const { pointer, issue, value } = err.issue;
+        throw paramError(`/resource${pointer}`, issue, 'body', value);
+      }
     },
 
-    simDeliveryPlanEvent: async ({ body }, { merchant }) => {
-      const now = notifications.businessNow(merchant.mchid);
-      const event = deliveryPlanChangeEvent(
-        merchant.mchid,
-        {
-          planId: body.plan_id,
-          planState: body.plan_state,
-          auditState: body.audit_state,
-          changeReason: body.change_reason ?? '',
-        },
-        now,
-      );
-      return { notification_id: await notifications.enqueue(merchant.mchid, event, now) };
-    },
+    simDeliveryPlanEvent: async ({ body }, { merchant }) => ({
+      notification_id: await notifications.enqueueDeliveryPlanChange(merchant.mchid, {
+        planId: body.plan_id,
+        planState: body.plan_state,
+        auditState: body.audit_state,
+        changeReason: body.change_reason ?? '',
+      }),
+    }),
   };
 }
 
