@@ -12,6 +12,7 @@ import {
   formatBeijingTime,
   type WechatPayClient,
 } from '../src/index.js';
+import { track } from './method-tracking.js';
 
 /**
  * Every method of the SDK against the real sandbox server over real HTTP, with the SDK verifying every
@@ -29,20 +30,6 @@ const PNG = Buffer.from(
   'base64',
 );
 const FAMILIES = ['busifavor', 'productCoupon', 'deliveryPlan', 'certificates', 'media'] as const;
-
-/** Wraps `api` so that each method call records `name.method` in `called`. */
-function track<T extends object>(name: string, api: T, called: Set<string>): T {
-  return new Proxy(api, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function' || typeof prop !== 'string') return value;
-      return (...args: unknown[]) => {
-        called.add(`${name}.${prop}`);
-        return Reflect.apply(value, target, args);
-      };
-    },
-  });
-}
 
 /** The client with every family tracked. */
 function tracked(client: WechatPayClient, called: Set<string>): WechatPayClient {

@@ -17,6 +17,7 @@ import {
   SandboxCredentialsError,
   SIMULATION_OPERATIONS,
 } from '../src/index.js';
+import { track } from './method-tracking.js';
 
 /**
  * The sandbox client (`createSandboxClient`) against the real sandbox server over real HTTP, built from
@@ -40,20 +41,6 @@ const FAMILIES = [
   'notifications',
   'forwards',
 ] as const;
-
-/** Wraps `api` so that each method call records `name.method` in `called`. */
-function track<T extends object>(name: string, api: T, called: Set<string>): T {
-  return new Proxy(api, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function' || typeof prop !== 'string') return value;
-      return (...args: unknown[]) => {
-        called.add(`${name}.${prop}`);
-        return Reflect.apply(value, target, args);
-      };
-    },
-  });
-}
 
 /** Resolves once `check` returns something, polling (deliveries end after the answer was sent). */
 async function eventually<T>(check: () => T | undefined, what: string): Promise<T> {

@@ -235,17 +235,8 @@ export class WechatPayCore {
         const retryable =
           err instanceof ConnectionError || (err instanceof TimeoutError && this.retry.retryOnTimeout);
         if (!retryable || attempt >= maxAttempts) throw err;
-        const delayMs = backoffDelayMs(attempt, this.retry);
-        this.notifyRetry({
-          method: input.method,
-          url: canonicalUrl,
-          attempt,
-          maxAttempts,
-          delayMs,
-          reason: err instanceof ConnectionError ? 'connection' : 'timeout',
-          error: err,
-        });
-        await this.retry.sleep(delayMs, input.signal);
+        const reason = err instanceof ConnectionError ? 'connection' : 'timeout';
+        await this.waitToRetry(input, { url: canonicalUrl, attempt, maxAttempts }, { reason, error: err });
         continue;
       }
       const { status, headers: resHeaders, rawBody } = outcome;
@@ -255,27 +246,33 @@ export class WechatPayCore {
       const error = errorFromResponse(status, resHeaders, rawBody);
       if (!isRetryableStatus(status, error.code) || attempt >= maxAttempts) throw error;
       const retryAfter = resHeaders['retry-after'];
-      const delayMs = backoffDelayMs(
-        attempt,
-        this.retry,
+      const injectedFault = resHeaders['wechatpay-sandbox-injected-fault'];
+      await this.waitToRetry(
+        input,
+        { url: canonicalUrl, attempt, maxAttempts },
+        {
+          reason: 'status',
+          status,
+          ...(error.code === undefined ? {} : { code: error.code }),
+          ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
+          ...(injectedFault === undefined ? {} : { injectedFault }),
+          error,
+        },
         retryAfter === undefined ? undefined : Number(retryAfter),
       );
-      const injectedFault = resHeaders['wechatpay-sandbox-injected-fault'];
-      this.notifyRetry({
-        method: input.method,
-        url: canonicalUrl,
-        attempt,
-        maxAttempts,
-        delayMs,
-        reason: 'status',
-        status,
-        ...(error.code === undefined ? {} : { code: error.code }),
-        ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
-        ...(injectedFault === undefined ? {} : { injectedFault }),
-        error,
-      });
-      await this.retry.sleep(delayMs, input.signal);
     }
+  }
+
+  /** Tells `onRetry` about the failed attempt and waits the backoff (at least `Retry-After`). */
+  private async waitToRetry(
+    input: Omit<RequestInput, 'body'>,
+    at: Pick<RetryEvent, 'url' | 'attempt' | 'maxAttempts'>,
+    failure: Omit<RetryEvent, 'method' | 'url' | 'attempt' | 'maxAttempts' | 'delayMs'>,
+    retryAfterSeconds?: number,
+  ): Promise<void> {
+    const delayMs = backoffDelayMs(at.attempt, this.retry, retryAfterSeconds);
+    this.notifyRetry({ method: input.method, ...at, delayMs, ...failure });
+    await this.retry.sleep(delayMs, input.signal);
   }
 
   /** Tells `onRetry`; what it throws must not turn a retry into a failure. */

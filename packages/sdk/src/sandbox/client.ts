@@ -117,33 +117,29 @@ export interface SandboxClockApi {
   ): Promise<SandboxClockState>;
 }
 
-/** Fault-injection rules (`/sandbox/v1/faults`). */
-export interface SandboxFaultsApi {
+/** Rules of the simulation API (fault rules, subsidy outcome rules): the same five calls. */
+export interface SandboxRulesApi<CreateRequest, Rule, RuleList> {
   /** POST — add a rule. */
-  create(body: CreateFaultRequest, options?: CallOptions): Promise<FaultRule>;
+  create(body: CreateRequest, options?: CallOptions): Promise<Rule>;
   /** GET — the caller's rules and the global ones. */
-  list(options?: CallOptions): Promise<FaultRuleList>;
+  list(options?: CallOptions): Promise<RuleList>;
   /** GET /{id} — one rule with its counters (404 `RESOURCE_NOT_EXISTS` for another merchant's). */
-  get(id: string, options?: CallOptions): Promise<FaultRule>;
+  get(id: string, options?: CallOptions): Promise<Rule>;
   /** DELETE /{id}. */
   delete(id: string, options?: CallOptions): Promise<void>;
   /** DELETE — the caller's rules, or the global ones. */
   deleteAll(query?: ScopeOption, options?: CallOptions): Promise<void>;
 }
 
+/** Fault-injection rules (`/sandbox/v1/faults`): matching calls wait and/or fail. */
+export type SandboxFaultsApi = SandboxRulesApi<CreateFaultRequest, FaultRule, FaultRuleList>;
+
 /** Subsidy outcome rules (`/sandbox/v1/busifavor/subsidy-outcomes`): the next receipts end in FAIL. */
-export interface SandboxSubsidyOutcomesApi {
-  /** POST — add a rule. */
-  create(body: CreateSubsidyOutcomeRequest, options?: CallOptions): Promise<SubsidyOutcomeRule>;
-  /** GET — the caller's rules and the global ones. */
-  list(options?: CallOptions): Promise<SubsidyOutcomeRuleList>;
-  /** GET /{id}. */
-  get(id: string, options?: CallOptions): Promise<SubsidyOutcomeRule>;
-  /** DELETE /{id}. */
-  delete(id: string, options?: CallOptions): Promise<void>;
-  /** DELETE — the caller's rules, or the global ones. */
-  deleteAll(query?: ScopeOption, options?: CallOptions): Promise<void>;
-}
+export type SandboxSubsidyOutcomesApi = SandboxRulesApi<
+  CreateSubsidyOutcomeRequest,
+  SubsidyOutcomeRule,
+  SubsidyOutcomeRuleList
+>;
 
 /** Appid bindings (`/sandbox/v1/appids`). */
 export interface SandboxAppidsApi {
