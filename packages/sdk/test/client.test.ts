@@ -6,6 +6,7 @@ import {
   ConnectionError,
   createWechatPayClient,
   decryptSensitiveField,
+  type RetryEvent,
   SDK_VERSION,
   SignatureVerificationError,
   TimeoutError,
@@ -177,6 +178,47 @@ describe('retries', () => {
     await expect(client.busifavor.getStock('1')).rejects.toMatchObject({ status: 500 });
     expect(fake.seen).toHaveLength(4);
     expect(sleeps).toEqual([100, 2000, 400]);
+  });
+
+  it('tells onRetry about each retry (not the last failure), and ignores an exception it throws', async () => {
+    const events: RetryEvent[] = [];
+    const { client, fake, sleeps } = setup({
+      retry: { maxAttempts: 4, random: () => 0, sleep: async (ms) => void sleepsRef.push(ms) },
+      onRetry: (e) => {
+        events.push(e);
+        throw new Error('a broken hook');
+      },
+      timeoutMs: 20,
+    });
+    const sleepsRef = sleeps;
+    fake.queue.push(
+      'network-error',
+      'hang',
+      {
+        status: 429,
+        body: { code: 'FREQUENCY_LIMITED', message: 'slow' },
+        headers: { 'Retry-After': '2', 'Wechatpay-Sandbox-Injected-Fault': 'rule=FR1' },
+      },
+      { status: 500, body: { code: 'SYSTEM_ERROR', message: 'x' } },
+    );
+    await expect(client.busifavor.getStock('1')).rejects.toMatchObject({ status: 500 });
+    expect(fake.seen).toHaveLength(4);
+    expect(events.map((e) => [e.attempt, e.reason, e.delayMs])).toEqual([
+      [1, 'connection', 100],
+      [2, 'timeout', 200],
+      [3, 'status', 2000],
+    ]);
+    expect(events.map((e) => e.delayMs)).toEqual(sleeps);
+    expect(events[0]).toMatchObject({
+      method: 'GET',
+      url: '/v3/marketing/busifavor/stocks/1',
+      maxAttempts: 4,
+    });
+    expect(events[0]?.error).toBeInstanceOf(ConnectionError);
+    expect(events[1]?.error).toBeInstanceOf(TimeoutError);
+    expect(events[2]).toMatchObject({ status: 429, code: 'FREQUENCY_LIMITED', injectedFault: 'rule=FR1' });
+    expect(events[2]?.error).toBeInstanceOf(ApiError);
+    expect(events[0]).not.toHaveProperty('status');
   });
 
   it('retries 400 SYSTEM_ERROR but never 400 PARAM_ERROR or 401', async () => {
