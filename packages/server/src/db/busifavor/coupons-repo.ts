@@ -36,8 +36,8 @@ export class SqlCouponReader implements CouponReader {
   async list(f: CouponFilter): Promise<{ coupons: Coupon[]; total: number }> {
     let q = this.db
       .selectFrom('busifavor_coupons as c')
-      .innerJoin('busifavor_stocks as s', 's.stock_id', 'c.stock_id')
-      .where('c.user_id', '=', f.userId);
+      .innerJoin('busifavor_stocks as s', 's.stock_id', 'c.stock_id');
+    if (f.userId !== undefined) q = q.where('c.user_id', '=', f.userId);
     if (f.stockId !== undefined) q = q.where('c.stock_id', '=', f.stockId);
     if (f.creatorMchid !== undefined) q = q.where('s.creator_mchid', '=', f.creatorMchid);
     if (f.belongMerchant !== undefined) q = q.where('s.belong_merchant', '=', f.belongMerchant);
@@ -62,6 +62,16 @@ export class SqlCouponReader implements CouponReader {
       .offset(f.offset)
       .execute();
     return { coupons: rows.map(toCoupon), total: Number(total.n) };
+  }
+
+  async countByState(stockId: string): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom('busifavor_coupons')
+      .select(['state', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .where('stock_id', '=', stockId)
+      .groupBy('state')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
   }
 
   countOnDay(stockId: string, day: string): Promise<number> {

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Stock, StockPatch } from '../../domain/busifavor/model.js';
-import type { LockOption, StockReader, StockRepository } from '../../domain/busifavor/ports.js';
+import type { LockOption, PageOption, StockReader, StockRepository } from '../../domain/busifavor/ports.js';
 import type { DatabaseSchema } from '../schema.js';
 import type { BusifavorStocksTable } from './tables.js';
 
@@ -20,6 +20,21 @@ export class SqlStockReader implements StockReader {
       .where('out_request_no', '=', outRequestNo)
       .executeTakeFirst();
     return row ? toStock(row) : undefined;
+  }
+
+  async listByCreator(creatorMchid: string, page: PageOption): Promise<{ stocks: Stock[]; total: number }> {
+    const q = this.db.selectFrom('busifavor_stocks').where('creator_mchid', '=', creatorMchid);
+    const [count, rows] = await Promise.all([
+      q.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
+      q
+        .selectAll()
+        .orderBy('created_at', 'desc')
+        .orderBy('stock_id', 'desc')
+        .limit(page.limit)
+        .offset(page.offset)
+        .execute(),
+    ]);
+    return { stocks: rows.map(toStock), total: Number(count.n) };
   }
 
   protected async select(stockId: string, lock: boolean): Promise<Stock | undefined> {

@@ -167,7 +167,8 @@ export interface RequestRecord {
 
 /** Filters of the user-coupon list. */
 export interface CouponFilter {
-  userId: string;
+  /** The holder; absent: every holder (a stock's coupons, for the dashboard). */
+  userId?: string;
   stockId?: string;
   /** Effective state; EXPIRED includes SENDED coupons past `expireMs` at `nowMs`. */
   state?: CouponState;

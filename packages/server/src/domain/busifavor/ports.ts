@@ -32,6 +32,14 @@ export interface StockReader {
   find(stockId: string): Promise<Stock | undefined>;
   /** The stock a creator made under `outRequestNo`. */
   findByRequest(creatorMchid: string, outRequestNo: string): Promise<Stock | undefined>;
+  /** A page of the stocks a merchant created, newest first (the dashboard's stock list). */
+  listByCreator(creatorMchid: string, page: PageOption): Promise<{ stocks: Stock[]; total: number }>;
+}
+
+/** A page of a list: `limit` rows from `offset`. */
+export interface PageOption {
+  offset: number;
+  limit: number;
 }
 
 /** Stocks inside a unit of work. */
@@ -49,6 +57,8 @@ export interface CouponReader {
   /** The coupon a send request gave the user. */
   findBySend(stockId: string, userId: string, sendRequestNo: string): Promise<Coupon | undefined>;
   list(filter: CouponFilter): Promise<{ coupons: Coupon[]; total: number }>;
+  /** How many of the stock's coupons are in each stored state (EXPIRED counts only stored ones). */
+  countByState(stockId: string): Promise<Record<string, number>>;
   /** Coupons of the stock received on a Beijing day. */
   countOnDay(stockId: string, day: string): Promise<number>;
   countForUser(stockId: string, userId: string): Promise<number>;
