@@ -40,6 +40,7 @@ const FAMILIES = [
   'busifavor',
   'notifications',
   'forwards',
+  'listen',
 ] as const;
 
 /** Resolves once `check` returns something, polling (deliveries end after the answer was sent). */
@@ -353,6 +354,48 @@ for (const dialect of DIALECTS) {
       });
       // Without a URL: the busifavor notify URL after forwarding, i.e. the same receiver.
       expect((await sim.notifications.probe()).url).toBe(receiverUrl);
+    });
+
+    it('opens, lists, renews, polls and closes a listen session', async () => {
+      const session = await sim.listen.open({
+        target_url: receiverUrl,
+        event_types: ['DELIVERY_PLAN.CHANGE'],
+        lease_seconds: 60,
+      });
+      expect(session).toMatchObject({
+        target_url: receiverUrl,
+        event_types: ['DELIVERY_PLAN.CHANGE'],
+        lease_seconds: 60,
+      });
+      expect((await sim.listen.list()).data.map((s) => s.id)).toEqual([session.id]);
+      expect((await sim.listen.renew(session.id)).id).toBe(session.id);
+
+      const before = received.length;
+      const plan = await sim.notifications.deliveryPlanEvent({
+        plan_id: 'plan-listen',
+        plan_state: 'PAUSED',
+        audit_state: 'PASSED',
+      });
+      await sim.notifications.dispatch();
+      await eventually(() => (received.length > before ? true : undefined), 'the delivery to the session');
+      const { data, next_since } = await sim.listen.deliveries(session.id);
+      expect(data.map((d) => d.notification_id)).toContain(plan.notification_id);
+      expect(data.find((d) => d.notification_id === plan.notification_id)).toMatchObject({
+        event_type: 'DELIVERY_PLAN.CHANGE',
+        outcome: 'delivered',
+        url: receiverUrl,
+      });
+      expect(next_since).toBeGreaterThan(0);
+      expect(
+        (await sim.listen.deliveries(session.id, { since: next_since, limit: 10 })).data.length,
+      ).toBeLessThan(data.length + 1);
+
+      await sim.listen.close(session.id);
+      expect((await sim.listen.list()).data).toEqual([]);
+      await expect(sim.listen.renew(session.id)).rejects.toMatchObject({
+        status: 404,
+        code: 'RESOURCE_NOT_EXISTS',
+      });
     });
 
     it('deletes a forwarding rule', async () => {

@@ -136,6 +136,10 @@ export const SIMULATION_OPERATIONS = {
     method: 'POST',
     path: '/sandbox/v1/faults',
   },
+  createListenSession: {
+    method: 'POST',
+    path: '/sandbox/v1/listen-sessions',
+  },
   createNotificationForward: {
     method: 'POST',
     path: '/sandbox/v1/notification-forwards',
@@ -159,6 +163,10 @@ export const SIMULATION_OPERATIONS = {
   deleteFaults: {
     method: 'DELETE',
     path: '/sandbox/v1/faults',
+  },
+  deleteListenSession: {
+    method: 'DELETE',
+    path: '/sandbox/v1/listen-sessions/{id}',
   },
   deleteNotificationForward: {
     method: 'DELETE',
@@ -208,6 +216,14 @@ export const SIMULATION_OPERATIONS = {
     method: 'GET',
     path: '/sandbox/v1/faults',
   },
+  listListenDeliveries: {
+    method: 'GET',
+    path: '/sandbox/v1/listen-sessions/{id}/deliveries',
+  },
+  listListenSessions: {
+    method: 'GET',
+    path: '/sandbox/v1/listen-sessions',
+  },
   listNotificationForwards: {
     method: 'GET',
     path: '/sandbox/v1/notification-forwards',
@@ -227,6 +243,10 @@ export const SIMULATION_OPERATIONS = {
   probeNotifyUrl: {
     method: 'POST',
     path: '/sandbox/v1/notifications/probe',
+  },
+  renewListenSession: {
+    method: 'POST',
+    path: '/sandbox/v1/listen-sessions/{id}/renew',
   },
   replayNotification: {
     method: 'POST',

@@ -9,6 +9,7 @@ import type {
   BindAppidRequest,
   CreateFaultRequest,
   CreateForwardRequest,
+  CreateListenSessionRequest,
   CreateSandboxUserRequest,
   CreateSubsidyOutcomeRequest,
   DeliveryPlanEventRequest,
@@ -20,6 +21,10 @@ import type {
   ForwardRuleList,
   H5SendParams,
   H5SendRequest,
+  ListenDeliveryList,
+  ListenSession,
+  ListenSessionList,
+  ListListenDeliveriesQuery,
   ListNotificationsQuery,
   MiniappSendRequest,
   NotificationDetail,
@@ -221,6 +226,28 @@ export interface SandboxForwardsApi {
   delete(id: string, options?: CallOptions): Promise<void>;
 }
 
+/**
+ * Listen sessions (`/sandbox/v1/listen-sessions`, what `wechatpay-sandbox listen` uses): while a session's
+ * lease runs, the caller's callbacks (or those of the chosen event types) go to its URL instead of the
+ * registered notify URL.
+ */
+export interface SandboxListenApi {
+  /** POST — open a session. */
+  open(body: CreateListenSessionRequest, options?: CallOptions): Promise<ListenSession>;
+  /** GET — the live sessions, newest (the one that wins) first. */
+  list(options?: CallOptions): Promise<ListenSessionList>;
+  /** POST /{id}/renew — extend the lease by its length from now (404 once it ran out). */
+  renew(id: string, options?: CallOptions): Promise<ListenSession>;
+  /** DELETE /{id} — close it: callbacks go to the registered notify URL again. */
+  close(id: string, options?: CallOptions): Promise<void>;
+  /** GET /{id}/deliveries — the attempts made for it since a cursor, oldest first. */
+  deliveries(
+    id: string,
+    query?: ListListenDeliveriesQuery,
+    options?: CallOptions,
+  ): Promise<ListenDeliveryList>;
+}
+
 /** The sandbox client. */
 export interface SandboxClient {
   /** The merchant the client signs as. */
@@ -242,6 +269,7 @@ export interface SandboxClient {
   readonly busifavor: SandboxBusifavorApi;
   readonly notifications: SandboxNotificationsApi;
   readonly forwards: SandboxForwardsApi;
+  readonly listen: SandboxListenApi;
 }
 
 /**
@@ -363,6 +391,13 @@ export function createSandboxClient(options: SandboxClientOptions = {}): Sandbox
     add: (body, o) => post(operation('createNotificationForward'), body, o),
     delete: (id, o) => del(operation('deleteNotificationForward', { id }), undefined, o),
   };
+  const listen: SandboxListenApi = {
+    open: (body, o) => post(operation('createListenSession'), body, o),
+    list: (o) => get(operation('listListenSessions'), undefined, o),
+    renew: (id, o) => post(operation('renewListenSession', { id }), undefined, o),
+    close: (id, o) => del(operation('deleteListenSession', { id }), undefined, o),
+    deliveries: (id, query, o) => get(operation('listListenDeliveries', { id }), { ...query }, o),
+  };
   return {
     mchid: merchant.mchid,
     baseUrl: core.baseUrl,
@@ -378,6 +413,7 @@ export function createSandboxClient(options: SandboxClientOptions = {}): Sandbox
     busifavor,
     notifications,
     forwards,
+    listen,
   };
 }
 

@@ -18,6 +18,7 @@ type Families = Pick<
   | 'busifavor'
   | 'notifications'
   | 'forwards'
+  | 'listen'
 >;
 
 /** A typed sandbox client method, as `family.method` (`'faults.create'`). */
@@ -33,12 +34,14 @@ export type SandboxMethodName = {
 export const SANDBOX_METHODS = {
   bindAppid: 'appids.bind',
   createFault: 'faults.create',
+  createListenSession: 'listen.open',
   createNotificationForward: 'forwards.add',
   createSubsidyOutcome: 'subsidyOutcomes.create',
   createUser: 'users.create',
   createUserOpenid: 'users.openid',
   deleteFault: 'faults.delete',
   deleteFaults: 'faults.deleteAll',
+  deleteListenSession: 'listen.close',
   deleteNotificationForward: 'forwards.delete',
   deleteSubsidyOutcome: 'subsidyOutcomes.delete',
   deleteSubsidyOutcomes: 'subsidyOutcomes.deleteAll',
@@ -51,11 +54,14 @@ export const SANDBOX_METHODS = {
   getUser: 'users.get',
   listAppids: 'appids.list',
   listFaults: 'faults.list',
+  listListenDeliveries: 'listen.deliveries',
+  listListenSessions: 'listen.list',
   listNotificationForwards: 'forwards.list',
   listNotifications: 'notifications.list',
   listSubsidyOutcomes: 'subsidyOutcomes.list',
   pauseDeliveries: 'notifications.pause',
   probeNotifyUrl: 'notifications.probe',
+  renewListenSession: 'listen.renew',
   replayNotification: 'notifications.replay',
   replayNotifications: 'notifications.replayMany',
   resumeDeliveries: 'notifications.resume',

@@ -477,3 +477,61 @@ export interface DeliveryPlanEventRequest {
 export interface NotificationQueued {
   notification_id: string;
 }
+
+// ─── Listen sessions ──────────────────────────────────────────────────────────────────────────────────
+
+/** POST /sandbox/v1/listen-sessions: while the lease runs, the caller's callbacks go to `target_url`. */
+export interface CreateListenSessionRequest {
+  target_url: string;
+  /** Only these event types (WeChat's spelling, e.g. `COUPON.SEND`). @default every event type */
+  event_types?: string[];
+  /** 1–300. @default 15 */
+  lease_seconds?: number;
+}
+
+/** A listen session. */
+export interface ListenSession {
+  id: string;
+  target_url: string;
+  /** null: every event type. */
+  event_types: string[] | null;
+  lease_seconds: number;
+  /** When the lease runs out unless renewed. */
+  expire_time: Rfc3339;
+  create_time: Rfc3339;
+}
+
+/** GET /sandbox/v1/listen-sessions: the live sessions, newest (the one that wins) first. */
+export interface ListenSessionList {
+  data: ListenSession[];
+}
+
+/** GET /sandbox/v1/listen-sessions/{id}/deliveries. */
+export interface ListListenDeliveriesQuery {
+  /** Wall-clock epoch ms: attempts started at or after it (the previous answer's `next_since`). */
+  since?: number;
+  /** 1–500. */
+  limit?: number;
+}
+
+/** One delivery attempt made for a listen session. */
+export interface ListenDelivery {
+  /** The attempt's id: pages overlap, so skip ids already seen. */
+  id: string;
+  notification_id: string;
+  event_type: string;
+  attempt_no: number;
+  /** `delivered`, `failed` or `refused`. */
+  outcome: string;
+  url: string | null;
+  status: number | null;
+  error: string | null;
+  latency_ms: number;
+  start_time: Rfc3339;
+}
+
+/** The attempts of a session, oldest first, and the `since` of the next poll. */
+export interface ListenDeliveryList {
+  data: ListenDelivery[];
+  next_since: number;
+}

@@ -22,6 +22,7 @@ import type * as Notify from './notify-settings.js';
 import type * as SimBusifavor from './simulation/busifavor.js';
 import type * as SimClock from './simulation/clock.js';
 import type * as SimFaults from './simulation/faults.js';
+import type * as SimListen from './simulation/listen.js';
 import type * as SimNotifications from './simulation/notifications.js';
 
 /**
@@ -245,6 +246,11 @@ export type SimulationChecks = [
   Assert<SameEnum<Sdk.NotificationState, (typeof SimNotifications.NOTIFICATION_STATES)[number]>>,
   Assert<SameEnum<Sdk.NotifyFamily, (typeof SimNotifications.NOTIFY_FAMILIES)[number]>>,
   Assert<SameEnum<Sdk.DeliveryPlanState, (typeof SimNotifications.DELIVERY_PLAN_STATES)[number]>>,
+  Assert<Request<Sdk.CreateListenSessionRequest, typeof SimListen.ListenSessionBody>>,
+  Assert<Response<Sdk.ListenSession, typeof SimListen.ListenSessionView>>,
+  Assert<Response<Sdk.ListenSessionList, typeof SimListen.ListenSessionsResponse>>,
+  Assert<Request<Sdk.ListListenDeliveriesQuery, typeof SimListen.ListenDeliveriesQuery>>,
+  Assert<Response<Sdk.ListenDeliveryList, typeof SimListen.ListenDeliveriesResponse>>,
 ];
 
 // The operations the SDK builds its requests from, against the endpoint table (a stale
