@@ -7,7 +7,7 @@ const SERVER = '^packages/server/src/';
 /** Tests and test helpers may import anything (the test-kit rule below aside). */
 const TESTS = ['\\.test\\.ts$', '\\.type-test\\.ts$', '^packages/[^/]+/test/'];
 /** The server's outer layers and adapters: nothing inward of them may import these. */
-const SERVER_OUTSIDE_DOMAIN = `${SERVER}(http|db|outbox|cli|sim|services|credentials)/|${SERVER}(app|server|cluster|cluster-worker|config)\\.ts$`;
+const SERVER_OUTSIDE_DOMAIN = `${SERVER}(http|db|outbox|cli|sim|services|credentials)/|${SERVER}(app|offline|server|cluster|cluster-worker|config)\\.ts$`;
 /** The SDK's public entry points (package.json "exports"). */
 const SDK_ENTRY_POINTS = '^packages/sdk/src/(index|protocol/index|client/index|notifications/index)\\.ts$';
 
@@ -87,7 +87,9 @@ module.exports = {
       comment:
         'db/, outbox/ and sim/ are adapters under the services: they never reach up into services/, http/, cli/ or the composition root.',
       from: { path: `${SERVER}(db|outbox|sim)/`, pathNot: TESTS },
-      to: { path: `${SERVER}(services|http|cli)/|${SERVER}(app|server|cluster|cluster-worker)\\.ts$` },
+      to: {
+        path: `${SERVER}(services|http|cli)/|${SERVER}(app|offline|server|cluster|cluster-worker)\\.ts$`,
+      },
     },
     {
       name: 'services-below-http',
@@ -95,13 +97,21 @@ module.exports = {
       comment:
         'services/ is what routes, the CLI and the dashboard call: it never imports them or the composition root.',
       from: { path: `${SERVER}services/`, pathNot: TESTS },
-      to: { path: `${SERVER}(http|cli)/|${SERVER}(app|server|cluster|cluster-worker)\\.ts$` },
+      to: { path: `${SERVER}(http|cli)/|${SERVER}(app|offline|server|cluster|cluster-worker)\\.ts$` },
     },
     {
       name: 'http-does-not-import-cli',
       severity: 'error',
       from: { path: `${SERVER}http/`, pathNot: TESTS },
       to: { path: `${SERVER}cli/` },
+    },
+    {
+      name: 'cli-gets-services',
+      severity: 'error',
+      comment:
+        'Commands receive services (built by the composition roots, app.ts and offline.ts), never the database: no repository, migration or connection in cli/.',
+      from: { path: `${SERVER}cli/`, pathNot: TESTS },
+      to: { path: `${SERVER}db/` },
     },
     {
       name: 'only-cli-imports-cli',

@@ -84,11 +84,12 @@ async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, w
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** A notification as `notifications list --json` prints it: the simulation API's NotificationSummaryView. */
 interface ListedItem {
   id: string;
   state: string;
   attempts: number;
-  lastStatus: number | null;
+  last_status: number | null;
 }
 
 let work: string;
@@ -189,7 +190,7 @@ async function listJson(args: string[] = []): Promise<ListedItem[]> {
   const run = await cli(['notifications', 'list', '--dir', dir, '--json', ...args], work);
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
-  return (JSON.parse(run.stdout) as { items: ListedItem[] }).items;
+  return (JSON.parse(run.stdout) as { data: ListedItem[] }).data;
 }
 
 async function triggerEvent(taskId: string): Promise<string> {
@@ -248,7 +249,7 @@ describe('wechatpay-sandbox notifications', () => {
       const items = await listJson();
       return items.find((n) => n.id === failedId && n.attempts === 1);
     }, 'the first attempt');
-    expect(item).toMatchObject({ state: 'pending', lastStatus: 500 });
+    expect(item).toMatchObject({ state: 'pending', last_status: 500 });
     expect(plain.bodies).toHaveLength(1);
     expect(JSON.parse(plain.bodies[0] as string).id).toBe(failedId);
 
@@ -260,7 +261,8 @@ describe('wechatpay-sandbox notifications', () => {
     const none = await cli(['notifications', 'list', '--dir', dir, '--state', 'dead'], work);
     expect(none.stdout).toMatch(/No notifications of merchant \d+ in state dead/);
 
-    const show = await cli(['notifications', 'show', failedId, '--dir', dir], work);
+    // By a unique prefix of its id, as an operator copies it from the list.
+    const show = await cli(['notifications', 'show', failedId.slice(0, 13), '--dir', dir], work);
     expect(show.stderr).toBe('');
     expect(show.code).toBe(0);
     expect(show.stdout).toContain(`of merchant ${merchant.mchid}`);
@@ -305,7 +307,7 @@ describe('wechatpay-sandbox notifications', () => {
       const all = (await listJson()).filter((n) => n.id === first || n.id === second);
       return all.length === 2 && all.every((n) => n.state === 'delivered') ? all : undefined;
     }, 'both replayed deliveries');
-    expect(items.map((n) => [n.attempts, n.lastStatus])).toEqual([
+    expect(items.map((n) => [n.attempts, n.last_status])).toEqual([
       [2, 200],
       [2, 200],
     ]);
@@ -495,7 +497,7 @@ describe('wechatpay-sandbox notifications', () => {
       work,
     );
     expect(json.code).toBe(3);
-    expect(JSON.parse(json.stdout)).toMatchObject({ passed: false, rejectedCorrect: false });
+    expect(JSON.parse(json.stdout)).toMatchObject({ passed: false, rejected_correct: false });
   });
 
   it('probe: an untrusted certificate, a strict policy and bad options are failures, not passes', async () => {
@@ -546,7 +548,7 @@ describe('wechatpay-sandbox start --notify-policy / --notify-ca-file / --notify-
   interface Detail {
     id: string;
     state: string;
-    attemptLog: Array<{ outcome: string; status: number | null; error: string | null }>;
+    attempt_log: Array<{ outcome: string; status: number | null; error: string | null }>;
   }
   let selfSigned: Receiver;
   let withCa: StartedCli;
@@ -578,7 +580,7 @@ describe('wechatpay-sandbox start --notify-policy / --notify-ca-file / --notify-
       const run = await cli(['notifications', 'show', id, '--dir', sandboxDir, '--json'], work);
       expect(run.code, run.stderr).toBe(0);
       const detail = JSON.parse(run.stdout) as Detail;
-      return detail.attemptLog.length >= attempts ? detail : undefined;
+      return detail.attempt_log.length >= attempts ? detail : undefined;
     }, `attempt ${attempts} of ${id}`);
   }
 
@@ -603,10 +605,13 @@ describe('wechatpay-sandbox start --notify-policy / --notify-ca-file / --notify-
   const receivedIds = () => selfSigned.bodies.map((b) => (JSON.parse(b) as { id: string }).id);
 
   it('prints the policy and TLS trust it runs with', () => {
-    expect(withCa.banner).toContain('notify policy:   local (loopback/private targets and http allowed)');
+    // The policy is about delivery targets (after forwarding rules); it never lets a notify_url be http.
+    expect(withCa.banner).toContain(
+      'notify policy:   local (delivery targets after forwarding rules may be loopback/private or http; notify_url itself must be https)',
+    );
     expect(withCa.banner).toContain(`notify TLS:      system CAs + ${laxCa}`);
     expect(insecure.banner).toContain('notify TLS:      certificates NOT verified (--notify-insecure-tls)');
-    expect(strict.banner).toMatch(/notify policy: +strict \(public https targets only/);
+    expect(strict.banner).toMatch(/notify policy: +strict \(delivery targets: public https only/);
     expect(strict.banner).toMatch(/notify TLS: +system CAs\n/);
   });
 
@@ -615,7 +620,7 @@ describe('wechatpay-sandbox start --notify-policy / --notify-ca-file / --notify-
     const id = await imageEvent(withCa, 'T-CA');
     const detail = await shown(dirs.ca, id);
     expect(detail.state).toBe('delivered');
-    expect(detail.attemptLog).toMatchObject([{ outcome: 'delivered', status: 200, error: null }]);
+    expect(detail.attempt_log).toMatchObject([{ outcome: 'delivered', status: 200, error: null }]);
     expect(receivedIds()).toContain(id);
   });
 
@@ -623,7 +628,7 @@ describe('wechatpay-sandbox start --notify-policy / --notify-ca-file / --notify-
     expect((await setProductCouponUrl(insecure, `${selfSigned.url}/insecure/notify`)).status).toBe(200);
     const id = await imageEvent(insecure, 'T-INSECURE');
     const detail = await shown(dirs.insecure, id);
-    expect(detail.attemptLog).toMatchObject([{ outcome: 'delivered', status: 200 }]);
+    expect(detail.attempt_log).toMatchObject([{ outcome: 'delivered', status: 200 }]);
     expect(receivedIds()).toContain(id);
   });
 
@@ -644,9 +649,9 @@ describe('wechatpay-sandbox start --notify-policy / --notify-ca-file / --notify-
     const id = event.json<{ notification_id: string }>().notification_id;
     const detail = await shown(dir, id);
     expect(detail.state).toBe('pending');
-    expect(detail.attemptLog).toHaveLength(1);
-    expect(detail.attemptLog[0]).toMatchObject({ outcome: 'failed', status: null });
-    expect(detail.attemptLog[0]?.error).toMatch(/self[- ]signed certificate/);
+    expect(detail.attempt_log).toHaveLength(1);
+    expect(detail.attempt_log[0]).toMatchObject({ outcome: 'failed', status: null });
+    expect(detail.attempt_log[0]?.error).toMatch(/self[- ]signed certificate/);
     expect(receivedIds()).not.toContain(id);
   });
 
@@ -676,8 +681,8 @@ describe('wechatpay-sandbox start --notify-policy / --notify-ca-file / --notify-
     const id = await imageEvent(strict, 'T-STRICT');
     const detail = await shown(dirs.strict, id);
     expect(detail.state).toBe('pending');
-    expect(detail.attemptLog[0]).toMatchObject({ outcome: 'refused', status: null });
-    expect(detail.attemptLog[0]?.error).toMatch(
+    expect(detail.attempt_log[0]).toMatchObject({ outcome: 'refused', status: null });
+    expect(detail.attempt_log[0]?.error).toMatch(
       /127\.0\.0\.1 resolves to 127\.0\.0\.1 \(loopback\), refused by the strict target policy/,
     );
     expect(receivedIds()).not.toContain(id);

@@ -324,7 +324,7 @@ describe('wechatpay-sandbox bad input', () => {
   it('registered nothing while refusing', async () => {
     const run = await cli(['merchant', 'list', '--dir', 'bad', '--json'], work);
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual([]);
+    expect(JSON.parse(run.stdout)).toEqual({ total_count: 0, data: [] });
   });
 });
 
@@ -398,15 +398,18 @@ for (const dialect of DIALECTS) {
       expect(add.stdout).toContain(`Registered merchant 1900000555 with key serial ${made.serialNo}`);
 
       const list = await cli(['merchant', 'list', '--db', database.url, '--json'], dir);
-      expect(JSON.parse(list.stdout)).toEqual([
-        {
-          mchid: '1900000555',
-          name: 'Openssl Shop',
-          signingMode: 'certificate',
-          parentMchid: null,
-          keys: [{ serialNo: made.serialNo, kind: 'certificate' }],
-        },
-      ]);
+      expect(JSON.parse(list.stdout)).toEqual({
+        total_count: 1,
+        data: [
+          {
+            mchid: '1900000555',
+            name: 'Openssl Shop',
+            signing_mode: 'certificate',
+            parent_mchid: null,
+            keys: [{ serial_no: made.serialNo, kind: 'certificate' }],
+          },
+        ],
+      });
       expect(list.stdout).not.toContain(API_V3_KEY);
 
       const server = await startCli(['--dir', platformDir, '--port', '0', '--db', database.url], dir);
@@ -482,12 +485,12 @@ for (const dialect of DIALECTS) {
       );
       expect(mode.code).toBe(0);
       const list = JSON.parse((await cli(['merchant', 'list', '--db', database.url, '--json'], dir)).stdout);
-      expect(list.find((m: { mchid: string }) => m.mchid === '1900000601')).toEqual({
+      expect(list.data.find((m: { mchid: string }) => m.mchid === '1900000601')).toEqual({
         mchid: '1900000601',
         name: 'merchant 1900000601',
-        signingMode: 'migrating',
-        parentMchid: '1900000555',
-        keys: [{ serialNo: made.serialNo, kind: 'public-key' }],
+        signing_mode: 'migrating',
+        parent_mchid: '1900000555',
+        keys: [{ serial_no: made.serialNo, kind: 'public-key' }],
       });
 
       const server = await startCli(['--dir', platformDir, '--port', '0', '--db', database.url], dir);

@@ -1,13 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  exportPublicKeyPem,
-  KeyFormatError,
-  loadCertificate,
-  loadPublicKey,
-  normalizeSerial,
-} from '@wechatpay-sandbox/sdk/protocol';
 import { type AppConfig, MIN_NOTIFY_LEASE_SECONDS, type TargetPolicy } from '../config.js';
 import { CredentialsError } from '../credentials/errors.js';
 import { CREDENTIALS_FILE_NAME, readCredentialsFile } from '../credentials/file.js';
@@ -16,8 +9,7 @@ import {
   initCredentials,
   rotatePlatformCertificate,
 } from '../credentials/generate.js';
-import type { SigningMode } from '../credentials/types.js';
-import { isSigningMode, MerchantRepo, SIGNING_MODES } from '../db/merchant-repo.js';
+import { merchantCommand } from './merchants.js';
 import { notificationsCommand } from './notifications.js';
 import {
   DB_OPTIONS,
@@ -25,11 +17,19 @@ import {
   DIR_OPTION,
   defaultDbUrl,
   mchidOption,
-  openCliDb,
   parse,
-  required,
+  readInputFile,
 } from './options.js';
-import { type CliOutput, EXIT, USAGE, UsageError } from './usage.js';
+import {
+  type CliOutput,
+  COMMAND_HELP,
+  type CommandName,
+  commandHelp,
+  EXIT,
+  USAGE,
+  UsageError,
+  unknownSubcommand,
+} from './usage.js';
 
 export type { CliOutput };
 export { DEFAULT_DIR };
@@ -40,7 +40,7 @@ export { DEFAULT_DIR };
  * `credentials show` only.
  */
 
-/** The server settings `start` takes from its flags (notify target policy and TLS trust, timeouts). */
+/** The server settings `start` takes from its flags (notify target policy and TLS trust, timeouts, log level). */
 export type StartConfig = Pick<
   AppConfig,
   | 'targetPolicy'
@@ -50,6 +50,7 @@ export type StartConfig = Pick<
   | 'headersTimeoutMs'
   | 'requestTimeoutMs'
   | 'idleTimeoutMs'
+  | 'logLevel'
 >;
 
 /** Starts a server; injected so `start` does not import the HTTP stack for the other commands. */
@@ -71,32 +72,10 @@ export interface CliDeps {
   loadStartServer: () => Promise<StartServerFn>;
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
   stopSignal: () => Promise<string>;
-}
-
-function modeOption(value: string, option: string): SigningMode {
-  if (!isSigningMode(value)) {
-    throw new UsageError(`--${option} must be one of ${SIGNING_MODES.join(', ')}, got "${value}"`);
-  }
-  return value;
-}
-
-/** APIv3/APIv2 keys are 32 bytes: AES-256 needs exactly that many, and WeChat's settings page enforces it. */
-function apiKeyOption(value: string, option: string): string {
-  const bytes = Buffer.byteLength(value, 'utf8');
-  if (bytes !== 32) throw new UsageError(`--${option} must be exactly 32 bytes, got ${bytes}`);
-  return value;
-}
-
-const openMerchantDb = openCliDb;
-
-function readInputFile(path: string, option: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(
-      `--${option} ${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-    );
-  }
+  /** The environment (`WPS_LOG_LEVEL`). @default {} */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** What `--version` prints. */
+  version: string;
 }
 
 function printInit(result: InitCredentialsResult, output: CliOutput): void {
@@ -136,6 +115,7 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
     'headers-timeout-ms': { type: 'string', default: '10000' },
     'request-timeout-ms': { type: 'string', default: '30000' },
     'idle-timeout-ms': { type: 'string', default: '60000' },
+    'log-level': { type: 'string' },
   });
   const workers = Number(values.workers);
   if (!/^[0-9]+$/.test(values.workers) || workers < 1 || workers > 64) {
@@ -146,7 +126,11 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
     throw new UsageError(`--port must be a number from 0 to 65535, got "${values.port}"`);
   }
   // Checked before anything is written, so a typo leaves no half-initialised DIR behind.
-  const config: StartConfig = { ...notifyConfig(values), ...timeoutConfig(values) };
+  const config: StartConfig = {
+    ...notifyConfig(values),
+    ...timeoutConfig(values),
+    logLevel: logLevelOption(values['log-level'], deps.env ?? {}),
+  };
   const dir = resolve(values.dir);
   const init = await initCredentials(dir);
   const dbUrl = values.db ?? defaultDbUrl(dir);
@@ -181,11 +165,42 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
   o.out(`  database:        ${openDatabaseDisplayUrl(dbUrl)}`);
   o.out(`  notify policy:   ${describePolicy(config.targetPolicy)}`);
   o.out(`  notify TLS:      ${describeTls(config)}`);
+  o.out(`  log level:       ${config.logLevel}`);
   o.out('Press Ctrl+C to stop.');
   const signal = await deps.stopSignal();
   o.out(`${signal}: stopping`);
   await server.close();
   return EXIT.ok;
+}
+
+type LogLevel = AppConfig['logLevel'];
+/** The levels `--log-level` and `WPS_LOG_LEVEL` take (every value of AppConfig.logLevel). */
+const LOG_LEVELS = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+] as const satisfies readonly LogLevel[];
+const LOG_LEVEL_ENV = 'WPS_LOG_LEVEL';
+const isLogLevel = (value: string): value is LogLevel => (LOG_LEVELS as readonly string[]).includes(value);
+
+/** `--log-level`, else the level of `WPS_LOG_LEVEL`, else `info`. */
+function logLevelOption(
+  value: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): LogLevel {
+  const fromEnv = env[LOG_LEVEL_ENV];
+  if (value === undefined && (fromEnv === undefined || fromEnv === '')) return 'info';
+  const level = (value ?? (fromEnv as string)).trim().toLowerCase();
+  if (isLogLevel(level)) return level;
+  throw new UsageError(
+    value === undefined
+      ? `${LOG_LEVEL_ENV} must be one of ${LOG_LEVELS.join(', ')}, got "${fromEnv}"; fix or unset it, or pass --log-level`
+      : `--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`,
+  );
 }
 
 /** `--notify-policy`, `--notify-ca-file` and `--notify-insecure-tls`, validated. */
@@ -271,8 +286,8 @@ function caFileOption(path: string): string {
 
 function describePolicy(policy: TargetPolicy): string {
   return policy === 'strict'
-    ? 'strict (public https targets only; loopback/private addresses refused at delivery)'
-    : 'local (loopback/private targets and http allowed)';
+    ? 'strict (delivery targets: public https only; loopback/private addresses refused at delivery)'
+    : 'local (delivery targets after forwarding rules may be loopback/private or http; notify_url itself must be https)';
 }
 
 function describeTls(config: StartConfig): string {
@@ -286,173 +301,12 @@ function openDatabaseDisplayUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
 
-async function merchantAdd(args: string[], deps: CliDeps): Promise<number> {
-  const values = parse(args, {
-    ...DB_OPTIONS,
-    mchid: { type: 'string' },
-    certificate: { type: 'string' },
-    'public-key': { type: 'string' },
-    serial: { type: 'string' },
-    'api-v3-key': { type: 'string' },
-    'api-v2-key': { type: 'string' },
-    name: { type: 'string' },
-    'signing-mode': { type: 'string', default: 'pubkey' },
-    parent: { type: 'string' },
-  });
-  const mchid = mchidOption(values.mchid);
-  const apiV3Key = apiKeyOption(required(values['api-v3-key'], 'api-v3-key'), 'api-v3-key');
-  const apiV2Key =
-    values['api-v2-key'] === undefined ? null : apiKeyOption(values['api-v2-key'], 'api-v2-key');
-  const signingMode = modeOption(values['signing-mode'], 'signing-mode');
-  const parentMchid = values.parent === undefined ? null : mchidOption(values.parent, 'parent');
-  if (parentMchid === mchid) throw new UsageError('--parent must be another merchant (the service provider)');
-
-  let serialNo: string;
-  let publicKeyPem: string;
-  let certificatePem: string | null = null;
-  const serialArg = values.serial === undefined ? undefined : serialOption(values.serial);
-  if (values.certificate !== undefined && values['public-key'] !== undefined) {
-    throw new UsageError('pass either --certificate or --public-key with --serial, not both');
-  }
-  if (values.certificate !== undefined) {
-    const path = values.certificate;
-    const cert = wrapKeyError(() => loadCertificate(readInputFile(path, 'certificate')), 'certificate', path);
-    if (serialArg !== undefined && serialArg !== cert.serialNo) {
-      throw new UsageError(`--serial ${serialArg} differs from the serial of ${path} (${cert.serialNo})`);
-    }
-    requireRsa(cert.publicKey.asymmetricKeyType, 'certificate', path);
-    serialNo = cert.serialNo;
-    publicKeyPem = exportPublicKeyPem(cert.publicKey);
-    certificatePem = cert.pem;
-  } else if (values['public-key'] !== undefined) {
-    const path = values['public-key'];
-    if (serialArg === undefined)
-      throw new UsageError('--public-key needs --serial, the serial your client sends');
-    const text = readInputFile(path, 'public-key');
-    // createPublicKey would quietly derive the public half; a private key here is a mistake worth naming.
-    if (text.includes('PRIVATE KEY')) {
-      throw new UsageError(
-        `--public-key ${path} holds a private key; pass its public half (openssl pkey -in KEY -pubout)`,
-      );
-    }
-    const key = wrapKeyError(() => loadPublicKey(text), 'public-key', path);
-    requireRsa(key.asymmetricKeyType, 'public-key', path);
-    serialNo = serialArg;
-    publicKeyPem = exportPublicKeyPem(key);
-  } else {
-    throw new UsageError('pass --certificate FILE, or --public-key FILE with --serial S');
-  }
-
-  const handle = await openMerchantDb(values, true);
-  try {
-    const repo = new MerchantRepo(handle.db);
-    if (parentMchid !== null && !(await repo.findMerchant(parentMchid))) {
-      throw new UsageError(`--parent ${parentMchid} is not registered; add the service provider first`);
-    }
-    const existed = (await repo.findMerchant(mchid)) !== undefined;
-    await repo.upsertMerchant({
-      mchid,
-      name: values.name ?? `merchant ${mchid}`,
-      apiV3Key,
-      apiV2Key,
-      signingMode,
-      parentMchid,
-    });
-    await repo.addMerchantKey(mchid, serialNo, publicKeyPem, certificatePem);
-    deps.output.out(
-      `${existed ? 'Updated' : 'Registered'} merchant ${mchid} with key serial ${serialNo} ` +
-        `(${certificatePem ? 'certificate' : 'public key'}, signing mode ${signingMode}) in ${handle.displayUrl}`,
-    );
-  } finally {
-    await handle.close();
-  }
-  return EXIT.ok;
-}
-
-function serialOption(value: string): string {
-  const serial = normalizeSerial(value);
-  if (!/^[0-9A-F]{1,64}$/.test(serial)) {
-    throw new UsageError(
-      `--serial must be hexadecimal (as openssl x509 -noout -serial prints it), got "${value}"`,
-    );
-  }
-  return serial;
-}
-
-/** APIv3 signatures are SHA256-RSA only; another key type could never verify. */
-function requireRsa(type: string | undefined, option: string, path: string): void {
-  if (type !== 'rsa')
-    throw new UsageError(`--${option} ${path}: WeChat Pay APIv3 needs an RSA key, got ${type}`);
-}
-
-function wrapKeyError<T>(fn: () => T, option: string, path: string): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof KeyFormatError) throw new UsageError(`--${option} ${path}: ${err.message}`);
-    throw err;
-  }
-}
-
-async function merchantSetMode(args: string[], deps: CliDeps): Promise<number> {
-  const values = parse(args, { ...DB_OPTIONS, mchid: { type: 'string' }, mode: { type: 'string' } });
-  const mchid = mchidOption(values.mchid);
-  const mode = modeOption(required(values.mode, 'mode'), 'mode');
-  const handle = await openMerchantDb(values, false);
-  try {
-    if (!(await new MerchantRepo(handle.db).setSigningMode(mchid, mode))) {
-      throw new UsageError(`merchant ${mchid} is not registered in ${handle.displayUrl}`);
-    }
-  } finally {
-    await handle.close();
-  }
-  deps.output.out(`Merchant ${mchid} now signs in ${mode} mode`);
-  return EXIT.ok;
-}
-
-async function merchantList(args: string[], deps: CliDeps): Promise<number> {
-  const values = parse(args, { ...DB_OPTIONS, json: { type: 'boolean', default: false } });
-  const handle = await openMerchantDb(values, false);
-  try {
-    const repo = new MerchantRepo(handle.db);
-    const rows = [];
-    for (const m of await repo.listMerchants()) {
-      const keys = await repo.listMerchantKeys(m.mchid);
-      // Never the APIv3/APIv2 keys: a listing ends up in terminals and CI logs.
-      rows.push({
-        mchid: m.mchid,
-        name: m.name,
-        signingMode: m.signingMode,
-        parentMchid: m.parentMchid,
-        keys: keys.map((k) => ({
-          serialNo: k.serialNo,
-          kind: k.certificatePem ? 'certificate' : 'public-key',
-        })),
-      });
-    }
-    if (values.json) {
-      deps.output.out(JSON.stringify(rows, null, 2));
-    } else if (rows.length === 0) {
-      deps.output.out(`No merchants in ${handle.displayUrl}`);
-    } else {
-      for (const r of rows) {
-        const parent = r.parentMchid ? ` sub-merchant of ${r.parentMchid}` : '';
-        deps.output.out(`${r.mchid}  ${r.signingMode}${parent}  ${r.name}`);
-        for (const k of r.keys) deps.output.out(`    ${k.serialNo}  ${k.kind}`);
-      }
-    }
-  } finally {
-    await handle.close();
-  }
-  return EXIT.ok;
-}
-
 async function credentialsShow(args: string[], deps: CliDeps): Promise<number> {
   const values = parse(args, DIR_OPTION);
   const dir = resolve(values.dir);
   const path = join(dir, CREDENTIALS_FILE_NAME);
   if (!existsSync(path))
-    throw new UsageError(`${path} does not exist; run wechatpay-sandbox init --dir ${values.dir}`);
+    throw new UsageError(`${path} does not exist; run \`wechatpay-sandbox init --dir ${values.dir}\` first`);
   const file = readCredentialsFile(path);
   const abs = (f: string) => join(dir, f);
   deps.output.out(
@@ -493,7 +347,7 @@ async function platformRotate(args: string[], deps: CliDeps): Promise<number> {
   const dir = resolve(values.dir);
   if (!existsSync(join(dir, CREDENTIALS_FILE_NAME))) {
     throw new UsageError(
-      `${dir} has no ${CREDENTIALS_FILE_NAME}; run wechatpay-sandbox init --dir ${values.dir}`,
+      `${dir} has no ${CREDENTIALS_FILE_NAME}; run \`wechatpay-sandbox init --dir ${values.dir}\` first`,
     );
   }
   const result = await rotatePlatformCertificate(dir, { overlapHours });
@@ -505,44 +359,72 @@ async function platformRotate(args: string[], deps: CliDeps): Promise<number> {
   return EXIT.ok;
 }
 
+/** True when the arguments ask for help (before a `--` that ends the options). */
+function asksForHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
+function isCommandName(command: string): command is CommandName {
+  return Object.hasOwn(COMMAND_HELP, command);
+}
+
+/** Runs a command, its help already handled. */
+async function runCommand(command: CommandName, sub: string | undefined, rest: string[], deps: CliDeps) {
+  switch (command) {
+    case 'init':
+      return initCommand(sub === undefined ? [] : [sub, ...rest], deps);
+    case 'start':
+      return startCommand(sub === undefined ? [] : [sub, ...rest], deps);
+    case 'merchant':
+      return merchantCommand(sub, rest, deps.output);
+    case 'notifications':
+      return notificationsCommand(sub, rest, deps.output);
+    case 'platform':
+      if (sub === 'rotate') return platformRotate(rest, deps);
+      throw unknownSubcommand('platform', sub, ['rotate']);
+    case 'credentials':
+      if (sub === 'show') return credentialsShow(rest, deps);
+      throw unknownSubcommand('credentials', sub, ['show']);
+  }
+}
+
 /**
- * Runs one command line (without `node` and the script) and returns the exit code. Bad input is
+ * Runs one command line (without `node` and the script) and returns the exit code. `--help` (or `-h`)
+ * anywhere prints the command's help, `--version` the version, both with exit code 0. Bad input is
  * reported as `error: …` plus a hint and exit code 2; other failures as `error: …` and exit code 1.
  */
 export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   const [command, sub, ...rest] = argv;
   try {
-    switch (command) {
-      case 'init':
-        return await initCommand(argv.slice(1), deps);
-      case 'start':
-        return await startCommand(argv.slice(1), deps);
-      case 'merchant':
-        if (sub === 'add') return await merchantAdd(rest, deps);
-        if (sub === 'set-mode') return await merchantSetMode(rest, deps);
-        if (sub === 'list') return await merchantList(rest, deps);
-        throw new UsageError(`unknown merchant command "${sub ?? ''}"; use add, set-mode or list`);
-      case 'notifications':
-        return await notificationsCommand(sub, rest, deps.output);
-      case 'platform':
-        if (sub === 'rotate') return await platformRotate(rest, deps);
-        throw new UsageError(`unknown platform command "${sub ?? ''}"; use rotate`);
-      case 'credentials':
-        if (sub === 'show') return await credentialsShow(rest, deps);
-        throw new UsageError(`unknown credentials command "${sub ?? ''}"; use show`);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        deps.output.out(USAGE);
-        return command === undefined ? EXIT.usage : EXIT.ok;
-      default:
-        throw new UsageError(`unknown command "${command}"`);
+    if (command === undefined) {
+      deps.output.err(USAGE);
+      return EXIT.usage;
     }
+    if (command === '--version' || command === '-V' || command === 'version') {
+      deps.output.out(deps.version);
+      return EXIT.ok;
+    }
+    if (command === 'help' || command === '--help' || command === '-h') {
+      deps.output.out(sub !== undefined && isCommandName(sub) ? commandHelp(sub) : USAGE);
+      return EXIT.ok;
+    }
+    if (!isCommandName(command)) {
+      throw new UsageError(
+        `unknown command "${command}"; the commands are ${Object.keys(COMMAND_HELP).join(', ')}`,
+      );
+    }
+    if (asksForHelp(argv)) {
+      deps.output.out(commandHelp(command));
+      return EXIT.ok;
+    }
+    return await runCommand(command, sub, rest, deps);
   } catch (err) {
     if (err instanceof UsageError) {
       deps.output.err(`error: ${err.message}`);
-      deps.output.err('Run wechatpay-sandbox --help for usage.');
+      deps.output.err(
+        `Run wechatpay-sandbox ${command !== undefined && isCommandName(command) ? `${command} ` : ''}--help for usage.`,
+      );
       return EXIT.usage;
     }
     if (err instanceof CredentialsError) {

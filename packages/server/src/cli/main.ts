@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { runCli, type StartServerFn } from './commands.js';
 
 /**
@@ -25,8 +26,19 @@ function stopSignal(): Promise<string> {
   });
 }
 
+/** The server package's version (dist/cli/main.js and src/cli/main.ts both sit two levels below it). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    name: string;
+    version: string;
+  };
+  return `wechatpay-sandbox ${pkg.version} (${pkg.name}, Node.js ${process.versions.node})`;
+}
+
 const code = await runCli(process.argv.slice(2), {
   output,
+  env: process.env,
+  version: packageVersion(),
   // Imported lazily so init and merchant commands do not load Fastify and the routes.
   // The annotation makes tsc check startServer against what `start` needs.
   loadStartServer: async (): Promise<StartServerFn> => (await import('../server.js')).startServer,

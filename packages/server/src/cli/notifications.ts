@@ -3,23 +3,26 @@ import { join, resolve } from 'node:path';
 import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
 import type { TargetPolicy } from '../config.js';
 import { CREDENTIALS_FILE_NAME, readCredentialsFile } from '../credentials/file.js';
-import { loadCredentials } from '../credentials/load.js';
-import type { DatabaseHandle } from '../db/connect.js';
-import { MerchantRepo } from '../db/merchant-repo.js';
 import type { NotifyFamily } from '../domain/ports.js';
+import {
+  deliveryStateView,
+  forwardRuleView,
+  notificationDetailView,
+  notificationListView,
+  probeReportView,
+} from '../http/routes/sim-notification-views.js';
+import type { NotificationIdLookup, OfflineProbeSettings, OfflineServices } from '../offline.js';
 import { type NotificationSummary, NotificationsInFlightError } from '../outbox/admin.js';
-import { Transport } from '../outbox/deliver.js';
-import { NoNotifyUrlError, NotificationsService, type ProbeDeps } from '../services/notifications.js';
-import { VirtualClock } from '../sim/clock.js';
-import { SqlClockStore } from '../sim/clock-repo.js';
-import { DB_OPTIONS, mchidOption, openCliDb, parse, parseWithPositionals, required } from './options.js';
-import { type CliOutput, EXIT, UsageError } from './usage.js';
+import { NoNotifyUrlError, type NotificationsService } from '../services/notifications.js';
+import { DB_OPTIONS, mchidOption, parse, parseWithPositionals, required, withServices } from './options.js';
+import { type CliOutput, EXIT, UsageError, unknownSubcommand } from './usage.js';
 
 /**
  * `wechatpay-sandbox notifications …`: the delivery log, replay, pause/resume, forwarding rules and the
  * conformance probe, on the database a sandbox serves from. A running server sees every change at its
  * next poll (pause, replay) or within a second (forwarding rules). These commands call the same
- * functions as the simulation API (`outbox/admin.ts`, `forwarding.ts`, `probe.ts`).
+ * notifications service as the simulation API, and `--json` prints what its routes answer (the same
+ * views). A notification id may be given by a unique prefix.
  * @see ../../../../docs/cli.md
  */
 
@@ -30,18 +33,12 @@ const FAMILIES: readonly NotifyFamily[] = ['busifavor', 'product-coupon', 'deliv
 function merchantOrDev(value: string | undefined, dir: string): string {
   if (value !== undefined) return mchidOption(value);
   const path = join(resolve(dir), CREDENTIALS_FILE_NAME);
-  if (!existsSync(path))
-    throw new UsageError(`--mchid is required (no ${path} to take the dev merchant from)`);
-  return readCredentialsFile(path).merchant.mchid;
-}
-
-async function withDb<T>(values: { db?: string; dir: string }, fn: (handle: DatabaseHandle) => Promise<T>) {
-  const handle = await openCliDb(values, false);
-  try {
-    return await fn(handle);
-  } finally {
-    await handle.close();
+  if (!existsSync(path)) {
+    throw new UsageError(
+      `--mchid is required: no credentials in ${dir} (${path}) to take the dev merchant from; pass --mchid, or --dir of a sandbox (wechatpay-sandbox init --dir ${dir} makes one)`,
+    );
   }
+  return readCredentialsFile(path).merchant.mchid;
 }
 
 const time = (ms: number | null) => (ms === null ? '-' : formatBeijingTime(ms));
@@ -91,11 +88,14 @@ async function list(args: string[], out: CliOutput): Promise<number> {
     limit: intOption(values.limit, 'limit', 1, 500) ?? 50,
     offset: intOption(values.offset, 'offset', 0, Number.MAX_SAFE_INTEGER),
   };
-  const { total, items } = await withNotifications(values, (n) => n.list(mchid, filter));
+  const page = await withNotifications(values, (n) => n.list(mchid, filter));
+  const { total, items } = page;
   if (values.json) {
-    out.out(JSON.stringify({ mchid, total, items }, null, 2));
+    out.out(JSON.stringify(notificationListView(page, filter.offset), null, 2));
   } else if (items.length === 0) {
-    out.out(`No notifications of merchant ${mchid}${filter.state ? ` in state ${filter.state}` : ''}`);
+    out.out(
+      `No notifications of merchant ${mchid}${filter.state ? ` in state ${filter.state}` : ''}${filter.offset ? ` past offset ${filter.offset}` : ''}`,
+    );
   } else {
     for (const n of items) out.out(summaryLine(n));
     out.out(`${items.length} of ${total} notifications of merchant ${mchid} (newest first)`);
@@ -110,14 +110,15 @@ async function show(args: string[], out: CliOutput): Promise<number> {
     json: { type: 'boolean', default: false },
   });
   if (positionals.length !== 1) throw new UsageError('notifications show takes exactly one notification id');
-  const id = positionals[0] as string;
-  const detail = await withNotifications(values, async (n) => {
-    const mchid = values.mchid !== undefined ? mchidOption(values.mchid) : (await n.owners([id])).get(id);
-    return mchid === undefined ? undefined : n.get(mchid, id);
+  const prefix = positionals[0] as string;
+  const only = values.mchid === undefined ? undefined : mchidOption(values.mchid);
+  const detail = await withNotifications(values, async (n, { notificationIds }) => {
+    const found = await resolveId(notificationIds, prefix, only);
+    return found === undefined ? undefined : n.get(found.mchid, found.id);
   });
-  if (!detail) throw new Error(`no notification ${id}${values.mchid ? ` of merchant ${values.mchid}` : ''}`);
+  if (!detail) throw new Error(`${noNotification([prefix], only)}; see wechatpay-sandbox notifications list`);
   if (values.json) {
-    out.out(JSON.stringify(detail, null, 2));
+    out.out(JSON.stringify(notificationDetailView(detail), null, 2));
     return EXIT.ok;
   }
   out.out(`${detail.id}  ${detail.eventType} (${detail.family}) of merchant ${detail.mchid}`);
@@ -139,25 +140,40 @@ async function show(args: string[], out: CliOutput): Promise<number> {
   return EXIT.ok;
 }
 
-/**
- * The notifications service over the CLI's database, with the business clock the server would use (its
- * virtual clock settings are read from the database) and, for the probe, the sandbox's platform keys.
- */
-async function notificationsService(
-  handle: DatabaseHandle,
-  probe?: ProbeDeps,
-): Promise<NotificationsService> {
-  const clock = new VirtualClock({ store: new SqlClockStore(handle.db) });
-  await clock.refresh();
-  return new NotificationsService({ db: handle.db, clock, wallClock: Date.now, ...(probe ? { probe } : {}) });
-}
-
 /** Runs `fn` with the notifications service over the CLI's database (opened and closed around it). */
 function withNotifications<T>(
   values: { db?: string; dir: string },
-  fn: (notifications: NotificationsService) => Promise<T>,
+  fn: (notifications: NotificationsService, services: OfflineServices) => Promise<T>,
+  probe?: OfflineProbeSettings,
 ): Promise<T> {
-  return withDb(values, async (h) => fn(await notificationsService(h)));
+  return withServices(values, { create: false, ...(probe ? { probe } : {}) }, (services) =>
+    fn(services.notifications, services),
+  );
+}
+
+/** How many candidates an ambiguous id prefix lists. */
+const MAX_CANDIDATES = 10;
+
+/**
+ * The notification named by `prefix` (an id, or the start of exactly one; of merchant `mchid` when
+ * given); undefined when none matches. An ambiguous prefix is a {@link UsageError} listing candidates.
+ */
+async function resolveId(
+  lookup: NotificationIdLookup,
+  prefix: string,
+  mchid: string | undefined,
+): Promise<{ id: string; mchid: string } | undefined> {
+  const found = await lookup.withPrefix(prefix, { mchid, limit: MAX_CANDIDATES + 1 });
+  const exact = found.find((n) => n.id === prefix);
+  if (exact !== undefined || found.length <= 1) return exact ?? found[0];
+  const shown = found.slice(0, MAX_CANDIDATES).map((n) => n.id);
+  throw new UsageError(
+    `notification id "${prefix}" is ambiguous: it starts ${found.length > MAX_CANDIDATES ? `more than ${MAX_CANDIDATES}` : found.length} notifications (${shown.join(', ')}${found.length > MAX_CANDIDATES ? ', …' : ''}); give more of the id`,
+  );
+}
+
+function noNotification(ids: readonly string[], mchid: string | undefined): string {
+  return `no notification ${ids.join(', ')}${mchid ? ` of merchant ${mchid}` : ''}`;
 }
 
 async function replay(args: string[], out: CliOutput): Promise<number> {
@@ -169,30 +185,30 @@ async function replay(args: string[], out: CliOutput): Promise<number> {
   if (values['all-failed'] === positionals.length > 0) {
     throw new UsageError('pass notification ids or --all-failed (one of them)');
   }
-  const replayed = await withDb(values, async (h) => {
-    const notifications = await notificationsService(h);
+  const replayed = await withNotifications(values, async (notifications, { notificationIds }) => {
     if (values['all-failed']) {
       return notifications.replay(merchantOrDev(values.mchid, values.dir), { state: 'dead' });
     }
-    const owners = await notifications.owners(positionals);
     const only = values.mchid === undefined ? undefined : mchidOption(values.mchid);
-    const missing = positionals.filter(
-      (id) => !owners.has(id) || (only !== undefined && owners.get(id) !== only),
-    );
+    const owners = new Map<string, string>();
+    const missing: string[] = [];
+    for (const prefix of positionals) {
+      const found = await resolveId(notificationIds, prefix, only);
+      if (found === undefined) missing.push(prefix);
+      else owners.set(found.id, found.mchid);
+    }
     // All or nothing: a typo in one id should not leave a half-done replay behind.
-    if (missing.length > 0)
+    if (missing.length > 0) {
       throw new Error(
-        `no notification ${missing.join(', ')}${only ? ` of merchant ${only}` : ''}; nothing was replayed`,
+        `${noNotification(missing, only)}; nothing was replayed (wechatpay-sandbox notifications list shows the ids)`,
       );
+    }
     // Replays run per merchant, each refusing in-flight ids; checking all first keeps a replay over
     // several merchants from stopping half-done (the per-merchant check still guards the race).
-    const busy = await notifications.inFlight(positionals);
+    const busy = await notifications.inFlight([...owners.keys()]);
     if (busy.length > 0) throw new NotificationsInFlightError(busy);
     const byMerchant = new Map<string, string[]>();
-    for (const id of new Set(positionals)) {
-      const mchid = owners.get(id) as string;
-      byMerchant.set(mchid, [...(byMerchant.get(mchid) ?? []), id]);
-    }
+    for (const [id, mchid] of owners) byMerchant.set(mchid, [...(byMerchant.get(mchid) ?? []), id]);
     const done: string[] = [];
     for (const [mchid, ids] of byMerchant) done.push(...(await notifications.replay(mchid, { ids })));
     return done;
@@ -207,22 +223,31 @@ async function replay(args: string[], out: CliOutput): Promise<number> {
 }
 
 async function pauseOrResume(args: string[], out: CliOutput, paused: boolean): Promise<number> {
-  const values = parse(args, { ...DB_OPTIONS, mchid: { type: 'string' } });
+  const values = parse(args, {
+    ...DB_OPTIONS,
+    mchid: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
   const mchid = mchidOption(values.mchid);
-  await withDb(values, async (h) => {
-    if (!(await new MerchantRepo(h.db).findMerchant(mchid))) {
-      throw new UsageError(`merchant ${mchid} is not registered in ${h.displayUrl}`);
-    }
-    const notifications = await notificationsService(h);
+  await withNotifications(values, async (notifications, { merchants, displayUrl }) => {
+    if (!(await merchants.find(mchid))) throw notRegistered(mchid, displayUrl);
     await notifications.setPaused(mchid, paused);
     const since = await notifications.pausedSince(mchid);
-    out.out(
-      since === undefined
-        ? `Deliveries of merchant ${mchid} run`
-        : `Deliveries of merchant ${mchid} are paused since ${time(since)}; events keep accumulating`,
-    );
+    if (values.json) out.out(JSON.stringify(deliveryStateView(since), null, 2));
+    else
+      out.out(
+        since === undefined
+          ? `Deliveries of merchant ${mchid} run`
+          : `Deliveries of merchant ${mchid} are paused since ${time(since)}; events keep accumulating`,
+      );
   });
   return EXIT.ok;
+}
+
+function notRegistered(mchid: string, displayUrl: string): UsageError {
+  return new UsageError(
+    `merchant ${mchid} is not registered in ${displayUrl}; see wechatpay-sandbox merchant list (or pass the --dir/--db the server runs with)`,
+  );
 }
 
 async function probe(args: string[], out: CliOutput): Promise<number> {
@@ -252,26 +277,34 @@ async function probe(args: string[], out: CliOutput): Promise<number> {
       );
     }
   }
-  // The platform keys sign the probe exactly as they sign real callbacks of this sandbox.
-  const { platform } = loadCredentials(resolve(values.dir));
-  const { systemIds } = await import('../app.js');
-  const transport = new Transport({ caPem, insecureTls: values.insecure });
+  // The platform keys of DIR sign the probe exactly as they sign real callbacks of this sandbox.
+  const settings: OfflineProbeSettings = {
+    dir: resolve(values.dir),
+    policy,
+    insecureTls: values.insecure,
+    ...(caPem === undefined ? {} : { caPem }),
+  };
   try {
-    const report = await withDb(values, async (h) => {
-      const merchant = await new MerchantRepo(h.db).findMerchant(mchid);
-      if (!merchant) throw new UsageError(`merchant ${mchid} is not registered in ${h.displayUrl}`);
-      const notifications = await notificationsService(h, { platform, ids: systemIds, transport, policy });
-      try {
-        return await notifications.probe(merchant, { url: values.url, family });
-      } catch (err) {
-        if (err instanceof NoNotifyUrlError) {
-          throw new UsageError(`merchant ${mchid} has no ${family} notify URL; pass --url`);
+    const report = await withNotifications(
+      values,
+      async (notifications, { merchants, displayUrl }) => {
+        const merchant = await merchants.find(mchid);
+        if (!merchant) throw notRegistered(mchid, displayUrl);
+        try {
+          return await notifications.probe(merchant, { url: values.url, family });
+        } catch (err) {
+          if (err instanceof NoNotifyUrlError) {
+            throw new UsageError(
+              `merchant ${mchid} has no ${family} notify URL; pass --url, or set the URL through the API first`,
+            );
+          }
+          throw err;
         }
-        throw err;
-      }
-    });
+      },
+      settings,
+    );
     if (values.json) {
-      out.out(JSON.stringify(report, null, 2));
+      out.out(JSON.stringify(probeReportView(report), null, 2));
     } else {
       out.out(`Conformance probe of ${report.url} (merchant ${mchid}, ${family})`);
       for (const r of report.results) {
@@ -306,8 +339,6 @@ async function probe(args: string[], out: CliOutput): Promise<number> {
     if (err instanceof UsageError) throw err;
     // A refused target (policy) or an unreachable one: the command was valid but could not probe.
     throw new Error(`cannot probe: ${(err as Error).message}`);
-  } finally {
-    transport.close();
   }
 }
 
@@ -326,12 +357,14 @@ async function forward(sub: string | undefined, args: string[], out: CliOutput):
         mchid: { type: 'string' },
         from: { type: 'string' },
         to: { type: 'string' },
+        json: { type: 'boolean', default: false },
       });
       const mchid = mchidOption(values.mchid);
       const fromUrl = urlOption(values.from, 'from');
       const toUrl = urlOption(values.to, 'to');
       const rule = await withNotifications(values, (n) => n.putForward({ mchid, fromUrl, toUrl }));
-      out.out(`${rule.id}  ${rule.fromUrl} -> ${rule.toUrl}`);
+      if (values.json) out.out(JSON.stringify(forwardRuleView(rule), null, 2));
+      else out.out(`${rule.id}  ${rule.fromUrl} -> ${rule.toUrl}`);
       return EXIT.ok;
     }
     case 'list': {
@@ -342,7 +375,7 @@ async function forward(sub: string | undefined, args: string[], out: CliOutput):
       });
       const mchid = mchidOption(values.mchid);
       const rules = await withNotifications(values, (n) => n.listForwards(mchid));
-      if (values.json) out.out(JSON.stringify(rules, null, 2));
+      if (values.json) out.out(JSON.stringify({ data: rules.map(forwardRuleView) }, null, 2));
       else if (rules.length === 0) out.out(`No forwarding rules for merchant ${mchid}`);
       else for (const r of rules) out.out(`${r.id}  ${r.fromUrl} -> ${r.toUrl}`);
       return EXIT.ok;
@@ -357,13 +390,15 @@ async function forward(sub: string | undefined, args: string[], out: CliOutput):
         throw new UsageError('notifications forward remove takes exactly one rule id');
       const id = positionals[0] as string;
       if (!(await withNotifications(values, (n) => n.deleteForward(mchid, id)))) {
-        throw new Error(`no forwarding rule ${id} of merchant ${mchid}`);
+        throw new Error(
+          `no forwarding rule ${id} of merchant ${mchid}; see wechatpay-sandbox notifications forward list --mchid ${mchid}`,
+        );
       }
       out.out(`Removed forwarding rule ${id}`);
       return EXIT.ok;
     }
     default:
-      throw new UsageError(`unknown notifications forward command "${sub ?? ''}"; use add, list or remove`);
+      throw unknownSubcommand('notifications forward', sub, ['add', 'list', 'remove']);
   }
 }
 
@@ -389,8 +424,14 @@ export async function notificationsCommand(
     case 'forward':
       return forward(args[0], args.slice(1), out);
     default:
-      throw new UsageError(
-        `unknown notifications command "${sub ?? ''}"; use list, show, replay, pause, resume, probe or forward`,
-      );
+      throw unknownSubcommand('notifications', sub, [
+        'list',
+        'show',
+        'replay',
+        'pause',
+        'resume',
+        'probe',
+        'forward',
+      ]);
   }
 }

@@ -1,13 +1,17 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { MCHID_PATTERN } from '../credentials/file.js';
-import { type DatabaseHandle, openDatabase } from '../db/connect.js';
-import { migrateToLatest } from '../db/migrate.js';
+import {
+  type OfflineProbeSettings,
+  type OfflineServices,
+  openOfflineServices,
+  sqliteFilePath,
+} from '../offline.js';
 import { UsageError } from './usage.js';
 
 /**
- * Option parsing and database opening shared by the commands.
+ * Option parsing and opening the services over a sandbox's database, shared by the commands.
  * @see docs/cli.md
  */
 
@@ -60,31 +64,43 @@ export function mchidOption(value: string | undefined, option = 'mchid'): string
   return mchid;
 }
 
+/** The text of a file named by `--option`, or a {@link UsageError} saying why it cannot be read. */
+export function readInputFile(path: string, option: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `--${option} ${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
+  }
+}
+
 /** `sqlite:DIR/data.db`, the database `start` uses without `--db`. */
 export function defaultDbUrl(dir: string): string {
   return `sqlite:${resolve(dir, 'data.db')}`;
 }
 
-/** Opens the database of `--db` or DIR, migrated; a missing SQLite file is created only when `create` is set. */
-export async function openCliDb(
+/**
+ * Runs `fn` with the services over the database of `--db` or DIR (opened, migrated, and closed after
+ * it). A missing SQLite file is created only when `create` is set; otherwise it is a {@link UsageError}
+ * saying how to get one.
+ */
+export async function withServices<T>(
   values: { db?: string; dir: string },
-  create: boolean,
-): Promise<DatabaseHandle> {
+  options: { create: boolean; probe?: OfflineProbeSettings },
+  fn: (services: OfflineServices) => Promise<T>,
+): Promise<T> {
   const url = values.db ?? defaultDbUrl(values.dir);
-  if (url.startsWith('sqlite:')) {
-    const path = url.replace(/^sqlite:(\/\/)?/, '');
-    if (!create && !existsSync(path)) {
-      throw new UsageError(`no database at ${path}; pass --db, or --dir of a sandbox that has run \`start\``);
-    }
-    mkdirSync(resolve(path, '..'), { recursive: true });
+  const path = sqliteFilePath(url);
+  if (!options.create && path !== undefined && !existsSync(path)) {
+    throw new UsageError(
+      `no database at ${path}; run \`wechatpay-sandbox start --dir ${values.dir}\` once to create it, or pass --db URL`,
+    );
   }
-  const handle = openDatabase(url);
+  const services = await openOfflineServices(url, options.probe ? { probe: options.probe } : {});
   try {
-    // Idempotent, and needed when `merchant add` runs before the first `start`.
-    await migrateToLatest(handle.db);
-  } catch (err) {
-    await handle.close();
-    throw err;
+    return await fn(services);
+  } finally {
+    await services.close();
   }
-  return handle;
 }

@@ -26,28 +26,45 @@ export const EXIT = {
   forgeryAccepted: 3,
 } as const;
 
-/** Help text of every command. */
-export const USAGE = `Usage: wechatpay-sandbox <command> [options]
+/** A {@link UsageError} for a command group called without a known subcommand. */
+export function unknownSubcommand(
+  group: string,
+  sub: string | undefined,
+  known: readonly string[],
+): UsageError {
+  const list = `${known.slice(0, -1).join(', ')}${known.length > 1 ? ' or ' : ''}${known.at(-1)}`;
+  return new UsageError(
+    sub === undefined
+      ? `${group} needs a command: ${list} (wechatpay-sandbox ${group} --help)`
+      : `unknown ${group} command "${sub}"; use ${list} (wechatpay-sandbox ${group} --help)`,
+  );
+}
 
-Commands:
-  init [--dir DIR] [--mchid N]
+/** The commands, each with its own help (`wechatpay-sandbox <command> --help`). */
+export const COMMAND_HELP = {
+  init: `  init [--dir DIR] [--mchid N]
       Write a dev merchant and the platform identity into DIR (default .sandbox).
-      Never overwrites: when DIR/credentials.json exists, prints what is there.
+      Never overwrites: when DIR/credentials.json exists, prints what is there.`,
 
-  start [--dir DIR] [--port 8080] [--host 127.0.0.1] [--db sqlite:PATH | postgres://…] [--workers N]
+  start: `  start [--dir DIR] [--port 8080] [--host 127.0.0.1] [--db sqlite:PATH | postgres://…] [--workers N]
+        [--log-level fatal|error|warn|info|debug|trace]
         [--notify-policy local|strict] [--notify-ca-file FILE | --notify-insecure-tls]
         [--notify-lease-seconds 30] [--headers-timeout-ms 10000] [--request-timeout-ms 30000]
         [--idle-timeout-ms 60000]
       Serve the sandbox with the credentials of DIR (initialised if absent) and every merchant
-      registered in the database (default sqlite:DIR/data.db). Callbacks: --notify-policy strict
-      refuses loopback/private targets (default local allows them); --notify-ca-file trusts a PEM CA
-      (self-signed receivers) next to the system ones; --notify-insecure-tls skips verification;
-      --notify-lease-seconds is how long a crashed instance's deliveries wait before they are retaken.
+      registered in the database (default sqlite:DIR/data.db). --log-level: the request log's level
+      (default $WPS_LOG_LEVEL, else info).
+      Callback delivery targets (notify URLs after forwarding rules): --notify-policy strict refuses
+      loopback/private addresses and plain http (default local allows them, so a forwarding rule can
+      point at a receiver on this machine; a merchant's notify_url itself must be https either way);
+      --notify-ca-file trusts a PEM CA (self-signed receivers) next to the system ones;
+      --notify-insecure-tls skips verification; --notify-lease-seconds is how long a crashed
+      instance's deliveries wait before they are retaken.
       Timeouts: a client gets 408 and the connection closes when its headers take longer than
       --headers-timeout-ms or its whole request longer than --request-timeout-ms; an idle keep-alive
-      connection closes after --idle-timeout-ms.
+      connection closes after --idle-timeout-ms.`,
 
-  merchant add --mchid N (--certificate FILE | --public-key FILE --serial S) --api-v3-key K
+  merchant: `  merchant add --mchid N (--certificate FILE | --public-key FILE --serial S) --api-v3-key K
                [--api-v2-key K] [--name NAME] [--signing-mode pubkey|certificate|migrating]
                [--parent SP_MCHID] [--db URL] [--dir DIR]
       Register a merchant whose API key was made elsewhere (for example with openssl).
@@ -55,8 +72,9 @@ Commands:
 
   merchant set-mode --mchid N --mode pubkey|certificate|migrating [--db URL] [--dir DIR]
   merchant list [--json] [--db URL] [--dir DIR]
+      --json: {"total_count", "data": [{"mchid", "name", "signing_mode", "parent_mchid", "keys"}]}.`,
 
-  notifications list [--mchid N] [--state pending|no-target|delivered|dead] [--family F]
+  notifications: `  notifications list [--mchid N] [--state pending|no-target|delivered|dead] [--family F]
                      [--event-type T] [--limit 50] [--offset 0] [--json]
   notifications show ID [--mchid N] [--json]
       The delivery log: notifications newest first; one with every attempt (status, latency, response).
@@ -64,21 +82,43 @@ Commands:
   notifications replay (ID… | --all-failed) [--mchid N]
       Queue again for immediate delivery (same notification id, fresh signature). --all-failed: every
       dead notification of the merchant.
-  notifications pause|resume --mchid N
+  notifications pause|resume --mchid N [--json]
   notifications probe --mchid N [--url URL] [--family busifavor|product-coupon|delivery-plan]
                       [--policy local|strict] [--ca-file FILE] [--insecure] [--json]
       Send the endpoint (default: the merchant's notify URL) a correct notification and forged ones;
       exit code 3 when it accepted a forgery.
-  notifications forward add --mchid N --from URL --to URL
+  notifications forward add --mchid N --from URL --to URL [--json]
   notifications forward list --mchid N [--json]
   notifications forward remove --mchid N ID
-      Every notifications command takes [--db URL] [--dir DIR] like merchant.
+      Every notifications command takes [--db URL] [--dir DIR] like merchant. An ID may be any unique
+      prefix of a notification id (as list prints them). --json prints what the simulation API
+      (/sandbox/v1/notifications…) answers: snake_case, times in RFC 3339 +08:00.`,
 
-  platform rotate [--dir DIR] [--overlap-hours 24]
+  platform: `  platform rotate [--dir DIR] [--overlap-hours 24]
       Begin a platform certificate rotation: a new certificate signs after the next start, and the old
-      one stays listed by /v3/certificates and accepted until the overlap ends (as WeChat does it).
+      one stays listed by /v3/certificates and accepted until the overlap ends (as WeChat does it).`,
 
-  credentials show [--dir DIR]
-      Print DIR/credentials.json with absolute paths, including the APIv3 and APIv2 keys.
+  credentials: `  credentials show [--dir DIR]
+      Print DIR/credentials.json with absolute paths, including the APIv3 and APIv2 keys.`,
+} as const;
 
-Exit codes: 0 success, 1 failure, 2 bad input, 3 the probe's endpoint accepted a forgery.`;
+/** A command with its own help. */
+export type CommandName = keyof typeof COMMAND_HELP;
+
+const EXIT_CODES =
+  "Exit codes: 0 success, 1 failure, 2 bad input, 3 the probe's endpoint accepted a forgery.";
+
+/** Help text of every command. */
+export const USAGE = `Usage: wechatpay-sandbox <command> [options]
+       wechatpay-sandbox <command> --help
+       wechatpay-sandbox --version
+
+Commands:
+${Object.values(COMMAND_HELP).join('\n\n')}
+
+${EXIT_CODES}`;
+
+/** Help text of one command. */
+export function commandHelp(command: CommandName): string {
+  return `Usage:\n${COMMAND_HELP[command]}\n\nRun wechatpay-sandbox --help for every command. ${EXIT_CODES}`;
+}

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { DatabaseSchema } from '../db/schema.js';
 import type { NotificationAttemptsTable, NotificationOutboxTable } from './tables.js';
 
@@ -165,6 +165,26 @@ export async function notificationOwners(
     .where('id', 'in', [...new Set(ids)])
     .execute();
   return new Map(rows.map((r) => [r.id, r.mchid]));
+}
+
+/**
+ * Notifications whose id starts with `prefix` (of one merchant when `mchid` is given), by id, at most
+ * `limit`: how an operator names a notification by the first characters `list` printed.
+ */
+export async function notificationsWithIdPrefix(
+  db: Kysely<DatabaseSchema>,
+  prefix: string,
+  options: { mchid?: string | undefined; limit: number },
+): Promise<Array<{ id: string; mchid: string }>> {
+  // LIKE with its wildcards escaped; SQLite compares ASCII case-insensitively, so startsWith decides.
+  const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  let query = db
+    .selectFrom('notification_outbox')
+    .select(['id', 'mchid'])
+    .where(sql<boolean>`id like ${pattern} escape '\\'`);
+  if (options.mchid !== undefined) query = query.where('mchid', '=', options.mchid);
+  const rows = await query.orderBy('id').limit(options.limit).execute();
+  return rows.filter((r) => r.id.startsWith(prefix));
 }
 
 /** What to replay: explicit ids, or every notification of the merchant in a state. */
