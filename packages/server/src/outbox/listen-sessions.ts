@@ -181,20 +181,29 @@ export async function noTargetRowsTakenBySessions(
   wallMs: number,
   mchid?: string,
 ): Promise<string[]> {
-  let query = db
-    .selectFrom('notification_outbox as o')
-    .innerJoin('notification_listen_sessions as s', 's.mchid', 'o.mchid')
-    .select(['o.id', 'o.event_type', 's.event_types'])
-    .where('o.state', '=', 'no-target')
-    .where('s.expires_at', '>', wallMs);
-  if (mchid !== undefined) query = query.where('o.mchid', '=', mchid);
-  const rows = await query.execute();
-  const ids = new Set<string>();
-  for (const r of rows) {
-    const types = r.event_types === null ? undefined : (JSON.parse(r.event_types) as string[]);
-    if (sessionTakes({ eventTypes: types }, r.event_type)) ids.add(r.id);
+  // Runs at every poll of every dispatcher: the (usually empty) session table first, the outbox only
+  // for merchants with a live session.
+  let live = db
+    .selectFrom('notification_listen_sessions')
+    .select(['mchid', 'event_types'])
+    .where('expires_at', '>', wallMs);
+  if (mchid !== undefined) live = live.where('mchid', '=', mchid);
+  const sessions = await live.execute();
+  if (sessions.length === 0) return [];
+  const byMerchant = new Map<string, Array<Pick<ListenSession, 'eventTypes'>>>();
+  for (const s of sessions) {
+    const eventTypes = s.event_types === null ? undefined : (JSON.parse(s.event_types) as string[]);
+    byMerchant.set(s.mchid, [...(byMerchant.get(s.mchid) ?? []), { eventTypes }]);
   }
-  return [...ids];
+  const rows = await db
+    .selectFrom('notification_outbox')
+    .select(['id', 'mchid', 'event_type'])
+    .where('state', '=', 'no-target')
+    .where('mchid', 'in', [...byMerchant.keys()])
+    .execute();
+  return rows
+    .filter((r) => byMerchant.get(r.mchid)?.some((s) => sessionTakes(s, r.event_type)))
+    .map((r) => r.id);
 }
 
 /** One attempt made for a listen session, as the listener prints it. */
