@@ -1,19 +1,11 @@
-import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
 import type { SIM_NOTIFICATION_ENDPOINTS } from '../../contract/endpoints/simulation.js';
 import type {
   DeliveryStateResponse,
-  NotificationAttemptView,
-  NotificationSummaryView,
   ReplayNotificationsBody,
 } from '../../contract/simulation/notifications.js';
 import type { NotifyFamily } from '../../domain/ports.js';
 import { errors, paramError } from '../../errors.js';
-import {
-  type NotificationAttempt,
-  type NotificationSummary,
-  NotificationsInFlightError,
-  type ReplaySelection,
-} from '../../outbox/admin.js';
+import { NotificationsInFlightError, type ReplaySelection } from '../../outbox/admin.js';
 import type { NotificationDispatcher } from '../../outbox/dispatcher.js';
 import type { ProbeReport } from '../../outbox/probe.js';
 import {
@@ -24,6 +16,13 @@ import {
 } from '../../services/notifications.js';
 import type { EndpointHandlers } from '../endpoints.js';
 import { listenSessionHandlers } from './sim-listen.js';
+import {
+  deliveryStateView,
+  forwardRuleView,
+  notificationDetailView,
+  notificationListView,
+  probeReportView,
+} from './sim-notification-views.js';
 
 /**
  * Simulation API of the notification pipeline under `/sandbox/v1/`: the delivery log (list, inspect,
@@ -32,41 +31,6 @@ import { listenSessionHandlers } from './sim-listen.js';
  * Every operation acts on the calling merchant only; the schemas are in contract/simulation/notifications.ts.
  * @see docs/fidelity.md "Notifications"
  */
-
-const time = (ms: number | null) => (ms === null ? null : formatBeijingTime(ms));
-
-function summaryView(n: NotificationSummary): NotificationSummaryView {
-  return {
-    id: n.id,
-    family: n.family,
-    event_type: n.eventType,
-    state: n.state,
-    attempts: n.attempts,
-    round_attempts: n.roundAttempts,
-    next_attempt_time: time(n.nextAttemptAt),
-    last_status: n.lastStatus,
-    last_error: n.lastError,
-    delivered_time: time(n.deliveredAt),
-    create_time: formatBeijingTime(n.createTime),
-  };
-}
-
-function attemptView(a: NotificationAttempt): NotificationAttemptView {
-  return {
-    attempt_no: a.attemptNo,
-    outcome: a.outcome,
-    url: a.url,
-    target_address: a.targetAddress,
-    status: a.status,
-    error: a.error,
-    latency_ms: a.latencyMs,
-    response_excerpt: a.responseExcerpt,
-    request_id: a.requestId,
-    instance_id: a.instanceId,
-    business_time: formatBeijingTime(a.businessAt),
-    start_time: formatBeijingTime(a.startedAt),
-  };
-}
 
 /** The notification simulation operations; every one acts on the calling merchant only. */
 export function simNotificationHandlers(
@@ -89,13 +53,8 @@ export function simNotificationHandlers(
     }
   };
 
-  const deliveryState = async (mchid: string): Promise<DeliveryStateResponse> => {
-    const since = await notifications.pausedSince(mchid);
-    return {
-      paused: since !== undefined,
-      paused_time: since === undefined ? null : formatBeijingTime(since),
-    };
-  };
+  const deliveryState = async (mchid: string): Promise<DeliveryStateResponse> =>
+    deliveryStateView(await notifications.pausedSince(mchid));
 
   const setPaused = async (mchid: string, paused: boolean): Promise<DeliveryStateResponse> => {
     await notifications.setPaused(mchid, paused);
@@ -106,27 +65,20 @@ export function simNotificationHandlers(
     ...listenSessionHandlers(notifications),
 
     listNotifications: async ({ query: q }, { merchant }) => {
-      const { total, items } = await notifications.list(merchant.mchid, {
+      const page = await notifications.list(merchant.mchid, {
         state: q.state,
         eventType: q.event_type,
         family: q.family,
         limit: q.limit,
         offset: q.offset,
       });
-      return { total_count: total, offset: q.offset ?? 0, data: items.map(summaryView) };
+      return notificationListView(page, q.offset);
     },
 
     getNotification: async ({ params }, { merchant }) => {
       const n = await notifications.get(merchant.mchid, params.id);
       if (!n) throw errors.RESOURCE_NOT_EXISTS('通知不存在');
-      return {
-        ...summaryView(n),
-        summary: n.summary,
-        original_type: n.originalType,
-        associated_data: n.associatedData,
-        plaintext: n.plaintext,
-        attempt_log: n.attemptLog.map(attemptView),
-      };
+      return notificationDetailView(n);
     },
 
     replayNotification: async ({ params }, { merchant }) => {
@@ -148,7 +100,7 @@ export function simNotificationHandlers(
 
     listNotificationForwards: async (_request, { merchant }) => {
       const rules = await notifications.listForwards(merchant.mchid);
-      return { data: rules.map((r) => ({ id: r.id, from_url: r.fromUrl, to_url: r.toUrl })) };
+      return { data: rules.map(forwardRuleView) };
     },
 
     createNotificationForward: async ({ body }, { merchant }) => {
@@ -159,12 +111,9 @@ export function simNotificationHandlers(
         if (!/^https?:\/\/[^/?#]+/.test(value))
           throw paramError(field, 'must be an absolute http(s) URL', 'body', value);
       }
-      const rule = await notifications.putForward({
-        mchid: merchant.mchid,
-        fromUrl: body.from_url,
-        toUrl: body.to_url,
-      });
-      return { id: rule.id, from_url: rule.fromUrl, to_url: rule.toUrl };
+      return forwardRuleView(
+        await notifications.putForward({ mchid: merchant.mchid, fromUrl: body.from_url, toUrl: body.to_url }),
+      );
     },
 
     deleteNotificationForward: async ({ params }, { merchant }) => {
@@ -184,21 +133,7 @@ export function simNotificationHandlers(
         if (!(err instanceof ProbeFailedError)) throw err;
         throw errors.INVALID_REQUEST(`无法探测该地址：${err.message}`, { field: '/url', location: 'body' });
       }
-      return {
-        url: report.url,
-        passed: report.passed,
-        accepted_forgeries: report.acceptedForgeries,
-        rejected_correct: report.rejectedCorrect,
-        results: report.results.map((r) => ({
-          case: r.case,
-          expected: r.expected,
-          status: r.status ?? null,
-          accepted: r.accepted,
-          passed: r.passed,
-          error: r.error ?? null,
-          latency_ms: r.latencyMs,
-        })),
-      };
+      return probeReportView(report);
     },
 
     simProductCouponEvent: async ({ body }, { merchant }) => {
