@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { LISTEN_EVENT_TYPE_PATTERN } from '../contract/simulation/listen.js';
-import { CREDENTIALS_FILE_NAME, readCredentialsFile } from '../credentials/file.js';
 import { listenDeliveryView } from '../http/routes/sim-listen.js';
 import { type ListenDelivery, type ListenSession, listenTargetIssue } from '../outbox/listen-sessions.js';
 import type { NotificationsService } from '../services/notifications.js';
-import { DB_OPTIONS, mchidOption, parse, required, withServices } from './options.js';
+import { merchantOrDev } from './dev-merchant.js';
+import { DB_OPTIONS, parse, required, withServices } from './options.js';
 import { type CliOutput, EXIT, UsageError } from './usage.js';
 
 /**
@@ -29,18 +27,6 @@ export interface ListenDeps {
 export const LISTEN_LEASE_SECONDS = 15;
 /** How often the delivery log is polled, ms. */
 export const LISTEN_POLL_MS = 200;
-
-/** The merchant of `--mchid`, else the dev merchant of DIR's credentials.json. */
-function merchantOrDev(value: string | undefined, dir: string): string {
-  if (value !== undefined) return mchidOption(value);
-  const path = join(resolve(dir), CREDENTIALS_FILE_NAME);
-  if (!existsSync(path)) {
-    throw new UsageError(
-      `--mchid is required: no credentials in ${dir} (${path}) to take the dev merchant from; pass --mchid, or --dir of a sandbox`,
-    );
-  }
-  return readCredentialsFile(path).merchant.mchid;
-}
 
 /** `--events a,b`: WeChat event types, upper-cased, or undefined for all. */
 function eventsOption(value: string | undefined): string[] | undefined {

@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { CREDENTIALS_FILE_NAME, readCredentialsFile } from '../credentials/file.js';
 import { WechatError } from '../errors.js';
 import { sqliteFilePath } from '../offline.js';
 import { openTriggerServices } from '../offline-trigger.js';
 import { ProductCouponResourceError } from '../services/notifications.js';
 import { TRIGGER_EVENTS, type TriggerEvent, TriggerFailedError } from '../services/trigger.js';
-import { DB_OPTIONS, defaultDbUrl, mchidOption, parseWithPositionals } from './options.js';
+import { merchantOrDev } from './dev-merchant.js';
+import { DB_OPTIONS, defaultDbUrl, parseWithPositionals } from './options.js';
 import { type CliOutput, EXIT, UsageError } from './usage.js';
 
 /**
@@ -16,18 +15,6 @@ import { type CliOutput, EXIT, UsageError } from './usage.js';
  * delivers it at its next poll (to a `listen` session's URL while one is live).
  * @see ../../../../docs/cli.md "trigger"
  */
-
-/** The merchant of `--mchid`, else the dev merchant of DIR's credentials.json. */
-function merchantOrDev(value: string | undefined, dir: string): string {
-  if (value !== undefined) return mchidOption(value);
-  const path = join(resolve(dir), CREDENTIALS_FILE_NAME);
-  if (!existsSync(path)) {
-    throw new UsageError(
-      `--mchid is required: no credentials in ${dir} (${path}) to take the dev merchant from; pass --mchid, or --dir of a sandbox`,
-    );
-  }
-  return readCredentialsFile(path).merchant.mchid;
-}
 
 /**
  * `trigger EVENT [--mchid N] [--json] [--dir D] [--db URL]`; EVENT is one of {@link TRIGGER_EVENTS}.
