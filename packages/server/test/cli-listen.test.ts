@@ -97,7 +97,7 @@ for (const dialect of DIALECTS) {
       expect(run.out.errors.at(-1)).toMatch(/^SIGTERM: closed/);
     });
 
-    it('listen refuses bad options before touching the database', async () => {
+    it('listen refuses bad options, and a merchant the database does not have', async () => {
       const out = capture();
       const never = () => new Promise<string>(() => {});
       await expect(listenCommand([...f.db()], { output: out, stopSignal: never })).rejects.toThrow(
@@ -112,6 +112,12 @@ for (const dialect of DIALECTS) {
           stopSignal: never,
         }),
       ).rejects.toThrow(/--events/);
+      await expect(
+        listenCommand(['--forward-to', f.listener.url, '--db', f.sandbox.dbUrl, '--mchid', '1900000999'], {
+          output: out,
+          stopSignal: never,
+        }),
+      ).rejects.toThrow(/merchant 1900000999 is not registered .*merchant list/);
     });
   });
 }

@@ -18,3 +18,10 @@ export function merchantOrDev(value: string | undefined, dir: string): string {
   }
   return readCredentialsFile(path).merchant.mchid;
 }
+
+/** A merchant the database does not have: bad input (exit 2), saying where to look. */
+export function notRegistered(mchid: string, displayUrl: string): UsageError {
+  return new UsageError(
+    `merchant ${mchid} is not registered in ${displayUrl}; see wechatpay-sandbox merchant list (or pass the --dir/--db the server runs with)`,
+  );
+}

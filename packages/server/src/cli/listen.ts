@@ -2,7 +2,7 @@ import { LISTEN_EVENT_TYPE_PATTERN } from '../contract/simulation/listen.js';
 import { listenDeliveryView } from '../http/routes/sim-listen.js';
 import { type ListenDelivery, type ListenSession, listenTargetIssue } from '../outbox/listen-sessions.js';
 import type { NotificationsService } from '../services/notifications.js';
-import { merchantOrDev } from './dev-merchant.js';
+import { merchantOrDev, notRegistered } from './dev-merchant.js';
 import { DB_OPTIONS, parse, required, withServices } from './options.js';
 import { type CliOutput, EXIT, UsageError } from './usage.js';
 
@@ -96,9 +96,7 @@ export async function listenCommand(args: string[], deps: ListenDeps): Promise<n
   const out = deps.output;
   const stopped = deps.stopSignal();
   return withServices(values, { create: false }, async ({ notifications, merchants, displayUrl }) => {
-    if (!(await merchants.find(mchid))) {
-      throw new Error(`merchant ${mchid} is not registered in ${displayUrl}`);
-    }
+    if (!(await merchants.find(mchid))) throw notRegistered(mchid, displayUrl);
     const open = () => notifications.openListen({ mchid, targetUrl, eventTypes, leaseMs });
     let session = await open();
     out.err(`Ready: callbacks of merchant ${mchid}, ${describe(session)}. Ctrl-C to stop.`);

@@ -4,7 +4,7 @@ import { sqliteFilePath } from '../offline.js';
 import { openTriggerServices } from '../offline-trigger.js';
 import { ProductCouponResourceError } from '../services/notifications.js';
 import { TRIGGER_EVENTS, type TriggerEvent, TriggerFailedError } from '../services/trigger.js';
-import { merchantOrDev } from './dev-merchant.js';
+import { merchantOrDev, notRegistered } from './dev-merchant.js';
 import { DB_OPTIONS, defaultDbUrl, parseWithPositionals } from './options.js';
 import { type CliOutput, EXIT, UsageError } from './usage.js';
 
@@ -44,9 +44,7 @@ export async function triggerCommand(args: string[], out: CliOutput): Promise<nu
   }
   const services = await openTriggerServices(url);
   try {
-    if (!(await services.merchants.find(mchid))) {
-      throw new Error(`merchant ${mchid} is not registered in ${services.displayUrl}`);
-    }
+    if (!(await services.merchants.find(mchid))) throw notRegistered(mchid, services.displayUrl);
     const result = await services.trigger.trigger(event, mchid);
     if (values.json) {
       out.out(

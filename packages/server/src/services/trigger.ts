@@ -71,7 +71,7 @@ export class TriggerService {
     if (apiV2Key === undefined) throw new TriggerFailedError(`merchant ${mchid} is not registered`);
     if (!apiV2Key) {
       throw new TriggerFailedError(
-        `merchant ${mchid} has no APIv2 key, which the mini-program plugin send is signed with`,
+        `merchant ${mchid} has no APIv2 key, which the mini-program plugin send is signed with; register it with one (wechatpay-sandbox merchant add … --api-v2-key K) or trigger for the dev merchant`,
       );
     }
     const appid = `wx${ids.token(16).toLowerCase()}`;
