@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DELIVERY_TIMEOUT_MS, MIN_NOTIFY_LEASE_SECONDS, resolveConfig } from './config.js';
 
 describe('resolveConfig notify lease', () => {
@@ -35,6 +35,38 @@ describe('resolveConfig timeouts', () => {
   it('refuses a headers timeout longer than the request timeout', () => {
     expect(() => resolveConfig({ headersTimeoutMs: 2000, requestTimeoutMs: 1000 })).toThrow(
       /headersTimeoutMs \(2000\) must not exceed requestTimeoutMs \(1000\)/,
+    );
+  });
+});
+
+describe('resolveConfig log level', () => {
+  const saved = process.env.WPS_LOG_LEVEL;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.WPS_LOG_LEVEL;
+    else process.env.WPS_LOG_LEVEL = saved;
+  });
+
+  it('defaults to info, or to WPS_LOG_LEVEL when set', () => {
+    delete process.env.WPS_LOG_LEVEL;
+    expect(resolveConfig().logLevel).toBe('info');
+    process.env.WPS_LOG_LEVEL = 'debug';
+    expect(resolveConfig().logLevel).toBe('debug');
+    process.env.WPS_LOG_LEVEL = ' WARN ';
+    expect(resolveConfig().logLevel).toBe('warn');
+    expect(resolveConfig({ logLevel: 'silent' }).logLevel).toBe('silent');
+  });
+
+  it('refuses an unknown level from the environment, unless a level is given', () => {
+    process.env.WPS_LOG_LEVEL = 'verbose';
+    expect(() => resolveConfig()).toThrow(
+      'WPS_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"',
+    );
+    expect(resolveConfig({ logLevel: 'error' }).logLevel).toBe('error');
+  });
+
+  it('refuses an unknown level given in the configuration', () => {
+    expect(() => resolveConfig({ logLevel: 'loud' as never })).toThrow(
+      'logLevel must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
     );
   });
 });

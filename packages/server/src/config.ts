@@ -58,8 +58,25 @@ export interface AppConfig {
   notifyLeaseSeconds: number;
   /** Deliver callbacks while listening (off: events stay in the outbox, e.g. for tests). @default true */
   notifyDelivery: boolean;
-  /** Log level for pino. @default 'warn' */
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * Level of the server log (pino); at `info` and below every request is one line (docs/operations.md, Logs).
+   * @default the `WPS_LOG_LEVEL` environment variable, else 'info'
+   */
+  logLevel: LogLevel;
+}
+
+/** The levels of the server log, most severe first; `silent` logs nothing. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** A level of the server log. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Environment variable giving the default {@link AppConfig.logLevel}. */
+export const LOG_LEVEL_ENV = 'WPS_LOG_LEVEL';
+
+/** Whether a value names a log level. */
+export function isLogLevel(value: unknown): value is LogLevel {
+  return typeof value === 'string' && (LOG_LEVELS as readonly string[]).includes(value);
 }
 
 /**
@@ -85,15 +102,30 @@ const DEFAULTS: AppConfig = {
   notifyInsecureTls: false,
   notifyLeaseSeconds: 30,
   notifyDelivery: true,
-  logLevel: 'warn',
+  logLevel: 'info',
 };
+
+/** The log level of {@link LOG_LEVEL_ENV} when set (an unknown name is refused), else `info`. */
+function defaultLogLevel(): LogLevel {
+  const value = process.env[LOG_LEVEL_ENV];
+  if (value === undefined || value === '') return DEFAULTS.logLevel;
+  const level = value.trim().toLowerCase();
+  if (!isLogLevel(level)) {
+    throw new Error(`${LOG_LEVEL_ENV} must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
+  }
+  return level;
+}
 
 /** Merges overrides over the defaults, refusing unknown keys, and freezes the result. */
 export function resolveConfig(overrides: Partial<AppConfig> = {}): Readonly<AppConfig> {
   for (const key of Object.keys(overrides)) {
     if (!(key in DEFAULTS)) throw new Error(`unknown configuration key "${key}"`);
   }
-  const config: AppConfig = { ...DEFAULTS, ...overrides };
+  // The environment is read only when no level is given (a bad WPS_LOG_LEVEL does not matter then).
+  const config: AppConfig = { ...DEFAULTS, ...overrides, logLevel: overrides.logLevel ?? defaultLogLevel() };
+  if (!isLogLevel(config.logLevel)) {
+    throw new Error(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${String(config.logLevel)}"`);
+  }
   if (config.targetPolicy !== 'local' && config.targetPolicy !== 'strict') {
     throw new Error(`targetPolicy must be "local" or "strict", got "${String(config.targetPolicy)}"`);
   }
