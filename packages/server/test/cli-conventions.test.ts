@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ interface Run {
   stderr: string;
 }
 
+const ROOT = join(import.meta.dirname, '../../..');
 const VERSION = `wechatpay-sandbox ${JSON.parse(readFileSync(join(import.meta.dirname, '../package.json'), 'utf8')).version}`;
 
 /** Runs a command line in-process; `start` gets the server and stop signal of `extra`. */
@@ -80,6 +82,21 @@ describe('wechatpay-sandbox --help and --version', () => {
     for (const flag of ['--version', '-V', 'version']) {
       const run = await cli([flag]);
       expect(run).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
+    }
+  });
+
+  it('`npx wechatpay-sandbox` runs the built command from the repository root and the server package', async () => {
+    // npm's bin link (node_modules/.bin) to packages/server/bin/wechatpay-sandbox.js; npm test builds dist first.
+    for (const cwd of [ROOT, join(ROOT, 'packages/server')]) {
+      const stdout = await new Promise<string>((done, fail) =>
+        execFile(
+          'npx',
+          ['--offline', 'wechatpay-sandbox', '--version'],
+          { cwd, encoding: 'utf8' },
+          (err, out) => (err ? fail(err) : done(out)),
+        ),
+      );
+      expect(stdout.startsWith(VERSION)).toBe(true);
     }
   });
 

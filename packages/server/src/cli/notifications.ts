@@ -1,8 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
 import type { TargetPolicy } from '../config.js';
-import { CREDENTIALS_FILE_NAME, readCredentialsFile } from '../credentials/file.js';
 import type { NotifyFamily } from '../domain/ports.js';
 import {
   deliveryStateView,
@@ -14,6 +13,7 @@ import {
 import type { NotificationIdLookup, OfflineProbeSettings, OfflineServices } from '../offline.js';
 import { type NotificationSummary, NotificationsInFlightError } from '../outbox/admin.js';
 import { NoNotifyUrlError, type NotificationsService } from '../services/notifications.js';
+import { merchantOrDev } from './dev-merchant.js';
 import { DB_OPTIONS, mchidOption, parse, parseWithPositionals, required, withServices } from './options.js';
 import { type CliOutput, EXIT, UsageError, unknownSubcommand } from './usage.js';
 
@@ -28,18 +28,6 @@ import { type CliOutput, EXIT, UsageError, unknownSubcommand } from './usage.js'
 
 const STATES = ['pending', 'no-target', 'delivered', 'dead'] as const;
 const FAMILIES: readonly NotifyFamily[] = ['busifavor', 'product-coupon', 'delivery-plan'];
-
-/** The merchant of `--mchid`, else the dev merchant of DIR's credentials.json. */
-function merchantOrDev(value: string | undefined, dir: string): string {
-  if (value !== undefined) return mchidOption(value);
-  const path = join(resolve(dir), CREDENTIALS_FILE_NAME);
-  if (!existsSync(path)) {
-    throw new UsageError(
-      `--mchid is required: no credentials in ${dir} (${path}) to take the dev merchant from; pass --mchid, or --dir of a sandbox (wechatpay-sandbox init --dir ${dir} makes one)`,
-    );
-  }
-  return readCredentialsFile(path).merchant.mchid;
-}
 
 const time = (ms: number | null) => (ms === null ? '-' : formatBeijingTime(ms));
 
