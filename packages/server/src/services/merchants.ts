@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { SigningMode } from '../credentials/types.js';
-import { type MerchantRecord, MerchantRepo } from '../db/merchant-repo.js';
+import { type MerchantKeyRecord, type MerchantRecord, MerchantRepo } from '../db/merchant-repo.js';
 import type { DatabaseSchema } from '../db/schema.js';
 
 export { isSigningMode, SIGNING_MODES } from '../db/merchant-repo.js';
@@ -12,32 +12,15 @@ export { isSigningMode, SIGNING_MODES } from '../db/merchant-repo.js';
  */
 
 /** One API key of a merchant being registered: a bare public key, or a certificate with its public key. */
-export interface MerchantKeyInput {
-  /** Normalized serial (upper-case hex, no leading zeros). */
-  serialNo: string;
-  /** SPKI PEM. */
-  publicKeyPem: string;
-  certificatePem: string | null;
-}
+export type MerchantKeyInput = Pick<MerchantKeyRecord, 'serialNo' | 'publicKeyPem' | 'certificatePem'>;
 
-/** A merchant to register (or update) together with one of its API keys. */
-export interface MerchantRegistration {
-  mchid: string;
-  name: string;
-  apiV3Key: string;
-  apiV2Key: string | null;
-  signingMode: SigningMode;
-  /** The service provider of a sub-merchant; must be registered already. */
-  parentMchid: string | null;
+/** A merchant to register (or update; its parent must be registered already) with one of its API keys. */
+export interface MerchantRegistration extends MerchantRecord {
   key: MerchantKeyInput;
 }
 
 /** A merchant as listed: no secrets, only which keys verify its requests. */
-export interface MerchantListing {
-  mchid: string;
-  name: string;
-  signingMode: SigningMode;
-  parentMchid: string | null;
+export interface MerchantListing extends Omit<MerchantRecord, 'apiV3Key' | 'apiV2Key'> {
   keys: Array<{ serialNo: string; kind: 'certificate' | 'public-key' }>;
 }
 
