@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type AppConfig, resolveConfig } from './config.js';
 import { BUSIFAVOR_ENDPOINTS } from './contract/endpoints/busifavor.js';
+import { DASHBOARD_ENDPOINTS } from './contract/endpoints/dashboard.js';
 import { ENDPOINTS } from './contract/endpoints/index.js';
 import { NOTIFY_SETTING_ENDPOINTS } from './contract/endpoints/notify-settings.js';
 import { PLATFORM_ENDPOINTS } from './contract/endpoints/platform.js';
@@ -18,6 +19,8 @@ import { errors } from './errors.js';
 import { type MerchantDirectory, RequestAuthenticator } from './http/authenticate.js';
 import { createClientErrorHandler, serverTimeoutOptions } from './http/connection-limits.js';
 import type { ServerContext } from './http/context.js';
+import { DashboardAccess } from './http/dashboard/access.js';
+import { CallFeed, registerCallFeed } from './http/dashboard/feed.js';
 import { registerEndpoints } from './http/endpoints.js';
 import { handleError } from './http/error-handler.js';
 import { registerGateway } from './http/gateway.js';
@@ -28,6 +31,7 @@ import { registerRequestLog } from './http/request-log.js';
 import { collectRoutes, type RegisteredRoute } from './http/route-auth.js';
 import { busifavorHandlers } from './http/routes/busifavor.js';
 import { certificatesHandler } from './http/routes/certificates.js';
+import { dashboardHandlers } from './http/routes/dashboard.js';
 import { healthHandlers } from './http/routes/health.js';
 import { notifySettingHandlers } from './http/routes/notify-settings.js';
 import { referenceHandlers, sandboxOpenApiDocument } from './http/routes/reference.js';
@@ -39,6 +43,7 @@ import type { DispatcherState } from './outbox/dispatcher.js';
 import { newRequestId } from './request-id.js';
 import { createBusifavorAdapters } from './services/busifavor.js';
 import type { ServiceContext } from './services/context.js';
+import { MerchantsService } from './services/merchants.js';
 import { createNotificationDispatcher, NotificationsService } from './services/notifications.js';
 import { createNotifySettingsDeps } from './services/notify-settings.js';
 import { OperationsService } from './services/operations.js';
@@ -59,6 +64,8 @@ export interface AppDeps {
   ids?: IdGen;
   /** Where the log goes (JSON lines; compact human lines on a terminal). @default process.stdout */
   log?: LogOutput;
+  /** The dashboard token to accept (cluster workers share one). @default random */
+  dashboardToken?: string;
 }
 
 /** The app, its context, and every route it registered (with each route's authentication). */
@@ -68,6 +75,8 @@ export interface BuiltApp {
   routes: readonly RegisteredRoute[];
   /** The callback dispatcher: started when the app listens (config.notifyDelivery), stopped on close. */
   dispatcher: { readonly state: DispatcherState; stop(): Promise<void> };
+  /** The dashboard's access rules: its token, and {@link DashboardAccess.listeningOn} before listening. */
+  dashboard: DashboardAccess;
 }
 
 /**
@@ -115,6 +124,9 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
     handleError(errors.RESOURCE_NOT_EXISTS('请求的接口不存在'), request, reply);
   });
   registerRequestLog(app);
+  const feed = new CallFeed(config.dashboardFeedSize);
+  registerCallFeed(app, feed, wallClock);
+  const dashboard = new DashboardAccess(deps.dashboardToken);
 
   // Keep every body as raw bytes: the signature covers them exactly, and JSON is parsed only after it.
   app.removeAllContentTypeParsers();
@@ -140,14 +152,17 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
     authenticator,
     limiter: new RateLimiter(wallClock),
     wallClock,
+    dashboard,
   });
 
   // After authentication (faults need request.merchant), before the routes.
   registerSimInfraHooks(app, ctx, sim);
-  registerEndpoints(app, SIM_INFRA_ENDPOINTS, simInfraHandlers(ctx, sim));
+  const simInfra = simInfraHandlers(ctx, sim);
+  registerEndpoints(app, SIM_INFRA_ENDPOINTS, simInfra);
   // The backlog is read at scrape time, from the operations service built below.
   const metrics = registerMetrics(app, { backlog: () => operations.backlog() });
-  registerEndpoints(app, NOTIFY_SETTING_ENDPOINTS, notifySettingHandlers(createNotifySettingsDeps(services)));
+  const notifySettings = createNotifySettingsDeps(services);
+  registerEndpoints(app, NOTIFY_SETTING_ENDPOINTS, notifySettingHandlers(notifySettings));
   // Callback deliveries run only while the server listens (startServer), never under inject()-only tests.
   const dispatcher = createNotificationDispatcher(services, {
     subscribeClockChanges: (listener) => subscribeClockChanges(ctx.clock, listener),
@@ -183,15 +198,31 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
     },
     dispatcher,
   });
-  registerEndpoints(app, SIM_NOTIFICATION_ENDPOINTS, simNotificationHandlers(notifications, dispatcher));
+  const simNotifications = simNotificationHandlers(notifications, dispatcher);
+  registerEndpoints(app, SIM_NOTIFICATION_ENDPOINTS, simNotifications);
   app.addHook('onListen', async () => {
     if (config.notifyDelivery) dispatcher.start();
   });
   app.addHook('onClose', async () => dispatcher.stop());
   const busifavor = createBusifavorAdapters(services);
   registerEndpoints(app, BUSIFAVOR_ENDPOINTS, busifavorHandlers(busifavor));
-  registerEndpoints(app, SIM_BUSIFAVOR_ENDPOINTS, simBusifavorHandlers(ctx, busifavor));
-  return { app, ctx, routes, dispatcher };
+  const simBusifavor = simBusifavorHandlers(ctx, busifavor);
+  registerEndpoints(app, SIM_BUSIFAVOR_ENDPOINTS, simBusifavor);
+  registerEndpoints(
+    app,
+    DASHBOARD_ENDPOINTS,
+    dashboardHandlers({
+      access: dashboard,
+      feed,
+      merchants: new MerchantsService(deps.db.db),
+      notifySettings: notifySettings.store,
+      notifications,
+      busifavor,
+      sim: { infra: simInfra, notifications: simNotifications, busifavor: simBusifavor },
+      wallClock,
+    }),
+  );
+  return { app, ctx, routes, dispatcher, dashboard };
 }
 
 /** Logs delivery-loop errors at warn, the same message at most once a minute (the loop retries every poll). */

@@ -1,5 +1,7 @@
 import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { isLoopbackHost } from './http/dashboard/access.js';
 import type { RegisteredRoute } from './http/route-auth.js';
 import type { RunningServer, StartOptions } from './server.js';
 import { prepareSandbox } from './server.js';
@@ -26,7 +28,11 @@ export async function startCluster(options: ClusterOptions): Promise<RunningServ
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./cluster-worker.js', import.meta.url)), args: [] });
   // A log destination is an object of this process; workers log to their own stdout.
   const { log: _log, ...workerStart } = options;
-  const env = { [WORKER_OPTIONS_ENV]: JSON.stringify({ ...workerStart, dbUrl: prepared.dbUrl }) };
+  // Every worker accepts the same dashboard token, whichever one a browser's connection reaches.
+  const dashboardToken = options.dashboardToken ?? randomBytes(24).toString('base64url');
+  const env = {
+    [WORKER_OPTIONS_ENV]: JSON.stringify({ ...workerStart, dbUrl: prepared.dbUrl, dashboardToken }),
+  };
   let stopping = false;
   let url = '';
   let routes: readonly RegisteredRoute[] = [];
@@ -54,6 +60,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningServ
     credentials: prepared.credentials,
     dbUrl: prepared.displayUrl,
     routes,
+    dashboardUrl: `${url}/dashboard`,
+    dashboardToken: isLoopbackHost(options.host ?? '127.0.0.1') ? undefined : dashboardToken,
     close: async () => {
       stopping = true;
       const exits = Object.values(cluster.workers ?? {}).map(

@@ -59,6 +59,12 @@ export interface AppConfig {
   /** Deliver callbacks while listening (off: events stay in the outbox, e.g. for tests). @default true */
   notifyDelivery: boolean;
   /**
+   * API calls the dashboard's live feed keeps in memory (a ring buffer per process; the oldest go first).
+   * @default 500
+   * @see docs/dashboard.md
+   */
+  dashboardFeedSize: number;
+  /**
    * Level of the server log (pino); at `info` and below every request is one line (docs/operations.md, Logs).
    * @default the `WPS_LOG_LEVEL` environment variable, else 'info'
    */
@@ -102,8 +108,12 @@ const DEFAULTS: AppConfig = {
   notifyInsecureTls: false,
   notifyLeaseSeconds: 30,
   notifyDelivery: true,
+  dashboardFeedSize: 500,
   logLevel: 'info',
 };
+
+/** Largest {@link AppConfig.dashboardFeedSize}: each entry keeps at most about 40 KB of headers. */
+export const MAX_DASHBOARD_FEED_SIZE = 100_000;
 
 /** The log level of {@link LOG_LEVEL_ENV} when set (an unknown name is refused), else `info`. */
 function defaultLogLevel(): LogLevel {
@@ -138,6 +148,12 @@ export function resolveConfig(overrides: Partial<AppConfig> = {}): Readonly<AppC
     if (!Number.isInteger(config[key]) || config[key] < 1) {
       throw new Error(`${key} must be a whole number of milliseconds above 0, got ${config[key]}`);
     }
+  }
+  const feed = config.dashboardFeedSize;
+  if (!Number.isInteger(feed) || feed < 1 || feed > MAX_DASHBOARD_FEED_SIZE) {
+    throw new Error(
+      `dashboardFeedSize must be a whole number from 1 to ${MAX_DASHBOARD_FEED_SIZE}, got ${feed}`,
+    );
   }
   if (config.headersTimeoutMs > config.requestTimeoutMs) {
     // Node's HTTP server refuses it too: the headers are part of the request.

@@ -26,6 +26,8 @@ export interface StartOptions {
   config?: Partial<AppConfig>;
   /** Where the log goes (not passed to cluster workers, which log to their stdout). @default process.stdout */
   log?: LogOutput;
+  /** The dashboard token to accept. @default random per start */
+  dashboardToken?: string;
 }
 
 /** A listening sandbox. */
@@ -35,6 +37,13 @@ export interface RunningServer {
   dbUrl: string;
   /** Every route the server registered, with its authentication. */
   routes: readonly RegisteredRoute[];
+  /** The dashboard's address (docs/dashboard.md). */
+  dashboardUrl: string;
+  /**
+   * The token the dashboard requires, when the server listens beyond loopback (print it: open
+   * `dashboardUrl?token=…` once); undefined on loopback, where no token is needed.
+   */
+  dashboardToken: string | undefined;
   close(): Promise<void>;
 }
 
@@ -78,13 +87,15 @@ export async function startServer(options: StartOptions & { skipPrepare?: boolea
   const directory: MerchantDirectory = {
     findMerchantWithKeyPem: (mchid, serial) => merchants.findMerchantWithKeyPem(mchid, serial),
   };
-  const { app, routes } = await buildApp(options.config ?? {}, {
+  const { app, routes, dashboard } = await buildApp(options.config ?? {}, {
     db: database,
     platform: credentials.platform,
     merchants: directory,
     ...(options.log ? { log: options.log } : {}),
+    ...(options.dashboardToken ? { dashboardToken: options.dashboardToken } : {}),
   });
   const host = options.host ?? '127.0.0.1';
+  dashboard.listeningOn(host);
   try {
     // Node's default accept backlog (511) overflows under a burst of new connections on a busy event
     // loop, and the kernel then resets some of them (ECONNRESET); the OS caps this at somaxconn.
@@ -96,11 +107,14 @@ export async function startServer(options: StartOptions & { skipPrepare?: boolea
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url,
     credentials,
     dbUrl: database.displayUrl,
     routes,
+    dashboardUrl: `${url}/dashboard`,
+    dashboardToken: dashboard.tokenRequired ? dashboard.token : undefined,
     close: async () => {
       await app.close();
       await database.close();

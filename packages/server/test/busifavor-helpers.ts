@@ -372,3 +372,23 @@ export async function multipartUpload(
     body,
   });
 }
+
+/** Sends one coupon of `stockId` to `openid` as the mini-program plugin would (signed with the APIv2 key). */
+export function sendViaMiniapp(
+  sandbox: TestSandbox,
+  input: { appid: string; openid: string; stockId: string },
+): Promise<TestResponse> {
+  const mchid = sandbox.merchant.mchid;
+  const params = [{ stock_id: input.stockId, out_request_no: reqNo('SEND') }];
+  return sandbox.request({
+    method: 'POST',
+    path: '/sandbox/v1/busifavor/send/miniapp',
+    body: {
+      appid: input.appid,
+      openid: input.openid,
+      send_coupon_merchant: mchid,
+      send_coupon_params: params,
+      sign: pluginSign(mchid, params, sandbox.server.credentials.merchant.apiV2Key),
+    },
+  });
+}

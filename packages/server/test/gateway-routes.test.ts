@@ -8,6 +8,7 @@ import {
 } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Endpoint, routePattern } from '../src/contract/endpoint.js';
+import { DASHBOARD_ENDPOINTS } from '../src/contract/endpoints/dashboard.js';
 import { ENDPOINTS } from '../src/contract/endpoints/index.js';
 import { BASE, bindAppid, expectError, reqNo, stockBody, trustPlatformKeys } from './busifavor-helpers.js';
 
@@ -15,6 +16,11 @@ import { BASE, bindAppid, expectError, reqNo, stockBody, trustPlatformKeys } fro
 const PUBLIC_ROUTES = (Object.values(ENDPOINTS) as Endpoint[])
   .filter((entry) => entry.auth === 'public')
   .map((entry) => routePattern(entry.path));
+
+/** The dashboard's routes: neither signed nor public, but loopback or the dashboard token (dashboard.test.ts). */
+const DASHBOARD_ROUTES = (Object.values(DASHBOARD_ENDPOINTS) as Endpoint[]).map((entry) =>
+  routePattern(entry.path),
+);
 
 /**
  * Authentication belongs to the matched route: every route but the ones declared public refuses an
@@ -112,6 +118,9 @@ for (const dialect of DIALECTS) {
       for (const route of routes) {
         if (route.url.startsWith('/v3/') || route.url.startsWith('/sandbox/')) {
           expect(route.auth, `${route.method} ${route.url}`).toBe('merchant');
+        } else if (route.url === '/dashboard' || route.url.startsWith('/dashboard/')) {
+          expect(DASHBOARD_ROUTES, `${route.method} ${route.url}`).toContain(route.url);
+          expect(route.auth, `${route.method} ${route.url}`).toBe('dashboard');
         } else {
           expect(PUBLIC_ROUTES, `${route.method} ${route.url}`).toContain(route.url);
           expect(route.auth, `${route.method} ${route.url}`).toBe('public');

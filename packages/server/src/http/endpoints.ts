@@ -15,8 +15,10 @@ export interface MerchantCaller {
   parts: readonly MultipartPart[] | undefined;
 }
 
-/** A public operation has no caller. */
-export type Caller<E extends Endpoint> = E['auth'] extends 'public' ? undefined : MerchantCaller;
+/** A public or dashboard operation has no merchant caller (the dashboard acts for the merchant it names). */
+export type Caller<E extends Endpoint> = E['auth'] extends 'public' | 'dashboard'
+  ? undefined
+  : MerchantCaller;
 
 /** Serves one operation: validated input in, the success body (or nothing, for 204) out. */
 export type EndpointHandler<E extends Endpoint> = (
@@ -87,7 +89,7 @@ function requestOf<E extends Endpoint>(request: FastifyRequest): EndpointRequest
 }
 
 function callerOf<E extends Endpoint>(entry: E, request: FastifyRequest): Caller<E> {
-  if (entry.auth === 'public') return undefined as Caller<E>;
+  if (entry.auth === 'public' || entry.auth === 'dashboard') return undefined as Caller<E>;
   // The gateway authenticates every non-public route before validation; no merchant here is a wiring bug.
   if (!request.merchant) throw errors.SYSTEM_ERROR();
   return { merchant: request.merchant, parts: request.multipartParts } as Caller<E>;

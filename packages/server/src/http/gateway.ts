@@ -6,6 +6,7 @@ import { selectSigningKey } from '../credentials/signing-keys.js';
 import type { PlatformIdentity } from '../credentials/types.js';
 import { errors } from '../errors.js';
 import { headerValue, type RequestAuthenticator } from './authenticate.js';
+import type { DashboardGuard } from './dashboard/access.js';
 import type { RateLimiter } from './rate-limit.js';
 import { findForbiddenCharacter } from './request-text.js';
 import { routeAuth, spellingIssue } from './route-auth.js';
@@ -17,6 +18,8 @@ export interface GatewayDeps {
   authenticator: RequestAuthenticator;
   limiter: RateLimiter;
   wallClock: () => number;
+  /** Decides `auth: 'dashboard'` routes; without it they answer as unknown paths (never open). */
+  dashboard?: DashboardGuard;
 }
 
 /** Methods whose requests carry no body: any bytes sent with them would not be covered by a rule. */
@@ -45,12 +48,16 @@ export function registerGateway(app: FastifyInstance, deps: GatewayDeps): void {
     reply.header('Request-ID', request.id);
   });
 
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', async (request, reply) => {
     // An unmatched path answers 404 from the not-found handler; nothing there reads or writes.
     if (request.is404) return;
     refuseBodyOnBodylessMethod(request);
     const route = request.routeOptions.url ?? '';
-    if (routeAuth(request.routeOptions.config) === 'merchant') {
+    const auth = routeAuth(request.routeOptions.config);
+    if (auth === 'dashboard') {
+      if (!deps.dashboard) throw errors.RESOURCE_NOT_EXISTS('请求的接口不存在');
+      deps.dashboard.authorize(request, reply);
+    } else if (auth === 'merchant') {
       // The signature covers the raw target, so it must spell the route that matched (else a signed
       // `/%73andbox/…` would be verified over one spelling and routed by another).
       const issue = spellingIssue(request.raw.url ?? request.url, route);

@@ -4,9 +4,10 @@ import type { FastifyInstance } from 'fastify';
  * Authentication is a property of the matched route, never of the URL string: the router matches the
  * percent-decoded path (and the path inside an absolute-form target), so a prefix test on the raw URL
  * let `/%73andbox/…` through unsigned. A route requires the merchant signature unless its endpoint-table
- * entry says `auth: 'public'`, so a route added later is protected by default.
+ * entry says `auth: 'public'` or `auth: 'dashboard'` (the dashboard's own access rules), so a route added
+ * later is protected by default.
  */
-export type RouteAuth = 'merchant' | 'public';
+export type RouteAuth = 'merchant' | 'public' | 'dashboard';
 
 /** One registered route, as the router matches it. */
 export interface RegisteredRoute {
@@ -16,15 +17,19 @@ export interface RegisteredRoute {
   auth: RouteAuth;
 }
 
-/** The route's authentication, from its table entry; anything but an explicit `'public'` means signed. */
+/**
+ * The route's authentication, from its table entry; anything but an explicit `'public'` or
+ * `'dashboard'` means signed.
+ */
 export function routeAuth(config: { endpoint?: { auth?: unknown } } | undefined): RouteAuth {
-  return config?.endpoint?.auth === 'public' ? 'public' : 'merchant';
+  const auth = config?.endpoint?.auth;
+  return auth === 'public' || auth === 'dashboard' ? auth : 'merchant';
 }
 
 /**
  * Records every route registered after this call (add it before any route) and refuses, at startup, a
  * route without an endpoint-table entry (registerEndpoints gives every route its entry) or with an `auth`
- * that is neither `merchant` nor `public` (a typo must not silently mean either).
+ * that is not `merchant`, `public` or `dashboard` (a typo must not silently mean any of them).
  */
 export function collectRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
   const routes: RegisteredRoute[] = [];
@@ -35,8 +40,11 @@ export function collectRoutes(app: FastifyInstance): readonly RegisteredRoute[] 
         `route ${options.method} ${options.url} has no endpoint-table entry (register it with registerEndpoints)`,
       );
     }
-    if (entry.auth !== undefined && entry.auth !== 'merchant' && entry.auth !== 'public') {
-      throw new Error(`route ${options.url}: auth must be 'merchant' or 'public', got ${String(entry.auth)}`);
+    const auth = entry.auth;
+    if (auth !== undefined && auth !== 'merchant' && auth !== 'public' && auth !== 'dashboard') {
+      throw new Error(
+        `route ${options.url}: auth must be 'merchant', 'public' or 'dashboard', got ${String(auth)}`,
+      );
     }
     const methods = Array.isArray(options.method) ? options.method : [options.method];
     for (const method of methods) {

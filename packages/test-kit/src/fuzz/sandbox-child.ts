@@ -84,7 +84,8 @@ const send = (message: unknown) => process.send?.(message);
 send({
   type: 'ready',
   url: server.url,
-  routes: server.routes,
+  // The dashboard's pages are for browsers on loopback (docs/dashboard.md), not merchants' calls.
+  routes: server.routes.filter((route) => route.auth !== 'dashboard'),
   merchant: {
     mchid: credentials.merchant.mchid,
     serialNo: credentials.merchant.serialNo,
