@@ -13,7 +13,7 @@ import {
 import type { NotificationIdLookup, OfflineProbeSettings, OfflineServices } from '../offline.js';
 import { type NotificationSummary, NotificationsInFlightError } from '../outbox/admin.js';
 import { NoNotifyUrlError, type NotificationsService } from '../services/notifications.js';
-import { merchantOrDev } from './dev-merchant.js';
+import { merchantOrDev, notRegistered } from './dev-merchant.js';
 import { DB_OPTIONS, mchidOption, parse, parseWithPositionals, required, withServices } from './options.js';
 import { type CliOutput, EXIT, UsageError, unknownSubcommand } from './usage.js';
 
@@ -230,12 +230,6 @@ async function pauseOrResume(args: string[], out: CliOutput, paused: boolean): P
       );
   });
   return EXIT.ok;
-}
-
-function notRegistered(mchid: string, displayUrl: string): UsageError {
-  return new UsageError(
-    `merchant ${mchid} is not registered in ${displayUrl}; see wechatpay-sandbox merchant list (or pass the --dir/--db the server runs with)`,
-  );
 }
 
 async function probe(args: string[], out: CliOutput): Promise<number> {
