@@ -175,6 +175,12 @@ for (const dialect of DIALECTS) {
           dispatcher: { ok: true, detail: 'running' },
         },
       });
+      // The OpenAPI document lists the 503 beside the public operations' 400 and 500.
+      const doc = (await get(app, '/openapi.json')).json<{
+        paths: Record<string, { get?: { responses: Record<string, unknown> } }>;
+      }>();
+      expect(Object.keys(doc.paths['/readyz']?.get?.responses ?? {})).toEqual(['200', '400', '500', '503']);
+      expect(Object.keys(doc.paths['/healthz']?.get?.responses ?? {})).toEqual(['200', '400', '500']);
     });
 
     it('logs exactly one line per request with method, path, status, ms, mchid and Request-ID', async () => {

@@ -55,6 +55,11 @@ export interface Endpoint {
   readonly produces?: string;
   /** A documented per-merchant limit of this operation (on top of the merchant-wide one). */
   readonly rateLimit?: RateLimitRule;
+  /**
+   * Error statuses a public operation answers besides 400 and 500 (503 of `/readyz`), for the OpenAPI
+   * document; a signed operation already lists every status of the catalog.
+   */
+  readonly errorStatuses?: readonly number[];
 }
 
 /** Checks an entry's literal types while keeping them (ids, methods, schemas stay precise). */

@@ -44,12 +44,22 @@ const health = endpoint({
   success: { status: 200, schema: Type.String() },
   produces: 'text/plain; charset=utf-8',
 });
+const ready = endpoint({
+  id: 'ready',
+  method: 'GET',
+  path: '/ready',
+  family: 'operations',
+  summary: 'Ready',
+  auth: 'public',
+  success: { status: 200, schema: Type.Object({ status: Type.String() }) },
+  errorStatuses: [503],
+});
 
 describe('buildOpenApiDocument', () => {
-  const doc = buildOpenApiDocument([getThing, deleteThing, upload, health], INFO);
+  const doc = buildOpenApiDocument([getThing, deleteThing, upload, health, ready], INFO);
 
   it('puts operations sharing a path under one path item, keyed by lower-case method', () => {
-    expect(Object.keys(doc.paths)).toEqual(['/v3/things/{thing_id}', '/v3/upload', '/health']);
+    expect(Object.keys(doc.paths)).toEqual(['/v3/things/{thing_id}', '/v3/upload', '/health', '/ready']);
     expect(Object.keys(doc.paths['/v3/things/{thing_id}'] ?? {})).toEqual(['get', 'delete']);
     expect(doc.info).toMatchObject(INFO);
     expect(doc.tags.map((t) => t.name)).toEqual(['busifavor', 'operations']);
@@ -89,6 +99,11 @@ describe('buildOpenApiDocument', () => {
     expect(text && 'content' in text ? Object.keys(text.content ?? {}) : []).toEqual(['text/plain']);
     expect(text && 'headers' in text ? Object.keys(text.headers ?? {}) : []).toEqual(['Request-ID']);
     expect(Object.keys(doc.paths['/health']?.get?.responses ?? {})).toEqual(['200', '400', '500']);
+  });
+
+  it('adds the error statuses a public entry names, such as the 503 of a readiness check', () => {
+    expect(Object.keys(doc.paths['/ready']?.get?.responses ?? {})).toEqual(['200', '400', '500', '503']);
+    expect(doc.paths['/ready']?.get?.responses['503']).toEqual({ $ref: '#/components/responses/Error503' });
   });
 
   it('gives signed operations every error status of the catalog, each with WeChat’s error body', () => {

@@ -318,7 +318,7 @@ function operationOf(entry: Endpoint, statuses: readonly { status: number }[]): 
   }
   operation.responses[String(entry.success.status)] = successResponse(entry, signed, where);
   for (const { status } of statuses) {
-    if (signed || PUBLIC_ERROR_STATUSES.has(status)) {
+    if (signed || PUBLIC_ERROR_STATUSES.has(status) || entry.errorStatuses?.includes(status)) {
       operation.responses[String(status)] = { $ref: `#/components/responses/${errorResponseName(status)}` };
     }
   }

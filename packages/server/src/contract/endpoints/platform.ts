@@ -116,6 +116,7 @@ export const PLATFORM_ENDPOINTS = {
       'Readiness: the database answers, every migration is applied and the callback dispatcher runs; 503 SERVICE_UNAVAILABLE naming the failed checks otherwise',
     auth: 'public',
     success: { status: 200, schema: ReadinessResponse },
+    errorStatuses: [503],
   }),
   ...REFERENCE_ENDPOINTS,
 } as const;
