@@ -1,7 +1,15 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type AppConfig, MIN_NOTIFY_LEASE_SECONDS, type TargetPolicy } from '../config.js';
+import {
+  type AppConfig,
+  isLogLevel,
+  LOG_LEVEL_ENV,
+  LOG_LEVELS,
+  type LogLevel,
+  MIN_NOTIFY_LEASE_SECONDS,
+  type TargetPolicy,
+} from '../config.js';
 import { CredentialsError } from '../credentials/errors.js';
 import { CREDENTIALS_FILE_NAME, readCredentialsFile } from '../credentials/file.js';
 import {
@@ -172,20 +180,6 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
   await server.close();
   return EXIT.ok;
 }
-
-type LogLevel = AppConfig['logLevel'];
-/** The levels `--log-level` and `WPS_LOG_LEVEL` take (every value of AppConfig.logLevel). */
-const LOG_LEVELS = [
-  'fatal',
-  'error',
-  'warn',
-  'info',
-  'debug',
-  'trace',
-  'silent',
-] as const satisfies readonly LogLevel[];
-const LOG_LEVEL_ENV = 'WPS_LOG_LEVEL';
-const isLogLevel = (value: string): value is LogLevel => (LOG_LEVELS as readonly string[]).includes(value);
 
 /** `--log-level`, else the level of `WPS_LOG_LEVEL`, else `info`. */
 function logLevelOption(
