@@ -607,6 +607,39 @@ for (const dialect of DIALECTS) {
         expect((await send(paused, await newUser()))?.code).toBe('NOTRUNNING');
       });
 
+      it('the stock-state hook: 404 for an unknown stock, 403 NO_AUTH for another merchant, else the state the query shows', async () => {
+        const stockId = await createStock();
+        const statePath = (id: string) => `/sandbox/v1/busifavor/stocks/${id}/state`;
+        const state = async () =>
+          signedJson<{ stock_state: string }>(
+            sandbox,
+            await sandbox.request({ method: 'GET', path: `${BASE}/stocks/${stockId}` }),
+          ).stock_state;
+        expectError(
+          await post(statePath('9999999999'), { stock_state: 'PAUSED' }),
+          404,
+          'RESOURCE_NOT_EXISTS',
+          '批次不存在',
+        );
+        expectError(
+          await sandbox.request({
+            method: 'POST',
+            path: statePath(stockId),
+            body: { stock_state: 'PAUSED' },
+            merchant: other,
+          }),
+          403,
+          'NO_AUTH',
+          '只有批次创建商户可以修改批次状态',
+        );
+        expect(await state()).toBe('RUNNING');
+        expect(signedJson(sandbox, await post(statePath(stockId), { stock_state: 'PAUSED' }))).toEqual({
+          stock_id: stockId,
+          stock_state: 'PAUSED',
+        });
+        expect(await state()).toBe('PAUSED');
+      });
+
       it('H5 send verifies the sign and the #wechat_redirect fragment; pay gift and API send work', async () => {
         const stockId = await createStock();
         const openid = await newUser();
