@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -18,10 +18,8 @@ import { MerchantRepo } from '../src/db/merchant-repo.js';
 import { prepareSandbox } from '../src/server.js';
 import {
   imageGenerationTrigger,
-  makeCertificate,
-  scratchDir,
+  receiverCertificate,
   startReceiver,
-  type TestCertificate,
   type TestReceiver,
 } from './notifications/fixtures.js';
 
@@ -133,15 +131,7 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
   return value;
 }
 
-const scratch = scratchDir();
-let tls: TestCertificate;
-let caFile: string;
-beforeAll(() => {
-  tls = makeCertificate(scratch.dir, 'receiver');
-  caFile = join(scratch.dir, 'ca.pem');
-  writeFileSync(caFile, tls.certPem);
-});
-afterAll(() => scratch.remove());
+const receiverCert = receiverCertificate();
 
 for (const dialect of DIALECTS) {
   describe.skipIf(!dialect.available)(`health, logs and metrics on ${dialect.name}`, () => {
@@ -149,8 +139,8 @@ for (const dialect of DIALECTS) {
     let receiver: TestReceiver;
     beforeAll(async () => {
       // The first callback is received (200), every later one refused (500): one delivered, then a backlog.
-      receiver = await startReceiver(tls, (_request, index) => (index === 0 ? 200 : 500));
-      app = await startObserved(dialect, { notifyDelivery: true, notifyCaFile: caFile });
+      receiver = await startReceiver(receiverCert.tls, (_request, index) => (index === 0 ? 200 : 500));
+      app = await startObserved(dialect, { notifyDelivery: true, notifyCaFile: receiverCert.caFile });
     });
     afterAll(async () => {
       await app?.close();

@@ -1,8 +1,8 @@
 import { createSqliteDatabase, type TestDatabase } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/connect.js';
+import { type DatabaseHandle, openDatabase } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { NotificationDispatcher } from '../../src/outbox/dispatcher.js';
+import { type DispatcherOptions, NotificationDispatcher } from '../../src/outbox/dispatcher.js';
 import { makePlatform, scratchDir, TestClock, testIds } from './fixtures.js';
 
 /**
@@ -25,6 +25,21 @@ afterAll(async () => {
   scratch.remove();
 });
 
+/** A dispatcher over a fresh connection to the test database, polling every 10 ms. */
+function dispatcherOn(
+  handle: DatabaseHandle,
+  extra: Partial<DispatcherOptions> = {},
+): NotificationDispatcher {
+  return new NotificationDispatcher({
+    db: handle,
+    clock: new TestClock(Date.now()),
+    platform: platform.platform,
+    ids: testIds,
+    pollIntervalMs: 10,
+    ...extra,
+  });
+}
+
 const until = async (done: () => boolean) => {
   for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
 };
@@ -32,13 +47,7 @@ const until = async (done: () => boolean) => {
 describe('dispatcher state (sqlite)', () => {
   it('is stopped, then running, then stopped again', async () => {
     const handle = openDatabase(database.url);
-    const dispatcher = new NotificationDispatcher({
-      db: handle,
-      clock: new TestClock(Date.now()),
-      platform: platform.platform,
-      ids: testIds,
-      pollIntervalMs: 10,
-    });
+    const dispatcher = dispatcherOn(handle);
     expect(dispatcher.state).toBe('stopped');
     dispatcher.start();
     expect(dispatcher.state).toBe('running');
@@ -51,12 +60,7 @@ describe('dispatcher state (sqlite)', () => {
     const handle = openDatabase(database.url);
     const seen: unknown[] = [];
     let failLoop = false;
-    const dispatcher = new NotificationDispatcher({
-      db: handle,
-      clock: new TestClock(Date.now()),
-      platform: platform.platform,
-      ids: testIds,
-      pollIntervalMs: 10,
+    const dispatcher = dispatcherOn(handle, {
       onError: (err) => {
         if (failLoop) throw err;
       },

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
+import { afterAll, beforeAll } from 'vitest';
 import type { PlatformIdentity, SigningMode } from '../../src/credentials/types.js';
 import type { DatabaseSchema } from '../../src/db/schema.js';
 import type { Clock, IdGen, NotificationEvent, NotifyFamily } from '../../src/domain/ports.js';
@@ -204,6 +205,34 @@ export interface TestReceiver {
   url: string;
   received: ReceivedRequest[];
   close(): Promise<void>;
+}
+
+/**
+ * A receiver certificate for the test file and a CA file trusting it (for `notifyCaFile`), made in
+ * beforeAll and removed in afterAll; read them inside tests or hooks.
+ */
+export function receiverCertificate(): { readonly tls: TestCertificate; readonly caFile: string } {
+  const scratch = scratchDir();
+  let made: { tls: TestCertificate; caFile: string } | undefined;
+  beforeAll(() => {
+    const tls = makeCertificate(scratch.dir, 'receiver');
+    const caFile = join(scratch.dir, 'ca.pem');
+    writeFileSync(caFile, tls.certPem);
+    made = { tls, caFile };
+  });
+  afterAll(() => scratch.remove());
+  const get = () => {
+    if (!made) throw new Error('receiverCertificate() is read before its beforeAll ran');
+    return made;
+  };
+  return {
+    get tls() {
+      return get().tls;
+    },
+    get caFile() {
+      return get().caFile;
+    },
+  };
 }
 
 /** Starts an HTTPS receiver on 127.0.0.1 with the given certificate. */

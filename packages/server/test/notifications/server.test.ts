@@ -1,27 +1,10 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DIALECTS, startSandbox, type TestSandbox } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  imageGenerationTrigger,
-  makeCertificate,
-  scratchDir,
-  startReceiver,
-  type TestCertificate,
-  type TestReceiver,
-} from './fixtures.js';
+import { imageGenerationTrigger, receiverCertificate, startReceiver, type TestReceiver } from './fixtures.js';
 
 /** The pipeline inside a running sandbox: notify URL set through /v3, events and operations through /sandbox/v1. */
 
-const scratch = scratchDir();
-let tls: TestCertificate;
-let caFile: string;
-beforeAll(() => {
-  tls = makeCertificate(scratch.dir, 'receiver');
-  caFile = join(scratch.dir, 'ca.pem');
-  writeFileSync(caFile, tls.certPem);
-});
-afterAll(() => scratch.remove());
+const receiverCert = receiverCertificate();
 
 const sqlite = DIALECTS[0];
 
@@ -29,10 +12,10 @@ describe.skipIf(!sqlite?.available)('notifications in a running sandbox (sqlite)
   let sandbox: TestSandbox;
   let receiver: TestReceiver;
   beforeAll(async () => {
-    receiver = await startReceiver(tls, () => 200);
+    receiver = await startReceiver(receiverCert.tls, () => 200);
     sandbox = await startSandbox({
       dialect: sqlite as (typeof DIALECTS)[number],
-      config: { notifyCaFile: caFile, notifyDelivery: true },
+      config: { notifyCaFile: receiverCert.caFile, notifyDelivery: true },
     });
   });
   afterAll(async () => {

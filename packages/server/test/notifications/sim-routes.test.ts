@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   decryptNotificationResource,
   parseNotificationEnvelope,
@@ -11,10 +9,8 @@ import { addMerchant, expectError, signedJson } from '../busifavor-helpers.js';
 import {
   imageGenerationResource,
   imageGenerationTrigger,
-  makeCertificate,
-  scratchDir,
+  receiverCertificate,
   startReceiver,
-  type TestCertificate,
   type TestReceiver,
 } from './fixtures.js';
 
@@ -26,15 +22,7 @@ import {
  * deterministic.
  */
 
-const scratch = scratchDir();
-let tls: TestCertificate;
-let caFile: string;
-beforeAll(() => {
-  tls = makeCertificate(scratch.dir, 'receiver');
-  caFile = join(scratch.dir, 'ca.pem');
-  writeFileSync(caFile, tls.certPem);
-});
-afterAll(() => scratch.remove());
+const receiverCert = receiverCertificate();
 
 interface Summary {
   id: string;
@@ -87,12 +75,15 @@ for (const dialect of DIALECTS) {
       ).notification_id;
 
     beforeAll(async () => {
-      receiver = await startReceiver(tls, async () => {
+      receiver = await startReceiver(receiverCert.tls, async () => {
         await gate;
         return status;
       });
       // Delivery off: only the dispatch route delivers, so the tests decide when.
-      sandbox = await startSandbox({ dialect, config: { notifyCaFile: caFile, notifyDelivery: false } });
+      sandbox = await startSandbox({
+        dialect,
+        config: { notifyCaFile: receiverCert.caFile, notifyDelivery: false },
+      });
       other = await addMerchant(sandbox, '1900077001');
       const set = await sandbox.request({
         method: 'POST',
