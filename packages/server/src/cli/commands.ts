@@ -17,6 +17,7 @@ import {
   initCredentials,
   rotatePlatformCertificate,
 } from '../credentials/generate.js';
+import { listenCommand } from './listen.js';
 import { merchantCommand } from './merchants.js';
 import { notificationsCommand } from './notifications.js';
 import {
@@ -28,6 +29,7 @@ import {
   parse,
   readInputFile,
 } from './options.js';
+import { triggerCommand } from './trigger.js';
 import {
   type CliOutput,
   COMMAND_HELP,
@@ -374,6 +376,10 @@ async function runCommand(command: CommandName, sub: string | undefined, rest: s
       return merchantCommand(sub, rest, deps.output);
     case 'notifications':
       return notificationsCommand(sub, rest, deps.output);
+    case 'listen':
+      return listenCommand(sub === undefined ? [] : [sub, ...rest], deps);
+    case 'trigger':
+      return triggerCommand(sub === undefined ? [] : [sub, ...rest], deps.output);
     case 'platform':
       if (sub === 'rotate') return platformRotate(rest, deps);
       throw unknownSubcommand('platform', sub, ['rotate']);

@@ -94,6 +94,18 @@ export const COMMAND_HELP = {
       prefix of a notification id (as list prints them). --json prints what the simulation API
       (/sandbox/v1/notifications…) answers: snake_case, times in RFC 3339 +08:00.`,
 
+  listen: `  listen --forward-to URL [--mchid N] [--events T,T] [--lease 15] [--json] [--db URL] [--dir DIR]
+      Like stripe listen: while it runs, the merchant's callbacks (every family, or the --events
+      types) go to URL instead of the registered notify URL, signed and encrypted as usual; URL may
+      be plain http on loopback. One line per delivery (--json: one JSON object per line, as the
+      listen-session deliveries API answers). Ctrl+C closes the session; a listener that dies stops
+      receiving when its lease (--lease seconds, 1-300) runs out.`,
+
+  trigger: `  trigger EVENT [--mchid N] [--json] [--db URL] [--dir DIR]
+      Like stripe trigger: make one callback happen and print what it created and the notification
+      it queued. EVENT: coupon.send, product-coupon.send, product-coupon.image-generation,
+      delivery-plan.change.`,
+
   platform: `  platform rotate [--dir DIR] [--overlap-hours 24]
       Begin a platform certificate rotation: a new certificate signs after the next start, and the old
       one stays listed by /v3/certificates and accepted until the overlap ends (as WeChat does it).`,
