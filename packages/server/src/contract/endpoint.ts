@@ -6,8 +6,12 @@ import type { Static, TSchema } from '@sinclair/typebox';
  * without one. See ARCHITECTURE.md ("Adding an endpoint").
  */
 
-/** Who may call an operation: `merchant` (APIv3 signature, the default) or `public` (no signature). */
-export type EndpointAuth = 'merchant' | 'public';
+/**
+ * Who may call an operation: `merchant` (APIv3 signature, the default), `public` (no signature), or
+ * `dashboard` (the browser dashboard's pages and calls: loopback or its token, and a CSRF header on
+ * state changes; see http/dashboard/access.ts). Dashboard operations are not in the OpenAPI document.
+ */
+export type EndpointAuth = 'merchant' | 'public' | 'dashboard';
 
 /** HTTP methods the platform uses. */
 export type EndpointMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
