@@ -12,6 +12,7 @@ import {
 } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
+import { runCli } from '../src/cli/commands.js';
 import { resolveConfig } from '../src/config.js';
 import { loadCredentials } from '../src/credentials/load.js';
 import { openDatabase } from '../src/db/connect.js';
@@ -420,6 +421,40 @@ describe('dashboard access', () => {
     expect(remote.statusCode).toBe(403);
     expect(remote.json().code).toBe('NO_AUTH');
     expect((await from('127.0.0.1')).statusCode).toBe(200);
+  });
+
+  it('prints the dashboard in the start banner, with the token when listening beyond loopback', async () => {
+    for (const host of ['127.0.0.1', '0.0.0.0']) {
+      const lines: string[] = [];
+      let running: RunningServer | undefined;
+      let stop: (signal: string) => void = () => {};
+      const done = runCli(['start', '--dir', join(dir, 'cli'), '--host', host, '--port', '0'], {
+        output: { out: (l) => lines.push(l), err: (l) => lines.push(l) },
+        loadStartServer: async () => async (options) => {
+          running = await startServer({ ...options, config: { ...options.config, logLevel: 'silent' } });
+          return running;
+        },
+        stopSignal: () => new Promise((resolve) => (stop = resolve)),
+        version: 'test',
+      });
+      const deadline = Date.now() + 20_000;
+      while (!lines.some((l) => l.startsWith('Press Ctrl+C'))) {
+        if (Date.now() > deadline) throw new Error(`start printed no banner:\n${lines.join('\n')}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const server = running as RunningServer;
+      const line = lines.find((l) => l.includes('dashboard:')) ?? '';
+      if (host === '127.0.0.1') {
+        expect(line).toBe(`  dashboard:       ${server.url}/dashboard`);
+      } else {
+        expect(line).toBe(`  dashboard:       ${server.url}/dashboard?token=${server.dashboardToken}`);
+        const printed = new URL(line.trim().replace(/^dashboard: +/, ''));
+        const res = await get(loopbackUrl(server), `/dashboard?token=${printed.searchParams.get('token')}`);
+        expect(res.status).toBe(200);
+      }
+      stop('SIGTERM');
+      expect(await done).toBe(0);
+    }
   });
 
   it('refuses a feed size outside 1..100000 at startup', () => {

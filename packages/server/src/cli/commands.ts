@@ -72,6 +72,10 @@ export type StartServerFn = (options: {
   config: StartConfig;
 }) => Promise<{
   url: string;
+  /** The dashboard's address, printed in the banner (docs/dashboard.md). */
+  dashboardUrl?: string;
+  /** The token the dashboard requires when listening beyond loopback. */
+  dashboardToken?: string | undefined;
   close(): Promise<void>;
 }>;
 
@@ -176,6 +180,11 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
   o.out(`  notify policy:   ${describePolicy(config.targetPolicy)}`);
   o.out(`  notify TLS:      ${describeTls(config)}`);
   o.out(`  log level:       ${config.logLevel}`);
+  if (server.dashboardUrl) {
+    // Beyond loopback the dashboard needs the token: the first visit with it sets a cookie.
+    const token = server.dashboardToken ? `?token=${server.dashboardToken}` : '';
+    o.out(`  dashboard:       ${server.dashboardUrl}${token}`);
+  }
   o.out('Press Ctrl+C to stop.');
   const signal = await deps.stopSignal();
   o.out(`${signal}: stopping`);
