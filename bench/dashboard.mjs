@@ -3,13 +3,14 @@
 // 10,000 notifications stored for the dev merchant; then each page is fetched over loopback like a browser
 // would and the time to the last byte is reported (median, p95, max of --runs after two warm-ups).
 // The issue's target: the first page (GET /dashboard/notifications) under 200 ms.
-// Run after `npm run build`: node bench/dashboard.mjs [--notifications 10000] [--runs 30]
+// Run after `npm run build`: node bench/dashboard.mjs [--notifications 10000] [--runs 30] [--db URL]
+// (--db postgres://… times the same pages on an empty PostgreSQL database you created for it).
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../packages/server/dist/db/connect.js';
 import { enqueueNotification } from '../packages/server/dist/outbox/enqueue.js';
-import { startSandbox } from './lib/sandbox.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,11 +19,29 @@ const arg = (name, fallback) => {
 const count = Number(arg('notifications', 10_000));
 const runs = Number(arg('runs', 30));
 const dir = mkdtempSync(join(tmpdir(), 'wps-bench-dashboard-'));
+const dbUrl = arg('db', `sqlite:${join(dir, 'data.db')}`);
 
-const { url, child } = await startSandbox(dir);
+/** The built `wechatpay-sandbox start` on a free loopback port; resolves with its URL from the banner. */
+async function startSandbox() {
+  const bin = join(import.meta.dirname, '..', 'packages/server/dist/cli/main.js');
+  const args = [bin, 'start', '--dir', dir, '--port', '0', '--db', dbUrl, '--log-level', 'warn'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const url = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
+  });
+  return { url, child };
+}
+
+const { url, child } = await startSandbox();
 try {
   const mchid = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')).merchant.mchid;
-  const handle = openDatabase(`sqlite:${join(dir, 'data.db')}`);
+  const handle = openDatabase(dbUrl);
   const started = Date.now();
   await handle.db.transaction().execute(async (trx) => {
     for (let i = 0; i < count; i++) {
@@ -43,15 +62,18 @@ try {
     }
   });
   await handle.close();
-  console.log(`${count} notifications stored in ${Date.now() - started} ms (SQLite, ${url})`);
+  console.log(`${count} notifications stored in ${Date.now() - started} ms (${handle.displayUrl}, ${url})`);
   // The dispatcher finds no notify URL for them: let it mark them no-target before timing pages.
   await new Promise((done) => setTimeout(done, 3000));
+  // Fill the live feed's ring (500 calls by default): unsigned calls answered 401 with their headers kept.
+  for (let i = 0; i < 500; i++) await (await fetch(`${url}/v3/certificates?i=${i}`)).text();
 
   const pages = [
     ['notifications, first page', '/dashboard/notifications'],
     ['notifications, filtered (state, family)', '/dashboard/notifications?state=no-target&family=busifavor'],
     ['notifications, last page', `/dashboard/notifications?offset=${Math.max(0, count - 50)}`],
-    ['live feed', '/dashboard'],
+    ['live feed (500 calls kept, 200 shown)', '/dashboard'],
+    ['live feed JSON', '/dashboard/api/calls'],
     ['clock & rules', '/dashboard/simulation'],
   ];
   const rows = [];
