@@ -5,12 +5,12 @@
 // The issue's target: the first page (GET /dashboard/notifications) under 200 ms.
 // Run after `npm run build`: node bench/dashboard.mjs [--notifications 10000] [--runs 30] [--db URL]
 // (--db postgres://… times the same pages on an empty PostgreSQL database you created for it).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../packages/server/dist/db/connect.js';
 import { enqueueNotification } from '../packages/server/dist/outbox/enqueue.js';
+import { startSandbox } from './lib/sandbox.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,24 +21,7 @@ const runs = Number(arg('runs', 30));
 const dir = mkdtempSync(join(tmpdir(), 'wps-bench-dashboard-'));
 const dbUrl = arg('db', `sqlite:${join(dir, 'data.db')}`);
 
-/** The built `wechatpay-sandbox start` on a free loopback port; resolves with its URL from the banner. */
-async function startSandbox() {
-  const bin = join(import.meta.dirname, '..', 'packages/server/dist/cli/main.js');
-  const args = [bin, 'start', '--dir', dir, '--port', '0', '--db', dbUrl, '--log-level', 'warn'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const url = await new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
-  });
-  return { url, child };
-}
-
-const { url, child } = await startSandbox();
+const { url, child } = await startSandbox(dir, 1, ['--db', dbUrl, '--log-level', 'warn']);
 try {
   const mchid = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')).merchant.mchid;
   const handle = openDatabase(dbUrl);

@@ -6,11 +6,14 @@ import { fileURLToPath } from 'node:url';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'packages/server/dist/cli/main.js');
 
-/** `workers` > 1 starts that many cluster workers behind the one port (`start --workers N`). */
-export async function startSandbox(dir, workers = 1) {
+/**
+ * `workers` > 1 starts that many cluster workers behind the one port (`start --workers N`); `args` are
+ * more `start` options (e.g. `--db URL`).
+ */
+export async function startSandbox(dir, workers = 1, args = []) {
   const child = spawn(
     process.execPath,
-    [BIN, 'start', '--dir', dir, '--port', '0', '--workers', String(workers)],
+    [BIN, 'start', '--dir', dir, '--port', '0', '--workers', String(workers), ...args],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
