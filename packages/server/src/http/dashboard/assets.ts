@@ -98,7 +98,7 @@ export const DASHBOARD_SCRIPT = `'use strict';
           tr.className = call.status >= 400 ? 'bad' : '';
           tr.dataset.seq = String(call.seq);
           tr.append(
-            cell(new Date(call.at).toLocaleTimeString()),
+            cell(new Date(call.at).toISOString().slice(11, 19)),
             cell(call.method),
           );
           const link = document.createElement('a');
@@ -139,7 +139,7 @@ th { background: #f2f4f7; font-weight: 600; font-size: 13px; }
 tr.bad td { color: var(--bad); }
 .mono, pre, code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12.5px; }
 pre { background: #fff; border: 1px solid var(--line); padding: 10px; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
-.num { text-align: right; }
+.num { text-align: right; white-space: nowrap; }
 td.mono { word-break: break-all; }
 .muted { color: var(--muted); }
 .pager { margin: 10px 0; display: flex; gap: 14px; align-items: center; }

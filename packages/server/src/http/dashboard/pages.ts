@@ -76,6 +76,7 @@ export function layout(frame: Frame, content: Html): string {
 <html lang="en"><head><meta charset="utf-8"><title>${frame.title} · wechatpay-sandbox</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="dashboard-csrf" content="${frame.csrf}">
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/dashboard/assets/dashboard.css"></head>
 <body><header><strong>wechatpay-sandbox</strong>${nav}${chooser}</header>
 <main><h1>${frame.title}</h1>${content}</main>
@@ -104,12 +105,17 @@ function callRow(call: CallSummary): Html {
 }
 
 /** The live feed: the newest calls now, then the script polls for more. */
-export function feedPage(frame: Frame, calls: readonly CallSummary[], latest: number, size: number): string {
+export function feedPage(
+  frame: Frame,
+  calls: readonly CallSummary[],
+  latest: number,
+  feed: { kept: number; shown: number },
+): string {
   return layout(
     frame,
-    html`<p class="muted">Every API call this server answered (the newest ${size} are kept in memory), updated
-live. Open one for its headers, the verification result and, for a 401, the signing string the server expected.</p>
-<table id="feed" data-after="${latest}" data-max="${size}"><thead><tr><th>time (UTC)</th><th>method</th><th>path</th>
+    html`<p class="muted">Every API call this server answered (the newest ${feed.kept} are kept in memory), updated
+live (the newest ${feed.shown} are shown). Open one for its headers, the verification result and, for a 401, the signing string the server expected.</p>
+<table id="feed" data-after="${latest}" data-max="${feed.shown}"><thead><tr><th>time (UTC)</th><th>method</th><th>path</th>
 <th>status</th><th>code</th><th>ms</th><th>merchant</th><th>Request-ID</th></tr></thead>
 <tbody>${calls.map(callRow)}</tbody></table>`,
   );

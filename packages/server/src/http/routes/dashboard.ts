@@ -92,7 +92,10 @@ export function dashboardHandlers(deps: DashboardDeps): EndpointHandlers<typeof 
   return {
     dashboardHome: async ({ query }) => {
       const frame = await frameFor('Live feed', 'feed', query.mchid);
-      return feedPage(frame, feed.since(0, FEED_PAGE), feed.latest, Math.min(feed.size, FEED_PAGE));
+      return feedPage(frame, feed.since(0, FEED_PAGE), feed.latest, {
+        kept: feed.size,
+        shown: Math.min(feed.size, FEED_PAGE),
+      });
     },
     dashboardCall: async ({ params, query }) => {
       const call = feed.get(params.seq);
