@@ -133,6 +133,10 @@ describe('wechatpay-sandbox errors say what to do next', () => {
       ['start', '--dir', 'nowhere', '--log-level', 'loud'],
       /--log-level must be one of fatal, error, warn, info, debug, trace/,
     ],
+    [
+      ['start', '--dir', 'nowhere', '--dashboard-feed-size', '0'],
+      /--dashboard-feed-size must be a whole number from 1 to 100000, got "0"/,
+    ],
   ])('%j', async (args, message) => {
     const run = await cli(args);
     expect(run.code).toBe(2);
@@ -141,7 +145,7 @@ describe('wechatpay-sandbox errors say what to do next', () => {
   });
 });
 
-describe('wechatpay-sandbox start --log-level', () => {
+describe('wechatpay-sandbox start --log-level and --dashboard-feed-size', () => {
   /** Runs `start` with a server that records its configuration (the flags' end of the contract). */
   async function startWith(args: string[], env: Record<string, string>) {
     const seen: StartConfig[] = [];
@@ -171,6 +175,11 @@ describe('wechatpay-sandbox start --log-level', () => {
     expect(bad.config).toBeUndefined();
     expect(bad.run.stderr).toContain('WPS_LOG_LEVEL must be one of');
     expect(bad.run.stderr).toContain('fix or unset it, or pass --log-level');
+  });
+
+  it('passes --dashboard-feed-size to the server (500 without it)', async () => {
+    expect((await startWith(['--dashboard-feed-size', '2000'], {})).config?.dashboardFeedSize).toBe(2000);
+    expect((await startWith([], {})).config?.dashboardFeedSize).toBe(500);
   });
 });
 

@@ -7,6 +7,7 @@ import {
   LOG_LEVEL_ENV,
   LOG_LEVELS,
   type LogLevel,
+  MAX_DASHBOARD_FEED_SIZE,
   MIN_NOTIFY_LEASE_SECONDS,
   type TargetPolicy,
 } from '../config.js';
@@ -61,6 +62,7 @@ export type StartConfig = Pick<
   | 'requestTimeoutMs'
   | 'idleTimeoutMs'
   | 'logLevel'
+  | 'dashboardFeedSize'
 >;
 
 /** Starts a server; injected so `start` does not import the HTTP stack for the other commands. */
@@ -130,6 +132,7 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
     'request-timeout-ms': { type: 'string', default: '30000' },
     'idle-timeout-ms': { type: 'string', default: '60000' },
     'log-level': { type: 'string' },
+    'dashboard-feed-size': { type: 'string', default: '500' },
   });
   const workers = Number(values.workers);
   if (!/^[0-9]+$/.test(values.workers) || workers < 1 || workers > 64) {
@@ -144,6 +147,7 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
     ...notifyConfig(values),
     ...timeoutConfig(values),
     logLevel: logLevelOption(values['log-level'], deps.env ?? {}),
+    dashboardFeedSize: feedSizeOption(values['dashboard-feed-size']),
   };
   const dir = resolve(values.dir);
   const init = await initCredentials(dir);
@@ -190,6 +194,17 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
   o.out(`${signal}: stopping`);
   await server.close();
   return EXIT.ok;
+}
+
+/** `--dashboard-feed-size`: how many API calls the dashboard's live feed keeps (docs/dashboard.md). */
+function feedSizeOption(value: string): number {
+  const size = Number(value);
+  if (!/^[0-9]+$/.test(value) || size < 1 || size > MAX_DASHBOARD_FEED_SIZE) {
+    throw new UsageError(
+      `--dashboard-feed-size must be a whole number from 1 to ${MAX_DASHBOARD_FEED_SIZE}, got "${value}"`,
+    );
+  }
+  return size;
 }
 
 /** `--log-level`, else the level of `WPS_LOG_LEVEL`, else `info`. */

@@ -50,7 +50,7 @@ export const COMMAND_HELP = {
         [--log-level fatal|error|warn|info|debug|trace]
         [--notify-policy local|strict] [--notify-ca-file FILE | --notify-insecure-tls]
         [--notify-lease-seconds 30] [--headers-timeout-ms 10000] [--request-timeout-ms 30000]
-        [--idle-timeout-ms 60000]
+        [--idle-timeout-ms 60000] [--dashboard-feed-size 500]
       Serve the sandbox with the credentials of DIR (initialised if absent) and every merchant
       registered in the database (default sqlite:DIR/data.db). --log-level: the request log's level
       (default $WPS_LOG_LEVEL, else info).
@@ -62,7 +62,8 @@ export const COMMAND_HELP = {
       instance's deliveries wait before they are retaken.
       Timeouts: a client gets 408 and the connection closes when its headers take longer than
       --headers-timeout-ms or its whole request longer than --request-timeout-ms; an idle keep-alive
-      connection closes after --idle-timeout-ms.`,
+      connection closes after --idle-timeout-ms.
+      --dashboard-feed-size: how many API calls the dashboard's live feed keeps in memory (1 to 100000).`,
 
   merchant: `  merchant add --mchid N (--certificate FILE | --public-key FILE --serial S) --api-v3-key K
                [--api-v2-key K] [--name NAME] [--signing-mode pubkey|certificate|migrating]
