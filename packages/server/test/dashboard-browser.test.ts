@@ -153,7 +153,11 @@ describe.skipIf(!RUN || !sqlite)('dashboard in chromium', () => {
     const expected = bad.json<{ detail: { expected_signing_string: string } }>().detail
       .expected_signing_string;
     // The row arrives without a reload (the page polls the feed).
-    const row = page.locator('#feed tbody tr', { hasText: '401' }).filter({ hasText: `${BASE}/callbacks` });
+    // The status cell must read 401 exactly: a Request-ID of a 200 row may contain "401" too.
+    const row = page
+      .locator('#feed tbody tr')
+      .filter({ has: page.locator('td', { hasText: /^401$/ }) })
+      .filter({ hasText: `${BASE}/callbacks` });
     await row.first().waitFor({ state: 'visible', timeout: 10_000 });
     await page.screenshot({ path: join(SHOTS, 'feed.png'), fullPage: true });
     await row.first().locator('a').click();
