@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DELIVERY_TIMEOUT_MS, MIN_NOTIFY_LEASE_SECONDS, resolveConfig } from './config.js';
+import {
+  DELIVERY_TIMEOUT_MS,
+  MAX_NOTIFY_CONCURRENCY,
+  MIN_NOTIFY_LEASE_SECONDS,
+  resolveConfig,
+} from './config.js';
 
 describe('resolveConfig notify lease', () => {
   it('keeps a lease longer than one delivery attempt', () => {
@@ -16,6 +21,28 @@ describe('resolveConfig notify lease', () => {
       );
     },
   );
+});
+
+describe('resolveConfig notify concurrency', () => {
+  it('defaults to 64 deliveries in flight, at most 32 of one merchant', () => {
+    const { notifyConcurrency, notifyMerchantConcurrency } = resolveConfig();
+    expect([notifyConcurrency, notifyMerchantConcurrency]).toEqual([64, 32]);
+  });
+
+  it.each([
+    ['notifyConcurrency', 0],
+    ['notifyConcurrency', 2.5],
+    ['notifyMerchantConcurrency', 0],
+    ['notifyConcurrency', MAX_NOTIFY_CONCURRENCY + 1],
+  ])('refuses %s = %s', (key, value) => {
+    expect(() => resolveConfig({ [key]: value })).toThrow(new RegExp(`${key} must be a whole number`));
+  });
+
+  it("refuses a merchant's share above the whole", () => {
+    expect(() => resolveConfig({ notifyConcurrency: 8, notifyMerchantConcurrency: 9 })).toThrow(
+      /notifyMerchantConcurrency \(9\) must not exceed notifyConcurrency \(8\)/,
+    );
+  });
 });
 
 describe('resolveConfig timeouts', () => {

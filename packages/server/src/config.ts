@@ -58,6 +58,13 @@ export interface AppConfig {
   notifyLeaseSeconds: number;
   /** Deliver callbacks while listening (off: events stay in the outbox, e.g. for tests). @default true */
   notifyDelivery: boolean;
+  /** Callback deliveries in flight at once per process (docs/operations.md, Callback delivery). @default 64 */
+  notifyConcurrency: number;
+  /**
+   * Callback deliveries of one merchant in flight at once per process, so one merchant's slow receiver
+   * cannot hold every slot. At most {@link AppConfig.notifyConcurrency}. @default 32
+   */
+  notifyMerchantConcurrency: number;
   /**
    * API calls the dashboard's live feed keeps in memory (a ring buffer per process; the oldest go first).
    * @default 500
@@ -108,9 +115,14 @@ const DEFAULTS: AppConfig = {
   notifyInsecureTls: false,
   notifyLeaseSeconds: 30,
   notifyDelivery: true,
+  notifyConcurrency: 64,
+  notifyMerchantConcurrency: 32,
   dashboardFeedSize: 500,
   logLevel: 'info',
 };
+
+/** Largest {@link AppConfig.notifyConcurrency}: each delivery in flight may hold a socket. */
+export const MAX_NOTIFY_CONCURRENCY = 1024;
 
 /** Largest {@link AppConfig.dashboardFeedSize}: each entry keeps at most about 40 KB of headers. */
 export const MAX_DASHBOARD_FEED_SIZE = 100_000;
@@ -148,6 +160,18 @@ export function resolveConfig(overrides: Partial<AppConfig> = {}): Readonly<AppC
     if (!Number.isInteger(config[key]) || config[key] < 1) {
       throw new Error(`${key} must be a whole number of milliseconds above 0, got ${config[key]}`);
     }
+  }
+  for (const key of ['notifyConcurrency', 'notifyMerchantConcurrency'] as const) {
+    if (!Number.isInteger(config[key]) || config[key] < 1 || config[key] > MAX_NOTIFY_CONCURRENCY) {
+      throw new Error(
+        `${key} must be a whole number from 1 to ${MAX_NOTIFY_CONCURRENCY}, got ${config[key]}`,
+      );
+    }
+  }
+  if (config.notifyMerchantConcurrency > config.notifyConcurrency) {
+    throw new Error(
+      `notifyMerchantConcurrency (${config.notifyMerchantConcurrency}) must not exceed notifyConcurrency (${config.notifyConcurrency})`,
+    );
   }
   const feed = config.dashboardFeedSize;
   if (!Number.isInteger(feed) || feed < 1 || feed > MAX_DASHBOARD_FEED_SIZE) {

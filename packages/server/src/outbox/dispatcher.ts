@@ -39,8 +39,14 @@ export interface DispatcherOptions {
   transport?: TransportOptions;
   /** Per-family schedule overrides. @default DEFAULT_RETRY_SCHEDULES */
   schedules?: Partial<Record<NotifyFamily, RetrySchedule>>;
-  /** Deliveries in flight at once. @default 16 */
+  /** Deliveries in flight at once. @default 64 */
   concurrency?: number;
+  /**
+   * Deliveries of one merchant in flight at once, so a merchant whose receiver is slow (answers after
+   * 5 s, or never) holds at most this many slots and the others' callbacks keep going out.
+   * @default half of `concurrency`, at least 1
+   */
+  merchantConcurrency?: number;
   /** Wall-clock lease of a claimed row; a crashed holder's rows are retaken after it. @default 30000 */
   leaseMs?: number;
   /** Longest sleep between looks at the outbox (other instances' work is only seen by polling). @default 250 */
@@ -90,6 +96,13 @@ export class NotificationDispatcher {
   private readonly env: DeliveryEnv;
   private readonly transport: Transport;
   private readonly concurrency: number;
+  private readonly merchantConcurrency: number;
+  /** Deliveries in flight per merchant (only merchants with at least one). */
+  private readonly inflightByMerchant = new Map<string, number>();
+  /** Deliveries finished since the last claim: the loop refills in batches. */
+  private finishedSinceFill = 0;
+  /** Where the next fill starts in the list of merchants with work, so no merchant is always last. */
+  private merchantCursor = 0;
   private readonly leaseMs: number;
   private readonly pollIntervalMs: number;
   private readonly wallClock: () => number;
@@ -114,11 +127,16 @@ export class NotificationDispatcher {
   constructor(options: DispatcherOptions) {
     this.options = options;
     this.instanceId = options.instanceId ?? `dispatcher-${randomBytes(6).toString('hex')}`;
-    this.concurrency = options.concurrency ?? 16;
+    this.concurrency = options.concurrency ?? 64;
+    this.merchantConcurrency = Math.min(
+      this.concurrency,
+      options.merchantConcurrency ?? Math.max(1, Math.ceil(this.concurrency / 2)),
+    );
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.wallClock = options.wallClock ?? Date.now;
-    this.transport = new Transport(options.transport);
+    // A socket per delivery in flight, so the slots are never queued behind the agent's own limit.
+    this.transport = new Transport({ maxSockets: this.concurrency, ...options.transport });
     const schedules = { ...DEFAULT_RETRY_SCHEDULES, ...options.schedules };
     this.env = {
       platform: options.platform,
@@ -235,37 +253,45 @@ export class NotificationDispatcher {
     let nextDueMs = Number.POSITIVE_INFINITY;
     if (free <= 0) return { claimed: 0, free, nextDueMs };
     let claimed = 0;
-    for (const merchant of await findMerchantsWithWork(db.db, wallMs)) {
-      if (claimed >= free) break;
+    this.finishedSinceFill = 0;
+    const merchants = await findMerchantsWithWork(db.db, wallMs);
+    // Start each fill one merchant further along, so with more merchants than slots none waits forever.
+    const start = merchants.length === 0 ? 0 : this.merchantCursor++ % merchants.length;
+    for (let i = 0; i < merchants.length && claimed < free; i++) {
+      const merchant = merchants[(start + i) % merchants.length] as (typeof merchants)[number];
       const businessNowMs = this.options.clock.now(merchant.mchid);
       if (merchant.nextAttemptAt > businessNowMs) {
         // Virtual time runs at wall speed unless frozen (then a clock change wakes us).
         nextDueMs = Math.min(nextDueMs, merchant.nextAttemptAt - businessNowMs);
         continue;
       }
+      const room = this.merchantConcurrency - (this.inflightByMerchant.get(merchant.mchid) ?? 0);
+      if (room <= 0) continue;
       const rows = await claimDueNotifications(db.db, db.capabilities, {
         mchid: merchant.mchid,
         businessNowMs,
         wallMs,
         leaseMs: this.leaseMs,
         instanceId: this.instanceId,
-        limit: free - claimed,
+        limit: Math.min(free - claimed, room),
       });
       claimed += rows.length;
-      for (const row of rows) this.track(this.process(row));
+      for (const row of rows) this.track(row.mchid, this.process(row));
     }
     return { claimed, free, nextDueMs };
   }
 
-  private track(work: Promise<void>): void {
+  private track(mchid: string, work: Promise<void>): void {
     this.inflight.add(work);
+    this.inflightByMerchant.set(mchid, (this.inflightByMerchant.get(mchid) ?? 0) + 1);
     void work.finally(() => {
       this.inflight.delete(work);
-      // Refill in batches: one claim query per quarter of the slots, not one per finished delivery.
-      if (
-        this.concurrency - this.inflight.size >= Math.max(1, this.concurrency >> 2) ||
-        this.inflight.size === 0
-      )
+      const left = (this.inflightByMerchant.get(mchid) ?? 1) - 1;
+      if (left > 0) this.inflightByMerchant.set(mchid, left);
+      else this.inflightByMerchant.delete(mchid);
+      // Refill in batches: one claim query per quarter of the slots finished, not one per delivery.
+      this.finishedSinceFill++;
+      if (this.finishedSinceFill >= Math.max(1, this.concurrency >> 2) || this.inflight.size === 0)
         this.wake();
     });
   }

@@ -318,6 +318,8 @@ export function createNotificationDispatcher(
     ids: ctx.ids,
     policy: ctx.config.targetPolicy,
     leaseMs: config.notifyLeaseSeconds * 1000,
+    concurrency: config.notifyConcurrency,
+    merchantConcurrency: config.notifyMerchantConcurrency,
     transport: {
       caPem: config.notifyCaFile ? readFileSync(config.notifyCaFile, 'utf8') : undefined,
       insecureTls: config.notifyInsecureTls === true,

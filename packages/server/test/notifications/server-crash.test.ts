@@ -19,6 +19,7 @@ import {
   type TestResponse,
 } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config.js';
 import { reqNo, stockBody } from '../busifavor-helpers.js';
 
 /**
@@ -45,7 +46,7 @@ const KILL_AT = [600, 1300];
 /** Requests the test keeps in flight against the server. */
 const CLIENT_CONCURRENCY = 32;
 /** The dispatcher's deliveries in flight at once (its default, which `start` uses). */
-const DISPATCH_CONCURRENCY = 16;
+const DISPATCH_CONCURRENCY = resolveConfig({ logLevel: 'silent' }).notifyConcurrency;
 /** Lease of a claimed delivery: the shortest `start` allows (above the 5 s delivery timeout). */
 const LEASE_SECONDS = 6;
 const APPID = 'wxcrash0000000001';
