@@ -7,20 +7,23 @@ import { sqliteFilePath } from './offline.js';
 import { createBusifavorAdapters } from './services/busifavor.js';
 import { MerchantsService } from './services/merchants.js';
 import { NotificationsService } from './services/notifications.js';
+import { SeedService } from './services/seed.js';
 import { TriggerService } from './services/trigger.js';
 import { VirtualClock } from './sim/clock.js';
 import { SqlClockStore } from './sim/clock-repo.js';
 
 /**
- * The composition root of `wechatpay-sandbox trigger`: like offline.ts (the database a sandbox serves
- * from, opened and migrated, the business clock read from it), plus the busifavor adapters the trigger
- * creates stocks, users and coupons through. Kept apart from offline.ts so the other offline commands do
- * not load the busifavor stack.
+ * The composition root of `wechatpay-sandbox trigger` and `seed`: like offline.ts (the database a
+ * sandbox serves from, opened and migrated, the business clock read from it), plus the busifavor
+ * adapters the trigger and the seed create stocks, users and coupons through. Kept apart from offline.ts
+ * so the other offline commands do not load the busifavor stack.
  */
 
 /** The trigger's services over one open database; {@link TriggerServices.close} closes it. */
 export interface TriggerServices {
   trigger: TriggerService;
+  /** `wechatpay-sandbox seed`: stocks, users and coupons in bulk over the same adapters. */
+  seed: SeedService;
   merchants: MerchantsService;
   notifications: NotificationsService;
   /** The database URL without a password, safe to print. */
@@ -45,6 +48,7 @@ export async function openTriggerServices(url: string): Promise<TriggerServices>
     const busifavor = createBusifavorAdapters({ db: handle, ids, clock, wallClock });
     return {
       trigger: new TriggerService({ busifavor, notifications, ids }),
+      seed: new SeedService({ busifavor, ids }),
       merchants: new MerchantsService(handle.db),
       notifications,
       displayUrl: handle.displayUrl,

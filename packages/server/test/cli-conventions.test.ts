@@ -107,7 +107,7 @@ describe('wechatpay-sandbox --help and --version', () => {
     const unknown = await cli(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain(
-      'the commands are init, start, merchant, notifications, listen, trigger, platform, credentials',
+      'the commands are init, start, merchant, notifications, listen, trigger, seed, platform, credentials',
     );
   });
 });

@@ -30,6 +30,7 @@ import {
   parse,
   readInputFile,
 } from './options.js';
+import { type ProgressStream, seedCommand } from './seed.js';
 import { triggerCommand } from './trigger.js';
 import {
   type CliOutput,
@@ -92,6 +93,8 @@ export interface CliDeps {
   env?: Readonly<Record<string, string | undefined>>;
   /** What `--version` prints. */
   version: string;
+  /** Where `seed` draws its progress (stderr); without it, plain lines through `output.err`. */
+  progress?: ProgressStream;
 }
 
 function printInit(result: InitCredentialsResult, output: CliOutput): void {
@@ -404,6 +407,8 @@ async function runCommand(command: CommandName, sub: string | undefined, rest: s
       return listenCommand(sub === undefined ? [] : [sub, ...rest], deps);
     case 'trigger':
       return triggerCommand(sub === undefined ? [] : [sub, ...rest], deps.output);
+    case 'seed':
+      return seedCommand(sub === undefined ? [] : [sub, ...rest], deps.output, deps.progress);
     case 'platform':
       if (sub === 'rotate') return platformRotate(rest, deps);
       throw unknownSubcommand('platform', sub, ['rotate']);

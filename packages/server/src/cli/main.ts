@@ -39,6 +39,7 @@ const code = await runCli(process.argv.slice(2), {
   output,
   env: process.env,
   version: packageVersion(),
+  progress: { isTTY: process.stderr.isTTY === true, write: (text) => process.stderr.write(text) },
   // Imported lazily so init and merchant commands do not load Fastify and the routes.
   // The annotation makes tsc check startServer against what `start` needs.
   loadStartServer: async (): Promise<StartServerFn> => (await import('../server.js')).startServer,

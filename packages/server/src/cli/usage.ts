@@ -107,6 +107,15 @@ export const COMMAND_HELP = {
       it queued. EVENT: coupon.send, product-coupon.send, product-coupon.image-generation,
       delivery-plan.change.`,
 
+  seed: `  seed --coupons M [--stocks 1] [--users U] [--mchid N] [--json] [--db URL] [--dir DIR]
+      Fill the database with M coupons for load tests: binds a new appid to the merchant (default the
+      dev merchant of DIR), creates U simulated users with an openid under it (default M/10), N stocks
+      (NORMAL, WeChat Pay codes, max_coupons_per_user 100, budget M/N + 10000) and spreads each
+      stock's coupons evenly over the users, SENDED, the stocks' send counters to match; no callbacks
+      are queued. Every run adds new data. A user may hold at most 100 coupons of one stock.
+      Progress on stderr; prints the appid, the stock ids and a user to query (--json: one JSON
+      summary).`,
+
   platform: `  platform rotate [--dir DIR] [--overlap-hours 24]
       Begin a platform certificate rotation: a new certificate signs after the next start, and the old
       one stays listed by /v3/certificates and accepted until the overlap ends (as WeChat does it).`,

@@ -70,6 +70,8 @@ export interface CouponReader {
 export interface CouponRepository extends CouponReader {
   find(stockId: string, couponCode: string, options?: LockOption): Promise<Coupon | undefined>;
   insert(coupon: Coupon): Promise<void>;
+  /** Inserts many coupons at once (multi-row statements): the bulk path of `wechatpay-sandbox seed`. */
+  insertMany(coupons: readonly Coupon[]): Promise<void>;
   update(stockId: string, couponCode: string, patch: CouponPatch): Promise<void>;
 }
 

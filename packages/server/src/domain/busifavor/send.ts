@@ -113,41 +113,129 @@ export async function sendCoupon(deps: BusifavorDeps, input: SendCouponInput): P
       code = picked;
       codeAvailable -= 1;
     }
-    const coupon: Coupon = {
-      stockId: stock.stockId,
+    const coupon = sentCoupon(stock, user, {
       couponCode: code,
-      userId: user.userId,
-      personId: user.personId,
-      state: 'SENDED',
       sendRequestNo: input.outRequestNo,
-      sendChannel: input.channel,
+      channel: input.channel,
       sendMerchant: input.sendMerchant,
-      receiveMs: now,
-      receiveDay: day,
-      availableStartMs: period.availableStartMs,
-      expireMs: period.expireMs,
-      useRequestNo: null,
-      useTimeMs: null,
-      wechatpayUseMs: null,
-      associateOutTradeNo: null,
-      associateMs: null,
-      returnRequestNo: null,
-      returnMs: null,
-      deactivateRequestNo: null,
-      deactivateMs: null,
-      deactivateReason: null,
-      updatedAt: now,
-    };
+      nowMs: now,
+    });
     await tx.coupons.insert(coupon);
-    const amount = stock.definition.coupon_use_rule.fixed_normal_coupon?.discount_amount ?? 0;
     await tx.stocks.update(stock.stockId, {
       totalSendNum: stock.totalSendNum + 1,
-      totalSendAmount: stock.totalSendAmount + (stock.stockType === 'NORMAL' ? amount : 0),
+      totalSendAmount: stock.totalSendAmount + sendAmount(stock),
       codeAvailableCount: codeAvailable,
       updatedAt: now,
     });
     await tx.outbox.enqueue(couponSendEvent(stock, coupon, user, notifyOpenid, input.attachInfo), now);
     return { ok: true, coupon };
+  });
+}
+
+/** What one send adds to a stock's `total_send_amount`: the face value of a NORMAL coupon, else 0. */
+function sendAmount(stock: Stock): number {
+  const amount = stock.definition.coupon_use_rule.fixed_normal_coupon?.discount_amount ?? 0;
+  return stock.stockType === 'NORMAL' ? amount : 0;
+}
+
+/** The coupon a send of `stock` to `user` at `nowMs` puts in the user's card bag (state SENDED). */
+export function sentCoupon(
+  stock: Stock,
+  user: Pick<SimUser, 'userId' | 'personId'>,
+  send: {
+    couponCode: string;
+    sendRequestNo: string;
+    channel: SendChannel;
+    sendMerchant: string;
+    nowMs: number;
+  },
+): Coupon {
+  const { nowMs } = send;
+  const period = couponPeriod(stock.definition.coupon_use_rule.coupon_available_time, nowMs);
+  return {
+    stockId: stock.stockId,
+    couponCode: send.couponCode,
+    userId: user.userId,
+    personId: user.personId,
+    state: 'SENDED',
+    sendRequestNo: send.sendRequestNo,
+    sendChannel: send.channel,
+    sendMerchant: send.sendMerchant,
+    receiveMs: nowMs,
+    receiveDay: beijingDay(nowMs),
+    availableStartMs: period.availableStartMs,
+    expireMs: period.expireMs,
+    useRequestNo: null,
+    useTimeMs: null,
+    wechatpayUseMs: null,
+    associateOutTradeNo: null,
+    associateMs: null,
+    returnRequestNo: null,
+    returnMs: null,
+    deactivateRequestNo: null,
+    deactivateMs: null,
+    deactivateReason: null,
+    updatedAt: nowMs,
+  };
+}
+
+/** One coupon of a bulk record: who holds it and under which request number it was sent. */
+export interface BulkSend {
+  user: Pick<SimUser, 'userId' | 'personId'>;
+  sendRequestNo: string;
+}
+
+/** Why a bulk record was refused (nothing was written). */
+export class BulkSendRefusedError extends Error {
+  override name = 'BulkSendRefusedError';
+}
+
+/**
+ * Records coupons of one WECHATPAY_MODE stock as sent (the bulk path of `wechatpay-sandbox seed`): in one
+ * unit of work holding the stock's row lock, checks the stock is running and its budget covers them,
+ * writes the coupons a send would write (same codes, periods, states) with multi-row inserts and adds
+ * them to the stock's send counters. Per-user and daily limits are the caller's to respect (the seed
+ * spreads coupons so they hold), and no COUPON.SEND is queued: the coupons are data, not events.
+ * Returns the coupons written.
+ */
+export async function recordSentCoupons(
+  deps: BusifavorDeps,
+  input: { stockId: string; sendMerchant: string; channel: SendChannel; sends: readonly BulkSend[] },
+): Promise<Coupon[]> {
+  return deps.store.transaction(async (tx) => {
+    const stock = await tx.stocks.find(input.stockId, { lock: true });
+    if (!stock) throw new BulkSendRefusedError(`stock ${input.stockId} does not exist`);
+    const now = deps.clock.now(stock.creatorMchid);
+    if (stock.codeMode !== 'WECHATPAY_MODE') {
+      throw new BulkSendRefusedError(`stock ${stock.stockId} is ${stock.codeMode}; only WECHATPAY_MODE`);
+    }
+    if (stock.state !== 'RUNNING' || isPastExpiry(stock.availableEndMs, now)) {
+      throw new BulkSendRefusedError(`stock ${stock.stockId} is not running`);
+    }
+    if (stock.totalSendNum + input.sends.length > stock.maxCoupons) {
+      throw new BulkSendRefusedError(
+        `stock ${stock.stockId} has ${stock.maxCoupons - stock.totalSendNum} coupons left, ${input.sends.length} asked`,
+      );
+    }
+    // 22 digits like a send's codes: a random prefix per call and a sequence, so one call's codes sit
+    // together in the code indexes (random codes would scatter a bulk load over every index page).
+    const prefix = deps.ids.digits(8);
+    const coupons = input.sends.map((s, i) =>
+      sentCoupon(stock, s.user, {
+        couponCode: `${prefix}${String(i).padStart(14, '0')}`,
+        sendRequestNo: s.sendRequestNo,
+        channel: input.channel,
+        sendMerchant: input.sendMerchant,
+        nowMs: now,
+      }),
+    );
+    await tx.coupons.insertMany(coupons);
+    await tx.stocks.update(stock.stockId, {
+      totalSendNum: stock.totalSendNum + coupons.length,
+      totalSendAmount: stock.totalSendAmount + coupons.length * sendAmount(stock),
+      updatedAt: now,
+    });
+    return coupons;
   });
 }
 

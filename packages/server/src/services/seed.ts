@@ -1,0 +1,204 @@
+import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
+import type { CreateStockBody } from '../contract/busifavor/stocks-create.js';
+import type { SeededSimUser } from '../db/sim-users-repo.js';
+import { type BulkSend, recordSentCoupons } from '../domain/busifavor/send.js';
+import { createStock } from '../domain/busifavor/stocks.js';
+import type { IdGen } from '../domain/ports.js';
+import type { BusifavorAdapters } from './busifavor.js';
+
+/**
+ * `wechatpay-sandbox seed`: loads a merchant's sandbox with stocks, simulated users and coupons in their
+ * hands, for load tests and for trying the read APIs on a realistic amount of data. Stocks are made by
+ * the domain's create-stock rules; users and coupons by the bulk paths (multi-row inserts in big
+ * transactions) that write the rows a send would: coupons SENDED to users under a freshly bound appid,
+ * the stocks' send counters matching. Every run makes new ids, so seeding again adds more data.
+ * @see ../../../../docs/cli.md "seed"
+ */
+
+/** What to seed. */
+export interface SeedRequest {
+  mchid: string;
+  stocks: number;
+  coupons: number;
+  users: number;
+}
+
+/** Largest values the seed takes. */
+export const SEED_LIMITS = { stocks: 10_000, coupons: 100_000_000, users: 1_000_000 } as const;
+
+/**
+ * WeChat's ceiling on `max_coupons_per_user` (stock_send_rule): seeded stocks take it, so each user may
+ * hold at most this many coupons of one stock.
+ */
+const MAX_COUPONS_PER_USER = 100;
+
+/** Room left in each stock's budget after seeding, so sends through the API keep working. */
+const SEND_HEADROOM = 10_000;
+
+/** Coupons written per transaction: big enough to be fast, small enough not to hold a writer long. */
+const COUPONS_PER_TRANSACTION = 10_000;
+
+/** A seed request that cannot be carried out as asked (nothing is written). */
+export class SeedPlanError extends Error {
+  override name = 'SeedPlanError';
+}
+
+/** The coupons each stock gets (as even as whole numbers allow), or a SeedPlanError. */
+export function planSeed(request: Omit<SeedRequest, 'mchid'>): number[] {
+  const { stocks, coupons, users } = request;
+  const shares = Array.from(
+    { length: stocks },
+    (_, i) => Math.floor(coupons / stocks) + (i < coupons % stocks ? 1 : 0),
+  );
+  const perUserPerStock = Math.ceil((shares[0] ?? 0) / users);
+  if (perUserPerStock > MAX_COUPONS_PER_USER) {
+    throw new SeedPlanError(
+      `${coupons} coupons over ${stocks} stock(s) and ${users} user(s) gives a user ${perUserPerStock} coupons of one stock, more than WeChat's max_coupons_per_user of ${MAX_COUPONS_PER_USER}; pass more --users or --stocks`,
+    );
+  }
+  return shares;
+}
+
+/** How far a seed has got, for a progress display. */
+export interface SeedProgress {
+  phase: 'users' | 'stocks' | 'coupons';
+  done: number;
+  total: number;
+}
+
+/** What a seed created. */
+export interface SeedResult {
+  mchid: string;
+  /** The appid bound to the merchant for this seed; every user has an openid under it. */
+  appid: string;
+  stocks: Array<{ stockId: string; coupons: number }>;
+  users: number;
+  coupons: number;
+  /** A few users with their openid and how many coupons they hold (the first holds the most). */
+  examples: Array<{ openid: string; coupons: number }>;
+  elapsedMs: number;
+}
+
+/** What the seed service works with. */
+export interface SeedServiceDeps {
+  busifavor: BusifavorAdapters;
+  ids: Pick<IdGen, 'token' | 'digits'>;
+  /** Elapsed time. @default performance.now */
+  monotonicMs?: () => number;
+}
+
+/** The merchant cannot be seeded (unknown). */
+export class SeedRefusedError extends Error {
+  override name = 'SeedRefusedError';
+}
+
+export class SeedService {
+  constructor(private readonly deps: SeedServiceDeps) {}
+
+  /**
+   * Binds a new appid to the merchant, creates `users` users with an openid under it, `stocks` stocks
+   * (NORMAL, WECHATPAY_MODE, running for 300 days, max_coupons_per_user 100, budget = their coupons +
+   * 10,000), then hands each stock's coupons to the users in turn, spread evenly.
+   */
+  async seed(request: SeedRequest, onProgress: (p: SeedProgress) => void = () => {}): Promise<SeedResult> {
+    const { busifavor, ids } = this.deps;
+    const clock = this.deps.monotonicMs ?? (() => performance.now());
+    const started = clock();
+    const shares = planSeed(request);
+    const { mchid } = request;
+    const { users: directory, deps } = busifavor;
+    if ((await deps.directory.merchantApiV2Key(mchid)) === undefined) {
+      throw new SeedRefusedError(`merchant ${mchid} is not registered`);
+    }
+    const appid = `wx${ids.token(16).toLowerCase()}`;
+    await directory.bindAppid(appid, mchid);
+
+    const users: SeededSimUser[] = [];
+    const usersPerStep = 10_000;
+    for (let done = 0; done < request.users; done += usersPerStep) {
+      onProgress({ phase: 'users', done, total: request.users });
+      users.push(...(await directory.createUsers(Math.min(usersPerStep, request.users - done), appid)));
+    }
+    onProgress({ phase: 'users', done: request.users, total: request.users });
+
+    const stocks: SeedResult['stocks'] = [];
+    const now = deps.clock.now(mchid);
+    for (const [i, share] of shares.entries()) {
+      onProgress({ phase: 'stocks', done: i, total: shares.length });
+      const body = seedStockBody(mchid, appid, now, share + SEND_HEADROOM, ids.digits(18));
+      stocks.push({ stockId: (await createStock(deps, mchid, body)).stock_id, coupons: share });
+    }
+    onProgress({ phase: 'stocks', done: shares.length, total: shares.length });
+
+    // Users in id order, and each stock's coupons handed out in that order (user i of U gets coupons
+    // k of the stock's S with floor(k·U/S) = i): every transaction writes one stretch of every index.
+    users.sort((a, b) => (a.userId < b.userId ? -1 : 1));
+    // Request numbers unique to this run: `SEED<run><j>`.
+    const run = ids.token(8);
+    let j = 0;
+    for (const stock of stocks) {
+      for (let k = 0; k < stock.coupons; ) {
+        onProgress({ phase: 'coupons', done: j, total: request.coupons });
+        const sends: BulkSend[] = [];
+        const end = Math.min(stock.coupons, k + COUPONS_PER_TRANSACTION);
+        for (; k < end; k++, j++) {
+          const user = users[Math.floor((k * users.length) / stock.coupons)] as SeededSimUser;
+          sends.push({ user, sendRequestNo: `SEED${run}${j}` });
+        }
+        await recordSentCoupons(deps, {
+          stockId: stock.stockId,
+          sendMerchant: mchid,
+          channel: 'BUSICOUPON_SEND_CHANNEL_MINIAPP',
+          sends,
+        });
+      }
+    }
+    onProgress({ phase: 'coupons', done: request.coupons, total: request.coupons });
+
+    // How many coupons user i holds: over every stock, the k with floor(k·U/S) = i.
+    const held = (i: number) =>
+      stocks.reduce(
+        (sum, { coupons: S }) =>
+          sum + Math.ceil(((i + 1) * S) / users.length) - Math.ceil((i * S) / users.length),
+        0,
+      );
+    return {
+      mchid,
+      appid,
+      stocks,
+      users: users.length,
+      coupons: request.coupons,
+      examples: users.slice(0, 3).map((u, i) => ({ openid: u.openid, coupons: held(i) })),
+      elapsedMs: Math.round(clock() - started),
+    };
+  }
+}
+
+/** A stock that can send from an hour ago for 300 days, WeChat Pay generated codes, notify_appid set. */
+function seedStockBody(
+  mchid: string,
+  appid: string,
+  nowMs: number,
+  maxCoupons: number,
+  requestNo: string,
+): CreateStockBody {
+  return {
+    stock_name: 'seed 满10减1',
+    belong_merchant: mchid,
+    comment: 'wechatpay-sandbox seed',
+    goods_name: '全场通用',
+    stock_type: 'NORMAL',
+    coupon_use_rule: {
+      coupon_available_time: {
+        available_begin_time: formatBeijingTime(nowMs - 3_600_000),
+        available_end_time: formatBeijingTime(nowMs + 300 * 86_400_000),
+      },
+      fixed_normal_coupon: { discount_amount: 100, transaction_minimum: 1000 },
+      use_method: 'OFF_LINE',
+    },
+    stock_send_rule: { max_coupons: maxCoupons, max_coupons_per_user: MAX_COUPONS_PER_USER },
+    out_request_no: `SEED${requestNo}`,
+    coupon_code_mode: 'WECHATPAY_MODE',
+    notify_config: { notify_appid: appid },
+  };
+}
