@@ -10,10 +10,13 @@ const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'packages/
  * `workers` > 1 starts that many cluster workers behind the one port (`start --workers N`); `args` are
  * more `start` options (e.g. `--db URL`).
  */
+/** BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the server (NODE_OPTIONS may not). */
+const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 export async function startSandbox(dir, workers = 1, args = []) {
   const child = spawn(
     process.execPath,
-    [BIN, 'start', '--dir', dir, '--port', '0', '--workers', String(workers), ...args],
+    [...nodeArgs, BIN, 'start', '--dir', dir, '--port', '0', '--workers', String(workers), ...args],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';

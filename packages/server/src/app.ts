@@ -13,7 +13,8 @@ import {
 } from './contract/endpoints/simulation.js';
 import type { PlatformIdentity } from './credentials/types.js';
 import type { DatabaseHandle } from './db/connect.js';
-import { NonceRepo } from './db/nonce-repo.js';
+import { MerchantRepo } from './db/merchant-repo.js';
+import { NonceBatcher, NonceRepo } from './db/nonce-repo.js';
 import type { Clock, IdGen } from './domain/ports.js';
 import { errors } from './errors.js';
 import { type MerchantDirectory, RequestAuthenticator } from './http/authenticate.js';
@@ -135,10 +136,15 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
     done(null, body);
   });
 
-  const nonces = new NonceRepo(deps.db.db, 2 * config.signatureWindowSeconds * 1000);
+  const merchantRepo = new MerchantRepo(deps.db.db);
+  const nonces = new NonceBatcher(
+    new NonceRepo(deps.db.db, 2 * config.signatureWindowSeconds * 1000),
+    () => merchantRepo.merchantsEpoch(),
+    wallClock,
+  );
   const authenticator = new RequestAuthenticator({
     merchants: deps.merchants,
-    rememberNonce: (mchid, nonce, now) => nonces.remember(mchid, nonce, now),
+    admitNonce: (mchid, nonce) => nonces.admit(mchid, nonce),
     wallClock,
     windowSeconds: config.signatureWindowSeconds,
     diagnostics: config.signatureDiagnostics,

@@ -22,3 +22,28 @@ export function verifyMessage(message: string, signatureBase64: string, publicKe
 export function isBase64(value: string): boolean {
   return value.length > 0 && value.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(value);
 }
+
+/**
+ * {@link verifyMessage} on libuv's thread pool, so a server verifying many requests at once keeps its
+ * event loop free. Never rejects for a malformed signature: resolves false.
+ */
+export function verifyMessageAsync(
+  message: string,
+  signatureBase64: string,
+  publicKey: KeyObject,
+): Promise<boolean> {
+  if (!isBase64(signatureBase64)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    try {
+      verify(
+        'sha256',
+        Buffer.from(message, 'utf8'),
+        publicKey,
+        Buffer.from(signatureBase64, 'base64'),
+        (err, ok) => resolve(err ? false : ok),
+      );
+    } catch {
+      resolve(false);
+    }
+  });
+}

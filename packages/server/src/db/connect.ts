@@ -1,6 +1,6 @@
 import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseSchema } from './schema.js';
 
@@ -64,13 +64,41 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Da
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<DatabaseSchema>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+  });
   return {
     db,
     dialect: 'sqlite',
     capabilities: { skipLocked: false, rowLocks: false },
     displayUrl: `sqlite:${path}`,
     close: () => db.destroy(),
+  };
+}
+
+/** Prepared statements kept per database; past this the cache starts over. */
+const STATEMENT_CACHE_MAX = 500;
+
+/**
+ * The database as Kysely sees it, with each prepared statement kept by its SQL text: Kysely prepares
+ * every query anew, and preparing costs more than running the small queries a request makes. The set of
+ * distinct SQL texts is small (parameters are bound, never inlined), so the cache rarely starts over.
+ * Statements are run to completion before the next one starts (better-sqlite3 is synchronous and
+ * nothing here streams), so sharing one is safe.
+ */
+function withStatementCache(sqlite: Database.Database): SqliteDatabase {
+  const statements = new Map<string, Database.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare: (sql: string) => {
+      let statement = statements.get(sql);
+      if (!statement) {
+        if (statements.size >= STATEMENT_CACHE_MAX) statements.clear();
+        statement = sqlite.prepare(sql);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
   };
 }
 

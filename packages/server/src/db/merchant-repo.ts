@@ -92,6 +92,7 @@ export class MerchantRepo {
       .values({ mchid: merchant.mchid, ...values, created_at: this.now() })
       .onConflict((oc) => oc.column('mchid').doUpdateSet(values))
       .execute();
+    await this.bumpEpoch();
   }
 
   /**
@@ -111,6 +112,7 @@ export class MerchantRepo {
       .values({ mchid, serial_no: normalizeSerial(serialNo), ...values, created_at: this.now() })
       .onConflict((oc) => oc.columns(['mchid', 'serial_no']).doUpdateSet(values))
       .execute();
+    await this.bumpEpoch();
   }
 
   /** The merchant, or undefined when it is not registered. */
@@ -181,9 +183,35 @@ export class MerchantRepo {
       .set({ signing_mode: mode })
       .where('mchid', '=', mchid)
       .executeTakeFirst();
+    await this.bumpEpoch();
     return Number(result.numUpdatedRows) > 0;
   }
+
+  /**
+   * The version of merchant data: it moves on every write through this repository, in any process, so a
+   * server holding merchants in memory knows when to read them again (http/authenticate.ts).
+   */
+  async merchantsEpoch(): Promise<number> {
+    const row = await this.db
+      .selectFrom('cache_epochs')
+      .select('version')
+      .where('name', '=', MERCHANTS_EPOCH)
+      .executeTakeFirst();
+    return Number(row?.version ?? 0);
+  }
+
+  /** After the write it follows, so a reader that sees the new version also sees the new data. */
+  private async bumpEpoch(): Promise<void> {
+    await this.db
+      .updateTable('cache_epochs')
+      .set((eb) => ({ version: eb('version', '+', 1) }))
+      .where('name', '=', MERCHANTS_EPOCH)
+      .execute();
+  }
 }
+
+/** The row of cache_epochs that merchant and key writes move. */
+const MERCHANTS_EPOCH = 'merchants';
 
 /**
  * Registers the dev merchant of a credentials directory and its API certificate. Idempotent and safe on

@@ -1,6 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from './schema.js';
 
+/** A request nonce to record, and the merchant that used it. */
+export interface NonceUse {
+  mchid: string;
+  nonce: string;
+}
+
 /**
  * Nonces seen inside the signature window, so a captured request cannot be replayed. Shared through the
  * database, so several server instances refuse the same replay.
@@ -16,9 +22,21 @@ export class NonceRepo {
 
   /** Records a nonce; false when this merchant already used it within the retention period. */
   async remember(mchid: string, nonce: string, nowMs: number): Promise<boolean> {
-    const result = await this.db
+    const [fresh] = await this.rememberMany([{ mchid, nonce }], nowMs);
+    return fresh === true;
+  }
+
+  /**
+   * Records many nonces in one statement; for each, in order, true when it was new (or only seen before
+   * the retention period), false when it is a replay, including a repeat within `uses` itself.
+   */
+  async rememberMany(uses: readonly NonceUse[], nowMs: number): Promise<boolean[]> {
+    const key = (u: NonceUse) => `${u.mchid}\n${u.nonce}`;
+    const distinct = new Map<string, NonceUse>();
+    for (const use of uses) if (!distinct.has(key(use))) distinct.set(key(use), use);
+    const rows = await this.db
       .insertInto('request_nonces')
-      .values({ mchid, nonce, seen_at: nowMs })
+      .values([...distinct.values()].map((u) => ({ mchid: u.mchid, nonce: u.nonce, seen_at: nowMs })))
       // A row older than the retention period is stale, not a replay: take it over.
       .onConflict((oc) =>
         oc
@@ -26,13 +44,16 @@ export class NonceRepo {
           .doUpdateSet({ seen_at: nowMs })
           .where('request_nonces.seen_at', '<', nowMs - this.retentionMs),
       )
-      .executeTakeFirst();
-    const inserted = Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
-    if (++this.insertsSincePurge >= 500) {
+      .returning(['mchid', 'nonce'])
+      .execute();
+    const recorded = new Set(rows.map(key));
+    this.insertsSincePurge += rows.length;
+    if (this.insertsSincePurge >= 500) {
       this.insertsSincePurge = 0;
       await this.purge(nowMs);
     }
-    return inserted;
+    // Only the first use of a nonce in the batch may take the row it recorded.
+    return uses.map((use) => recorded.delete(key(use)));
   }
 
   /** Forgets nonces older than the retention period. */
@@ -41,5 +62,68 @@ export class NonceRepo {
       .deleteFrom('request_nonces')
       .where('seen_at', '<', nowMs - this.retentionMs)
       .execute();
+  }
+}
+
+/** What admitting a request's nonce tells the authenticator. */
+export interface NonceAdmission {
+  /** False for a replay. */
+  fresh: boolean;
+  /** The merchants epoch read after the nonce was recorded (db/merchant-repo.ts merchantsEpoch). */
+  merchantsEpoch: number;
+}
+
+/** Largest batch in one statement (3 parameters a row, well inside every dialect's limit). */
+const MAX_BATCH = 500;
+
+/**
+ * Records the nonces of requests arriving together in one statement instead of one each: a nonce waits
+ * at most until the event loop's current turn ends (plus the write in flight, if any), then goes out
+ * with every other nonce of that turn. With many requests in flight this is one database round trip
+ * for many requests (group commit); alone, a request pays what it did before. The same round trip reads
+ * the merchants epoch, which the authenticator compares with the version its cached merchant came from.
+ * A request is admitted only once its nonce is committed, so nothing acknowledged relies on memory.
+ */
+export class NonceBatcher {
+  private pending: Array<NonceUse & { resolve(a: NonceAdmission): void; reject(e: unknown): void }> = [];
+  private flushing = false;
+  private scheduled = false;
+
+  constructor(
+    private readonly nonces: NonceRepo,
+    private readonly readMerchantsEpoch: () => Promise<number>,
+    private readonly wallClock: () => number,
+  ) {}
+
+  admit(mchid: string, nonce: string): Promise<NonceAdmission> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ mchid, nonce, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || this.pending.length === 0) return;
+    this.flushing = true;
+    const batch = this.pending.splice(0, MAX_BATCH);
+    try {
+      const fresh = await this.nonces.rememberMany(batch, this.wallClock());
+      const merchantsEpoch = await this.readMerchantsEpoch();
+      for (const [i, use] of batch.entries()) use.resolve({ fresh: fresh[i] === true, merchantsEpoch });
+    } catch (err) {
+      for (const use of batch) use.reject(err);
+    } finally {
+      this.flushing = false;
+      if (this.pending.length > 0) this.schedule();
+    }
   }
 }

@@ -47,8 +47,15 @@ export interface RequestNoncesTable {
   seen_at: number;
 }
 
+/** Version counters of cached data (migration 0008): `merchants` moves on every merchant or key write. */
+export interface CacheEpochsTable {
+  name: string;
+  version: number;
+}
+
 /** Every table. */
 export interface DatabaseSchema extends BusifavorTables, OutboxTables {
+  cache_epochs: CacheEpochsTable;
   merchants: MerchantsTable;
   merchant_keys: MerchantKeysTable;
   notify_settings: NotifySettingsTable;

@@ -4,7 +4,7 @@ import {
   loadPublicKey,
   normalizeSerial,
   parseAuthorization,
-  verifyMessage,
+  verifyMessageAsync,
 } from '@wechatpay-sandbox/sdk/protocol';
 import type { FastifyRequest } from 'fastify';
 import type { MerchantRecord } from '../db/merchant-repo.js';
@@ -13,31 +13,57 @@ import type { AuthenticatedMerchant } from './context.js';
 import { multipartBoundary, parseMultipart } from './multipart.js';
 import { diagnoseSignature } from './signature-diagnosis.js';
 
+/** A merchant and the PEM (public key or certificate) registered for one of its API key serials. */
+export interface MerchantWithKey {
+  merchant: MerchantRecord;
+  /** Undefined when the serial is not registered for the merchant. */
+  keyPem: string | undefined;
+}
+
 /** What authentication needs to know about merchants. */
 export interface MerchantDirectory {
   /**
-   * The merchant and the PEM (public key or certificate) registered for its API key serial, read on
-   * every request so that `merchant add` replacing a key reaches a running server at once; undefined
-   * when the merchant is not registered, `keyPem` undefined when the serial is not.
+   * The merchant and the PEM registered for its API key serial, read from the store (the authenticator
+   * keeps its own cache, see {@link AuthenticatorDeps.admitNonce}); undefined when the merchant is not
+   * registered.
    */
-  findMerchantWithKeyPem(
-    mchid: string,
-    serialNo: string,
-  ): Promise<{ merchant: MerchantRecord; keyPem: string | undefined } | undefined>;
+  findMerchantWithKeyPem(mchid: string, serialNo: string): Promise<MerchantWithKey | undefined>;
+}
+
+/** What recording a request's nonce answers. */
+export interface NonceAdmission {
+  /** False on replay. */
+  fresh: boolean;
+  /** The merchants epoch of the store, read after the nonce was recorded; it moves on every merchant write. */
+  merchantsEpoch: number;
 }
 
 /** Dependencies of the request authenticator. */
 export interface AuthenticatorDeps {
   merchants: MerchantDirectory;
-  /** Records a nonce; false on replay. */
-  rememberNonce(mchid: string, nonce: string, nowMs: number): Promise<boolean>;
+  /**
+   * Records a nonce in the shared store. The epoch it answers tells whether a merchant read from the
+   * authenticator's cache is still current: when it is not, the merchant is read again and the signature
+   * checked against what the store holds now, so `merchant add` or `set-mode` in any process takes effect
+   * on every instance's next request.
+   */
+  admitNonce(mchid: string, nonce: string): Promise<NonceAdmission>;
   wallClock: () => number;
   windowSeconds: number;
   diagnostics: boolean;
 }
 
+/** A merchant with its parsed key, and the merchants epoch it was read under. */
+interface CachedMerchant {
+  merchant: MerchantRecord;
+  key: KeyObject | undefined;
+  epoch: number;
+}
+
 const NONCE_PATTERN = /^[0-9A-Za-z]{1,32}$/;
 const KEY_CACHE_MAX = 10_000;
+/** Merchants (with one key serial each) kept in memory; past this the cache starts over. */
+const MERCHANT_CACHE_MAX = 10_000;
 
 /**
  * Verifies a request's APIv3 signature from the raw request-target and raw body, before any JSON
@@ -48,6 +74,10 @@ const KEY_CACHE_MAX = 10_000;
 export class RequestAuthenticator {
   /** Parsed keys by PEM text. */
   private readonly keyCache = new Map<string, KeyObject>();
+  /** Registered merchants by `mchid serial`, valid while their epoch is {@link knownEpoch}. */
+  private readonly merchantCache = new Map<string, CachedMerchant>();
+  /** The newest merchants epoch a nonce admission has shown. */
+  private knownEpoch = 0;
 
   constructor(private readonly deps: AuthenticatorDeps) {}
 
@@ -69,14 +99,10 @@ export class RequestAuthenticator {
     if (!/^\d{1,32}$/.test(mchid)) throw signError(`mchid "${mchid}" must be digits`);
 
     const serial = normalizeSerial(serialNo);
-    const found = await this.deps.merchants.findMerchantWithKeyPem(mchid, serial);
-    if (!found) throw signError(`mchid ${mchid} is not registered with this sandbox`);
-    const { merchant } = found;
-    const key = found.keyPem ? this.parsedKey(found.keyPem) : undefined;
-    if (!key) {
+    let found = await this.merchant(mchid, serial);
+    if (!found.key) {
       throw signError(`serial_no ${serialNo} is not an API certificate registered for mchid ${mchid}`);
     }
-
     const body = signedBody(request);
     const canonicalUrl = request.raw.url ?? request.url;
     const message = buildRequestSigningString({
@@ -86,29 +112,70 @@ export class RequestAuthenticator {
       nonce,
       body,
     });
-    if (!verifyMessage(message, signature, key)) {
-      const diagnosis = diagnoseSignature(
-        {
-          method: request.method,
-          canonicalUrl,
-          timestamp,
-          nonce,
-          body,
-          host: headerValue(request.headers.host),
-        },
-        signature,
-        key,
-      );
-      const detail: Record<string, unknown> = { issue: diagnosis.hint, mistake: diagnosis.mistake };
-      if (this.deps.diagnostics) detail.expected_signing_string = message;
-      throw errors.SIGN_ERROR(undefined, { location: 'header', field: 'Authorization', ...detail });
-    }
-    if (!(await this.deps.rememberNonce(mchid, nonce, this.deps.wallClock()))) {
+    const check = async (found: CachedMerchant) => {
+      if (!found.key) {
+        throw signError(`serial_no ${serialNo} is not an API certificate registered for mchid ${mchid}`);
+      }
+      if (!(await verifyMessageAsync(message, signature, found.key))) {
+        const diagnosis = diagnoseSignature(
+          {
+            method: request.method,
+            canonicalUrl,
+            timestamp,
+            nonce,
+            body,
+            host: headerValue(request.headers.host),
+          },
+          signature,
+          found.key,
+        );
+        const detail: Record<string, unknown> = { issue: diagnosis.hint, mistake: diagnosis.mistake };
+        if (this.deps.diagnostics) detail.expected_signing_string = message;
+        throw errors.SIGN_ERROR(undefined, { location: 'header', field: 'Authorization', ...detail });
+      }
+    };
+
+    await check(found);
+    const admission = await this.deps.admitNonce(mchid, nonce);
+    if (!admission.fresh) {
       throw signError(
         `nonce_str ${nonce} was already used by mchid ${mchid}; every request needs a fresh nonce`,
       );
     }
-    return { ...merchant, serialNo: serial };
+    if (admission.merchantsEpoch !== found.epoch) {
+      // A merchant or key changed since this one was read (here or in another process): read it again
+      // and check the signature against what the store holds now.
+      this.noteEpoch(admission.merchantsEpoch);
+      const previousKey = found.key;
+      found = await this.merchant(mchid, serial, admission.merchantsEpoch);
+      if (found.key !== previousKey) await check(found);
+    }
+    return { ...found.merchant, serialNo: serial };
+  }
+
+  /** The merchant from the cache when it was read under the newest epoch, else from the store. */
+  private async merchant(mchid: string, serial: string, epoch = this.knownEpoch): Promise<CachedMerchant> {
+    const cacheKey = `${mchid} ${serial}`;
+    const cached = this.merchantCache.get(cacheKey);
+    if (cached && cached.epoch === epoch) return cached;
+    const found = await this.deps.merchants.findMerchantWithKeyPem(mchid, serial);
+    // Unregistered merchants are not cached: a merchant registered a moment later is seen at once.
+    if (!found) throw signError(`mchid ${mchid} is not registered with this sandbox`);
+    const entry = {
+      merchant: found.merchant,
+      key: found.keyPem ? this.parsedKey(found.keyPem) : undefined,
+      epoch,
+    };
+    if (this.merchantCache.size >= MERCHANT_CACHE_MAX) this.merchantCache.clear();
+    this.merchantCache.set(cacheKey, entry);
+    return entry;
+  }
+
+  /** A newer epoch empties the cache (merchant writes are rare); an older one (a slow batch) changes nothing. */
+  private noteEpoch(epoch: number): void {
+    if (epoch <= this.knownEpoch) return;
+    this.knownEpoch = epoch;
+    this.merchantCache.clear();
   }
 
   /** The parsed key of a PEM; only the parse is cached, the PEM itself is read on every request. */

@@ -6,6 +6,7 @@ import * as sim from './0004-sim.js';
 import * as subsidyReturns from './0005-busifavor-subsidy-returns.js';
 import * as simSubsidyOutcomes from './0006-sim-subsidy-outcomes.js';
 import * as listenSessions from './0007-listen-sessions.js';
+import * as cacheEpochs from './0008-cache-epochs.js';
 
 /**
  * Every migration, by name. Names sort in the order they run; a landed migration is never edited.
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0005-busifavor-subsidy-returns': subsidyReturns,
   '0006-sim-subsidy-outcomes': simSubsidyOutcomes,
   '0007-listen-sessions': listenSessions,
+  '0008-cache-epochs': cacheEpochs,
 };
