@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { refreshStatisticsAfterBulkLoad } from './db/busifavor/statistics.js';
 import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { IdGen } from './domain/ports.js';
@@ -48,7 +49,7 @@ export async function openTriggerServices(url: string): Promise<TriggerServices>
     const busifavor = createBusifavorAdapters({ db: handle, ids, clock, wallClock });
     return {
       trigger: new TriggerService({ busifavor, notifications, ids }),
-      seed: new SeedService({ busifavor, ids }),
+      seed: new SeedService({ busifavor, ids, afterBulkLoad: () => refreshStatisticsAfterBulkLoad(handle) }),
       merchants: new MerchantsService(handle.db),
       notifications,
       displayUrl: handle.displayUrl,

@@ -43,14 +43,18 @@ export class SeedPlanError extends Error {
   override name = 'SeedPlanError';
 }
 
-/** The coupons each stock gets (as even as whole numbers allow), or a SeedPlanError. */
+/**
+ * The coupons each stock gets (as even as whole numbers allow), or a SeedPlanError. User i of U holds
+ * M/U coupons (the first M mod U one more), spread over the stocks in turn, so at most ⌈⌈M/U⌉/N⌉ of one
+ * stock.
+ */
 export function planSeed(request: Omit<SeedRequest, 'mchid'>): number[] {
   const { stocks, coupons, users } = request;
   const shares = Array.from(
     { length: stocks },
     (_, i) => Math.floor(coupons / stocks) + (i < coupons % stocks ? 1 : 0),
   );
-  const perUserPerStock = Math.ceil((shares[0] ?? 0) / users);
+  const perUserPerStock = Math.ceil(Math.ceil(coupons / users) / stocks);
   if (perUserPerStock > MAX_COUPONS_PER_USER) {
     throw new SeedPlanError(
       `${coupons} coupons over ${stocks} stock(s) and ${users} user(s) gives a user ${perUserPerStock} coupons of one stock, more than WeChat's max_coupons_per_user of ${MAX_COUPONS_PER_USER}; pass more --users or --stocks`,
@@ -85,6 +89,8 @@ export interface SeedServiceDeps {
   ids: Pick<IdGen, 'token' | 'digits'>;
   /** Elapsed time. @default performance.now */
   monotonicMs?: () => number;
+  /** Run once the rows are in (PostgreSQL: ANALYZE, so the planner sees the tables' new size). */
+  afterBulkLoad?: () => Promise<void>;
 }
 
 /** The merchant cannot be seeded (unknown). */
@@ -98,7 +104,7 @@ export class SeedService {
   /**
    * Binds a new appid to the merchant, creates `users` users with an openid under it, `stocks` stocks
    * (NORMAL, WECHATPAY_MODE, running for 300 days, max_coupons_per_user 100, budget = their coupons +
-   * 10,000), then hands each stock's coupons to the users in turn, spread evenly.
+   * 10,000), then gives every user M/U coupons spread over the stocks in turn.
    */
   async seed(request: SeedRequest, onProgress: (p: SeedProgress) => void = () => {}): Promise<SeedResult> {
     const { busifavor, ids } = this.deps;
@@ -130,45 +136,48 @@ export class SeedService {
     }
     onProgress({ phase: 'stocks', done: shares.length, total: shares.length });
 
-    // Users in id order, and each stock's coupons handed out in that order (user i of U gets coupons
-    // k of the stock's S with floor(k·U/S) = i): every transaction writes one stretch of every index.
+    // Users in id order; user i holds the coupons j of one run (the first M mod U users one more), and
+    // coupon j is of stock j mod N. Written stock by stock, each stock's coupons in user order, so every
+    // transaction writes one stretch of each index (a bulk load that scatters its rows over every index
+    // page runs several times slower once the indexes outgrow the page cache).
     users.sort((a, b) => (a.userId < b.userId ? -1 : 1));
+    const M = request.coupons;
+    const q = Math.floor(M / users.length);
+    const r = M % users.length;
+    const held = (i: number) => q + (i < r ? 1 : 0);
+    const holderOf = (j: number) =>
+      j < r * (q + 1) ? Math.floor(j / (q + 1)) : r + Math.floor((j - r * (q + 1)) / q);
     // Request numbers unique to this run: `SEED<run><j>`.
     const run = ids.token(8);
-    let j = 0;
-    for (const stock of stocks) {
-      for (let k = 0; k < stock.coupons; ) {
-        onProgress({ phase: 'coupons', done: j, total: request.coupons });
-        const sends: BulkSend[] = [];
-        const end = Math.min(stock.coupons, k + COUPONS_PER_TRANSACTION);
-        for (; k < end; k++, j++) {
-          const user = users[Math.floor((k * users.length) / stock.coupons)] as SeededSimUser;
-          sends.push({ user, sendRequestNo: `SEED${run}${j}` });
-        }
-        await recordSentCoupons(deps, {
-          stockId: stock.stockId,
-          sendMerchant: mchid,
-          channel: 'BUSICOUPON_SEND_CHANNEL_MINIAPP',
-          sends,
-        });
+    let sends: BulkSend[] = [];
+    let done = 0;
+    const flush = async () => {
+      onProgress({ phase: 'coupons', done, total: M });
+      await recordSentCoupons(deps, {
+        sendMerchant: mchid,
+        channel: 'BUSICOUPON_SEND_CHANNEL_MINIAPP',
+        sends,
+      });
+      done += sends.length;
+      sends = [];
+    };
+    for (const [s, { stockId }] of stocks.entries()) {
+      for (let j = s; j < M; j += stocks.length) {
+        sends.push({ stockId, user: users[holderOf(j)] as SeededSimUser, sendRequestNo: `SEED${run}${j}` });
+        if (sends.length === COUPONS_PER_TRANSACTION) await flush();
       }
     }
+    if (sends.length > 0) await flush();
+    await this.deps.afterBulkLoad?.();
     onProgress({ phase: 'coupons', done: request.coupons, total: request.coupons });
 
-    // How many coupons user i holds: over every stock, the k with floor(k·U/S) = i.
-    const held = (i: number) =>
-      stocks.reduce(
-        (sum, { coupons: S }) =>
-          sum + Math.ceil(((i + 1) * S) / users.length) - Math.ceil((i * S) / users.length),
-        0,
-      );
     return {
       mchid,
       appid,
       stocks,
       users: users.length,
       coupons: request.coupons,
-      examples: users.slice(0, 3).map((u, i) => ({ openid: u.openid, coupons: held(i) })),
+      examples: users.slice(0, 5).map((u, i) => ({ openid: u.openid, coupons: held(i) })),
       elapsedMs: Math.round(clock() - started),
     };
   }

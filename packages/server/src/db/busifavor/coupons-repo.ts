@@ -134,6 +134,12 @@ export class SqlCouponRepository extends SqlCouponReader implements CouponReposi
   async insertMany(coupons: readonly Coupon[]): Promise<void> {
     for (let i = 0; i < coupons.length; i += INSERT_ROWS_PER_STATEMENT) {
       const rows = coupons.slice(i, i + INSERT_ROWS_PER_STATEMENT).map((c) => couponCodec.toRow(c));
+      // A column NULL in every row is left to its default: a sent coupon's eleven use/return/… columns
+      // would otherwise double the values the database parses and binds.
+      const keys = Object.keys(rows[0] ?? {}) as Array<keyof BusifavorCouponsTable>;
+      for (const key of keys) {
+        if (rows.every((row) => row[key] === null)) for (const row of rows) delete row[key];
+      }
       await this.db.insertInto('busifavor_coupons').values(rows).execute();
     }
   }

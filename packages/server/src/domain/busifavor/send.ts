@@ -179,8 +179,9 @@ export function sentCoupon(
   };
 }
 
-/** One coupon of a bulk record: who holds it and under which request number it was sent. */
+/** One coupon of a bulk record: its stock, who holds it and under which request number it was sent. */
 export interface BulkSend {
+  stockId: string;
   user: Pick<SimUser, 'userId' | 'personId'>;
   sendRequestNo: string;
 }
@@ -191,50 +192,61 @@ export class BulkSendRefusedError extends Error {
 }
 
 /**
- * Records coupons of one WECHATPAY_MODE stock as sent (the bulk path of `wechatpay-sandbox seed`): in one
- * unit of work holding the stock's row lock, checks the stock is running and its budget covers them,
- * writes the coupons a send would write (same codes, periods, states) with multi-row inserts and adds
- * them to the stock's send counters. Per-user and daily limits are the caller's to respect (the seed
- * spreads coupons so they hold), and no COUPON.SEND is queued: the coupons are data, not events.
- * Returns the coupons written.
+ * Records coupons of WECHATPAY_MODE stocks as sent (the bulk path of `wechatpay-sandbox seed`), in one
+ * unit of work: takes each stock's row lock (in stock id order), checks it is running and its budget
+ * covers its coupons, writes the coupons a send would write (same periods and states, in the order
+ * given) with multi-row inserts, and adds them to each stock's send counters. Per-user and daily limits
+ * are the caller's to respect (the seed spreads coupons so they hold), and no COUPON.SEND is queued: the
+ * coupons are data, not events. Returns the coupons written.
  */
 export async function recordSentCoupons(
   deps: BusifavorDeps,
-  input: { stockId: string; sendMerchant: string; channel: SendChannel; sends: readonly BulkSend[] },
+  input: { sendMerchant: string; channel: SendChannel; sends: readonly BulkSend[] },
 ): Promise<Coupon[]> {
+  const counts = new Map<string, number>();
+  for (const s of input.sends) counts.set(s.stockId, (counts.get(s.stockId) ?? 0) + 1);
   return deps.store.transaction(async (tx) => {
-    const stock = await tx.stocks.find(input.stockId, { lock: true });
-    if (!stock) throw new BulkSendRefusedError(`stock ${input.stockId} does not exist`);
-    const now = deps.clock.now(stock.creatorMchid);
-    if (stock.codeMode !== 'WECHATPAY_MODE') {
-      throw new BulkSendRefusedError(`stock ${stock.stockId} is ${stock.codeMode}; only WECHATPAY_MODE`);
-    }
-    if (stock.state !== 'RUNNING' || isPastExpiry(stock.availableEndMs, now)) {
-      throw new BulkSendRefusedError(`stock ${stock.stockId} is not running`);
-    }
-    if (stock.totalSendNum + input.sends.length > stock.maxCoupons) {
-      throw new BulkSendRefusedError(
-        `stock ${stock.stockId} has ${stock.maxCoupons - stock.totalSendNum} coupons left, ${input.sends.length} asked`,
-      );
+    const stocks = new Map<string, Stock>();
+    for (const stockId of [...counts.keys()].sort()) {
+      const stock = await tx.stocks.find(stockId, { lock: true });
+      if (!stock) throw new BulkSendRefusedError(`stock ${stockId} does not exist`);
+      const now = deps.clock.now(stock.creatorMchid);
+      if (stock.codeMode !== 'WECHATPAY_MODE') {
+        throw new BulkSendRefusedError(`stock ${stockId} is ${stock.codeMode}; only WECHATPAY_MODE`);
+      }
+      if (stock.state !== 'RUNNING' || isPastExpiry(stock.availableEndMs, now)) {
+        throw new BulkSendRefusedError(`stock ${stockId} is not running`);
+      }
+      const n = counts.get(stockId) as number;
+      if (stock.totalSendNum + n > stock.maxCoupons) {
+        throw new BulkSendRefusedError(
+          `stock ${stockId} has ${stock.maxCoupons - stock.totalSendNum} coupons left, ${n} asked`,
+        );
+      }
+      stocks.set(stockId, stock);
     }
     // 22 digits like a send's codes: a random prefix per call and a sequence, so one call's codes sit
     // together in the code indexes (random codes would scatter a bulk load over every index page).
     const prefix = deps.ids.digits(8);
-    const coupons = input.sends.map((s, i) =>
-      sentCoupon(stock, s.user, {
+    const coupons = input.sends.map((s, i) => {
+      const stock = stocks.get(s.stockId) as Stock;
+      return sentCoupon(stock, s.user, {
         couponCode: `${prefix}${String(i).padStart(14, '0')}`,
         sendRequestNo: s.sendRequestNo,
         channel: input.channel,
         sendMerchant: input.sendMerchant,
-        nowMs: now,
-      }),
-    );
-    await tx.coupons.insertMany(coupons);
-    await tx.stocks.update(stock.stockId, {
-      totalSendNum: stock.totalSendNum + coupons.length,
-      totalSendAmount: stock.totalSendAmount + coupons.length * sendAmount(stock),
-      updatedAt: now,
+        nowMs: deps.clock.now(stock.creatorMchid),
+      });
     });
+    await tx.coupons.insertMany(coupons);
+    for (const stock of stocks.values()) {
+      const n = counts.get(stock.stockId) as number;
+      await tx.stocks.update(stock.stockId, {
+        totalSendNum: stock.totalSendNum + n,
+        totalSendAmount: stock.totalSendAmount + n * sendAmount(stock),
+        updatedAt: deps.clock.now(stock.creatorMchid),
+      });
+    }
     return coupons;
   });
 }
