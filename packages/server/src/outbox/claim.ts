@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { DialectCapabilities } from '../db/connect.js';
+import { type Param, precompiled } from '../db/precompiled.js';
 import type { DatabaseSchema } from '../db/schema.js';
 import type { NotificationRow } from './deliver.js';
 import { noTargetRowsTakenBySessions } from './listen-sessions.js';
@@ -18,16 +19,15 @@ export interface MerchantDue {
   nextAttemptAt: number;
 }
 
-/** Merchants with pending, unleased work and the earliest business time one of their rows is due. */
-export async function findMerchantsWithWork(
-  db: Kysely<DatabaseSchema>,
-  wallMs: number,
-): Promise<MerchantDue[]> {
-  // A loose index scan over notification_outbox_due (state, mchid, next_attempt_at): one index seek per
-  // merchant with pending rows, then that merchant's earliest unleased row in due order. A GROUP BY over
-  // the pending rows read every one of them (and its table row, for the lease) at every poll, so a
-  // backlog of thousands cost milliseconds per fill.
-  const rows = await db
+/**
+ * The query of {@link findMerchantsWithWork}, compiled once. A loose index scan over
+ * notification_outbox_due (state, mchid, next_attempt_at): one index seek per merchant with pending
+ * rows, then that merchant's earliest unleased row in due order. A GROUP BY over the pending rows read
+ * every one of them (and its table row, for the lease) at every poll, so a backlog of thousands cost
+ * milliseconds per fill.
+ */
+const merchantsWithWork = precompiled((db: Kysely<DatabaseSchema>, param: Param<{ wallMs: number }>) =>
+  db
     .withRecursive('m(mchid)', (qc) =>
       qc
         .selectFrom('notification_outbox')
@@ -55,7 +55,7 @@ export async function findMerchantsWithWork(
         .select('o.next_attempt_at')
         .where('o.state', '=', 'pending')
         .whereRef('o.mchid', '=', 'm.mchid')
-        .where((eb) => eb.or([eb('o.locked_until', 'is', null), eb('o.locked_until', '<', wallMs)]))
+        .where((eb) => eb.or([eb('o.locked_until', 'is', null), eb('o.locked_until', '<', param('wallMs'))]))
         .orderBy('o.next_attempt_at')
         .limit(1)
         .as('next'),
@@ -67,8 +67,15 @@ export async function findMerchantsWithWork(
           eb.selectFrom('notification_pauses as p').select('p.mchid').whereRef('p.mchid', '=', 'm.mchid'),
         ),
       ),
-    )
-    .execute();
+    ),
+);
+
+/** Merchants with pending, unleased work and the earliest business time one of their rows is due. */
+export async function findMerchantsWithWork(
+  db: Kysely<DatabaseSchema>,
+  wallMs: number,
+): Promise<MerchantDue[]> {
+  const rows = await merchantsWithWork(db, { wallMs });
   const due: MerchantDue[] = [];
   // A merchant whose pending rows are all leased has nothing claimable.
   for (const r of rows)
@@ -93,34 +100,14 @@ export async function claimDueNotifications(
   capabilities: DialectCapabilities,
   input: ClaimInput,
 ): Promise<NotificationRow[]> {
-  let due = db
-    .selectFrom('notification_outbox')
-    .select('id')
-    .where('state', '=', 'pending')
-    .where('mchid', '=', input.mchid)
-    .where('next_attempt_at', '<=', input.businessNowMs)
-    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', input.wallMs)]))
-    .orderBy('next_attempt_at')
-    .orderBy('created_at')
-    .limit(input.limit);
-  if (capabilities.skipLocked) due = due.forUpdate().skipLocked();
-  // The due rows are chosen once, in a CTE. Written as `WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP
-  // LOCKED)`, PostgreSQL re-evaluates the subquery when the outer UPDATE meets a row another transaction
-  // changed meanwhile (EvalPlanQual), and a single claim took hundreds of rows past its limit: one
-  // instance leased the whole backlog, ran far past its concurrency and left nothing to the others.
-  const rows = await db
-    .with('due', () => due)
-    .updateTable('notification_outbox')
-    .set({ locked_until: input.wallMs + input.leaseMs, locked_by: input.instanceId })
-    .where('id', 'in', (eb) => eb.selectFrom('due').select('due.id'))
-    // Re-checked on the row version PostgreSQL locks, so a row leased meanwhile is not taken twice. SQLite
-    // runs the statement under its single writer lock, where nothing changes in between; there the state
-    // test would also make the planner scan every pending row through the state index instead of
-    // looking the chosen ids up by primary key (1.5 ms instead of 0.02 ms per claim at a 6000 backlog).
-    .$if(capabilities.rowLocks, (qb) => qb.where('state', '=', 'pending'))
-    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', input.wallMs)]))
-    .returningAll()
-    .execute();
+  const rows = await claimQuery(capabilities)(db, {
+    mchid: input.mchid,
+    businessNowMs: input.businessNowMs,
+    wallMs: input.wallMs,
+    lockedUntil: input.wallMs + input.leaseMs,
+    instanceId: input.instanceId,
+    limit: input.limit,
+  });
   return rows.map((r) => ({
     ...r,
     create_time: Number(r.create_time),
@@ -128,6 +115,64 @@ export async function claimDueNotifications(
     created_at: Number(r.created_at),
     updated_at: Number(r.updated_at),
   }));
+}
+
+/** The values a claim binds. */
+interface ClaimParams extends Record<string, unknown> {
+  mchid: string;
+  businessNowMs: number;
+  wallMs: number;
+  lockedUntil: number;
+  instanceId: string;
+  limit: number;
+}
+
+/** The claim statement of a dialect (by its capabilities), compiled once. */
+function buildClaim(capabilities: DialectCapabilities) {
+  return precompiled((db: Kysely<DatabaseSchema>, param: Param<ClaimParams>) => {
+    let due = db
+      .selectFrom('notification_outbox')
+      .select('id')
+      .where('state', '=', 'pending')
+      .where('mchid', '=', param('mchid'))
+      .where('next_attempt_at', '<=', param('businessNowMs'))
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', param('wallMs'))]))
+      .orderBy('next_attempt_at')
+      .orderBy('created_at')
+      .limit(param('limit'));
+    if (capabilities.skipLocked) due = due.forUpdate().skipLocked();
+    // The due rows are chosen once, in a CTE. Written as `WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP
+    // LOCKED)`, PostgreSQL re-evaluates the subquery when the outer UPDATE meets a row another
+    // transaction changed meanwhile (EvalPlanQual), and a single claim took hundreds of rows past its
+    // limit: one instance leased the whole backlog, ran far past its concurrency and left nothing to the
+    // others.
+    return (
+      db
+        .with('due', () => due)
+        .updateTable('notification_outbox')
+        .set({ locked_until: param('lockedUntil'), locked_by: param('instanceId') })
+        .where('id', 'in', (eb) => eb.selectFrom('due').select('due.id'))
+        // Re-checked on the row version PostgreSQL locks, so a row leased meanwhile is not taken twice.
+        // SQLite runs the statement under its single writer lock, where nothing changes in between; there
+        // the state test would also make the planner scan every pending row through the state index
+        // instead of looking the chosen ids up by primary key (1.5 ms instead of 0.02 ms per claim at a
+        // 6000 backlog).
+        .$if(capabilities.rowLocks, (qb) => qb.where('state', '=', 'pending'))
+        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', param('wallMs'))]))
+        .returningAll()
+    );
+  });
+}
+
+const claimQueries = new Map<string, ReturnType<typeof buildClaim>>();
+function claimQuery(capabilities: DialectCapabilities): ReturnType<typeof buildClaim> {
+  const key = `${capabilities.skipLocked}|${capabilities.rowLocks}`;
+  let query = claimQueries.get(key);
+  if (query === undefined) {
+    query = buildClaim(capabilities);
+    claimQueries.set(key, query);
+  }
+  return query;
 }
 
 /**
