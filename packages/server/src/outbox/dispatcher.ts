@@ -347,10 +347,14 @@ export class NotificationDispatcher {
   private async commitCompletions(): Promise<void> {
     while (this.completions.length > 0) {
       const batch = this.completions.splice(0, 256);
+      // One wall time for the batch (updated_at, delivered_at: when the attempt was persisted), so the
+      // attempts that ended alike are one UPDATE; each attempt's own start and latency are in its log row.
+      const wallMs = this.wallClock();
       try {
         const applied = await completeAttempts(
           this.options.db.db,
-          batch.map((c) => c.input),
+          batch.map((c) => ({ ...c.input, wallMs })),
+          this.options.db.dialect,
         );
         for (const [i, c] of batch.entries()) c.done(applied[i] === true);
       } catch (err) {
