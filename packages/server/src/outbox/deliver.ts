@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
 import tls from 'node:tls';
 import {
   buildNotification,
@@ -18,6 +16,7 @@ import type { IdGen } from '../domain/ports.js';
 import { newRequestId } from '../request-id.js';
 import type { AttemptOutcome } from './complete.js';
 import { applyForwarding } from './forwarding.js';
+import { CallbackHttpClient } from './http-client.js';
 import { listenTargetFor, resolveListenTarget } from './listen-sessions.js';
 import type { DeliveryContext } from './lookup.js';
 import { nextRetryAt, type RetrySchedule } from './retry-schedules.js';
@@ -153,27 +152,23 @@ export interface TransportOptions {
   maxSockets?: number | undefined;
 }
 
-/** Keep-alive agents for one dispatcher (TLS handshakes would otherwise dominate a burst). */
+/** Keep-alive connections for one dispatcher (TLS handshakes would otherwise dominate a burst). */
 export class Transport {
   readonly timeoutMs: number;
-  private readonly httpsAgent: https.Agent;
-  private readonly httpAgent: http.Agent;
+  private readonly client: CallbackHttpClient;
 
   constructor(options: TransportOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS;
-    const maxSockets = options.maxSockets ?? 32;
-    this.httpsAgent = new https.Agent({
-      keepAlive: true,
-      maxSockets,
+    this.client = new CallbackHttpClient({
+      maxSockets: options.maxSockets ?? 32,
       rejectUnauthorized: options.insecureTls !== true,
-      // One secure context for every connection: passing `ca` instead would rebuild a context with all
-      // of Node's roots per connection and put them in every request's pool key. Keeping the roots means
-      // public receivers still verify next to the extra CA.
-      ...(options.caPem
-        ? { secureContext: tls.createSecureContext({ ca: [...tls.rootCertificates, options.caPem] }) }
-        : {}),
+      // One secure context for every connection. Keeping the roots means public receivers still verify
+      // next to the extra CA.
+      secureContext: options.caPem
+        ? tls.createSecureContext({ ca: [...tls.rootCertificates, options.caPem] })
+        : undefined,
+      excerptBytes: RESPONSE_EXCERPT_CHARS * 4,
     });
-    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets });
   }
 
   /** POSTs a body to a checked target, connecting to the checked address only. */
@@ -185,6 +180,18 @@ export class Transport {
     const started = performance.now();
     const secure = target.url.protocol === 'https:';
     const port = target.url.port ? Number(target.url.port) : secure ? 443 : 80;
+    let request: Buffer;
+    try {
+      request = requestBytes(target.url, body, headers);
+    } catch (err) {
+      return Promise.resolve({
+        status: undefined,
+        latencyMs: 0,
+        excerpt: undefined,
+        error: (err as Error).message,
+        ok: false,
+      });
+    }
     return new Promise<HttpAttempt>((resolve) => {
       let settled = false;
       const finish = (result: Omit<HttpAttempt, 'latencyMs' | 'ok'>) => {
@@ -195,62 +202,50 @@ export class Transport {
           result.error === undefined && result.status !== undefined && SUCCESS_STATUSES.has(result.status);
         resolve({ ...result, ok, latencyMs: Math.round(performance.now() - started) });
       };
-      const options: https.RequestOptions = {
-        // The checked IP, never the name: a second DNS lookup could return another address.
-        host: target.address,
-        family: target.family,
-        port,
-        path: `${target.url.pathname}${target.url.search}`,
-        method: 'POST',
-        agent: secure ? this.httpsAgent : this.httpAgent,
-        headers: {
-          ...headers,
-          Host: target.url.host,
-          'Content-Type': 'application/json',
-          'Content-Length': String(Buffer.byteLength(body)),
-          Accept: '*/*',
-          'User-Agent': 'Mozilla/4.0 (compatible; wechatpay-sandbox notify)',
-        },
-        ...(secure && target.servername ? { servername: target.servername } : {}),
-      };
-      const request = (secure ? https : http).request(options, (response) => {
-        const chunks: Buffer[] = [];
-        let kept = 0;
-        response.on('data', (chunk: Buffer) => {
-          if (kept < RESPONSE_EXCERPT_CHARS * 4) {
-            chunks.push(chunk);
-            kept += chunk.length;
-          }
-        });
-        response.on('end', () =>
-          finish({
-            status: response.statusCode,
-            excerpt: excerptOf(Buffer.concat(chunks)),
-            error: undefined,
-          }),
-        );
-        response.on('error', (err) =>
-          finish({ status: response.statusCode, excerpt: undefined, error: err.message }),
-        );
-      });
+      // The checked IP, never the name: a second DNS lookup could return another address.
+      const sent = this.client.send(
+        { secure, address: target.address, port, servername: secure ? target.servername : undefined },
+        request,
+      );
       const timer = setTimeout(() => {
         finish({
           status: undefined,
           excerpt: undefined,
           error: `no complete answer within ${this.timeoutMs} ms`,
         });
-        request.destroy();
+        sent.abort();
       }, this.timeoutMs);
-      request.on('error', (err) => finish({ status: undefined, excerpt: undefined, error: err.message }));
-      request.end(body);
+      sent.answer.then(
+        (answer) => finish({ status: answer.status, excerpt: excerptOf(answer.excerpt), error: undefined }),
+        (err: Error) => finish({ status: undefined, excerpt: undefined, error: err.message }),
+      );
     });
   }
 
-  /** Closes idle keep-alive sockets. */
+  /** Closes the keep-alive connections. */
   close(): void {
-    this.httpsAgent.destroy();
-    this.httpAgent.destroy();
+    this.client.close();
   }
+}
+
+/** The bytes of a callback POST: head and body. */
+function requestBytes(url: URL, body: string, headers: Readonly<Record<string, string>>): Buffer {
+  const payload = Buffer.from(body, 'utf8');
+  let head = `POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n`;
+  for (const [name, value] of Object.entries(headers)) {
+    // A name or value that could end the line early is refused, as node:http does.
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(value)) {
+      throw new Error(`invalid character in the ${name.slice(0, 40)} header`);
+    }
+    head += `${name}: ${value}\r\n`;
+  }
+  head +=
+    'Content-Type: application/json\r\n' +
+    `Content-Length: ${payload.length}\r\n` +
+    'Accept: */*\r\n' +
+    'User-Agent: Mozilla/4.0 (compatible; wechatpay-sandbox notify)\r\n' +
+    'Connection: keep-alive\r\n\r\n';
+  return Buffer.concat([Buffer.from(head, 'latin1'), payload]);
 }
 
 function excerptOf(bytes: Buffer): string | undefined {
