@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
@@ -48,6 +49,7 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Da
     });
     // An idle client losing its connection must not crash the process.
     pool.on('error', () => {});
+    pool.on('connect', preparedStatementsOn);
     const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
@@ -74,6 +76,42 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Da
     displayUrl: `sqlite:${path}`,
     close: () => db.destroy(),
   };
+}
+
+/** Statements a PostgreSQL connection keeps prepared; past this, new SQL texts run unnamed. */
+const PG_PREPARED_MAX = 1000;
+
+/** What PostgreSQL may prepare under a name: plain data statements (never DDL or transaction control). */
+const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
+
+/**
+ * Makes a pool connection prepare each data statement once under a name derived from its SQL text, then
+ * only bind and execute it: Kysely sends every query as new text, and PostgreSQL's parse and plan of
+ * the small queries a request makes cost more than running them. The pg driver keeps the names it has
+ * prepared per connection. Parameters are always bound, so the set of texts stays small.
+ */
+function preparedStatementsOn(client: pg.PoolClient): void {
+  const plain = client.query.bind(client) as (
+    config: unknown,
+    values?: unknown,
+    callback?: unknown,
+  ) => unknown;
+  let prepared = 0;
+  const named = new Set<string>();
+  const query = (config: unknown, values?: unknown, callback?: unknown) => {
+    if (typeof config === 'string' && Array.isArray(values) && PREPARABLE.test(config)) {
+      const name = `wps_${createHash('sha1').update(config).digest('base64url')}`;
+      if (named.has(name) || prepared < PG_PREPARED_MAX) {
+        if (!named.has(name)) {
+          named.add(name);
+          prepared++;
+        }
+        return plain({ name, text: config, values }, callback);
+      }
+    }
+    return plain(config, values, callback);
+  };
+  client.query = query as typeof client.query;
 }
 
 /** Prepared statements kept per database; past this the cache starts over. */
