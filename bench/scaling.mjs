@@ -1,0 +1,338 @@
+#!/usr/bin/env node
+// Flat cost with data (issue 14, item 3): the built sandbox (`wechatpay-sandbox start`) is filled with
+// `wechatpay-sandbox seed` in three steps (10k coupons, then +90k, then +900k: 10 stocks and one user per
+// 100 coupons each time) and after each step five operations are timed one request at a time through the
+// SDK's sandbox client (signed requests, verified answers) over loopback: GET user coupons (a user of the
+// last step, 100 coupons), coupon query, coupon use (a different coupon each time), a mini-program plugin
+// send (POST /sandbox/v1/busifavor/send/miniapp) and the stock read. On SQLite and on a fresh PostgreSQL
+// database (dropped afterwards; skipped when unreachable). The table gives each step's p50 (p99 beside
+// it) and the ratio of the 1M p50 to the 10k p50; the target is at most 1.5×.
+// Run after `npm run build`: node bench/scaling.mjs [--db sqlite|postgres|both] [--max 1000000]
+//   [--runs 200] [--budget-s 225] [--pg postgres://postgres@127.0.0.1:5432/test]
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSandboxClient, formatBeijingTime, readSandboxCredentials } from '@wechatpay-sandbox/sdk';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { startSandbox } from './lib/sandbox.mjs';
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const which = arg('db', 'both');
+const max = Number(arg('max', 1_000_000));
+const runs = Number(arg('runs', 200));
+const WARMUP = 20;
+/** Rounds of the five operations before the first step is timed. */
+const WARMUP_ROUNDS = Number(arg('warmup-rounds', 300));
+/** The whole script's time budget: a step whose seed would not fit (at the last step's rate) is skipped. */
+const budgetMs = Number(arg('budget-s', 225)) * 1000;
+const PG_ADMIN = arg('pg', process.env.WPS_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
+const BIN = join(import.meta.dirname, '..', 'packages/server/dist/cli/main.js');
+const STOCKS_PER_STEP = 10;
+const COUPONS_PER_USER = 100;
+const STEPS = [10_000, 100_000, 1_000_000].filter((total) => total <= max);
+const started = Date.now();
+
+/** Runs `wechatpay-sandbox seed … --json` in its own process; resolves with its summary. */
+function seed(dir, dbUrl, coupons) {
+  const args = ['seed', '--dir', dir, '--db', dbUrl, '--stocks', String(STOCKS_PER_STEP)];
+  args.push('--coupons', String(coupons), '--users', String(coupons / COUPONS_PER_USER), '--json');
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [BIN, ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`seed failed: ${stderr || err.message}`));
+      else resolve(JSON.parse(stdout));
+    });
+  });
+}
+
+/** p50 and p99 in ms of `n` calls of `call(i)` after WARMUP untimed ones. */
+async function time(n, call) {
+  for (let i = 0; i < WARMUP; i++) await call(i);
+  const ms = [];
+  for (let i = WARMUP; i < WARMUP + n; i++) {
+    const t0 = performance.now();
+    await call(i);
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  const at = (q) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))];
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+/**
+ * Warms the server up before the first step is timed (JIT, statement caches, connections): `n` rounds
+ * of the five operations, each round sending a coupon to one of the step's users and then querying and
+ * using that coupon, so no seeded coupon is spent.
+ */
+async function warmUp(client, mchid, step, n) {
+  const { appid, stock_ids: stocks, examples } = step;
+  const api = client.api.busifavor;
+  for (let i = 0; i < n; i++) {
+    const user = examples[i % examples.length];
+    await api.listUserCoupons(user.openid, { appid, creator_merchant: mchid, limit: 20 });
+    await api.getStock(stocks[i % stocks.length]);
+    const params = [
+      { stock_id: stocks[i % stocks.length], out_request_no: `WARM${randomBytes(12).toString('hex')}` },
+    ];
+    const sent = (await client.send.miniapp({ appid, openid: user.openid, send_coupon_params: params }))
+      .send_coupon_result[0];
+    await api.getUserCoupon({ openid: user.openid, coupon_code: sent.coupon_code, appid });
+    await api.useCoupon({
+      coupon_code: sent.coupon_code,
+      stock_id: sent.stock_id,
+      appid,
+      use_time: formatBeijingTime(Date.now()),
+      use_request_no: `USE${randomBytes(12).toString('hex')}`,
+    });
+  }
+}
+
+/** The five operations, each `n` times, against what one seed step made. */
+async function measure(client, mchid, step, n) {
+  const { appid, stock_ids: stocks, examples } = step;
+  const [probe, ...others] = examples;
+  const api = client.api.busifavor;
+  const list = (openid, offset, limit) =>
+    api.listUserCoupons(openid, { appid, creator_merchant: mchid, offset, limit });
+  // Coupons to query and to use: other users of the step (each holds 100), fetched before timing.
+  const coupons = [];
+  for (const user of others) {
+    for (let offset = 0; offset < user.coupons && coupons.length < WARMUP + n; offset += 50) {
+      const page = await list(user.openid, offset, 50);
+      for (const c of page.data) {
+        if (c.coupon_state === 'SENDED') coupons.push({ ...c, openid: user.openid });
+      }
+    }
+  }
+  if (coupons.length < WARMUP + n) throw new Error(`only ${coupons.length} coupons to use`);
+  const out = {};
+  out['GET user coupons (100 held, page of 20)'] = await time(n, async () => {
+    const page = await list(probe.openid, 0, 20);
+    if (page.total_count < COUPONS_PER_USER) throw new Error(`user holds ${page.total_count}`);
+  });
+  out['coupon query'] = await time(n, async (i) => {
+    const c = coupons[i];
+    await api.getUserCoupon({ openid: c.openid, coupon_code: c.coupon_code, appid });
+  });
+  out['coupon use'] = await time(n, async (i) => {
+    const c = coupons[i];
+    await api.useCoupon({
+      coupon_code: c.coupon_code,
+      stock_id: c.stock_id,
+      appid,
+      use_time: formatBeijingTime(Date.now()),
+      use_request_no: `USE${randomBytes(12).toString('hex')}`,
+    });
+  });
+  out['plugin send'] = await time(n, async (i) => {
+    const user = examples[i % examples.length];
+    const params = [
+      { stock_id: stocks[i % stocks.length], out_request_no: `SEND${randomBytes(12).toString('hex')}` },
+    ];
+    const result = await client.send.miniapp({ appid, openid: user.openid, send_coupon_params: params });
+    if (result.send_coupon_result[0]?.code !== 'SUCCESS') throw new Error(JSON.stringify(result));
+  });
+  out['stock read'] = await time(n, async (i) => {
+    await api.getStock(stocks[i % stocks.length]);
+  });
+  return out;
+}
+
+/**
+ * The plans the database chooses for the read paths' queries (as the repositories in
+ * packages/server/src/db/busifavor build them), for the user and stocks of a seed step.
+ */
+async function queryPlans(dbUrl, mchid, step) {
+  const user = step.examples[0].openid;
+  const stock = step.stock_ids[0];
+  const queries = [
+    [
+      'user coupons, page',
+      'SELECT c.* FROM busifavor_coupons c INNER JOIN busifavor_stocks s ON s.stock_id = c.stock_id WHERE c.user_id = $1 AND s.creator_mchid = $2 ORDER BY c.receive_ms DESC, c.coupon_code ASC LIMIT 20 OFFSET 0',
+      (u) => [u, mchid],
+    ],
+    [
+      'coupon by code (query, use)',
+      'SELECT * FROM busifavor_coupons WHERE coupon_code = $1',
+      (_u, code) => [code],
+    ],
+    [
+      "send: the user's coupons of the stock",
+      'SELECT count(*) FROM busifavor_coupons WHERE stock_id = $1 AND user_id = $2',
+      (u) => [stock, u],
+    ],
+  ];
+  if (dbUrl.startsWith('sqlite:')) {
+    const db = new Database(dbUrl.slice('sqlite:'.length), { readonly: true });
+    try {
+      const u = db.prepare('SELECT user_id FROM sim_user_openids WHERE openid = ?').get(user).user_id;
+      const code = db
+        .prepare('SELECT coupon_code FROM busifavor_coupons WHERE user_id = ? LIMIT 1')
+        .get(u).coupon_code;
+      return queries.map(([name, text, params]) => {
+        const rows = db.prepare(`EXPLAIN QUERY PLAN ${text.replace(/\$\d+/g, '?')}`).all(...params(u, code));
+        return [name, rows.map((r) => r.detail).join('\n')];
+      });
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: dbUrl });
+  await client.connect();
+  try {
+    const u = (await client.query('SELECT user_id FROM sim_user_openids WHERE openid = $1', [user])).rows[0]
+      .user_id;
+    const code = (
+      await client.query('SELECT coupon_code FROM busifavor_coupons WHERE user_id = $1 LIMIT 1', [u])
+    ).rows[0].coupon_code;
+    const plans = [];
+    for (const [name, text, params] of queries) {
+      const { rows } = await client.query(`EXPLAIN (COSTS OFF) ${text}`, params(u, code));
+      plans.push([name, rows.map((r) => r['QUERY PLAN']).join('\n')]);
+    }
+    return plans;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Seeds step by step on one database and measures after each; returns the rows of its table. */
+async function runDialect(name, dbUrl, shareOfBudgetMs) {
+  const dir = mkdtempSync(join(tmpdir(), 'wps-bench-scaling-'));
+  const { url, child } = await startSandbox(dir, 1, ['--db', dbUrl, '--log-level', 'warn']);
+  const deadline = Date.now() + shareOfBudgetMs;
+  try {
+    const client = createSandboxClient({ baseUrl: url, credentials: readSandboxCredentials(dir) });
+    const mchid = readSandboxCredentials(dir).merchant.mchid;
+    const steps = [];
+    let rate = Number.POSITIVE_INFINITY;
+    let total = 0;
+    for (const target of STEPS) {
+      const add = target - total;
+      // Seed time at the last rate, plus ~10 s of timing: skip what would overrun the budget.
+      if (Date.now() + (add / rate) * 1000 + 10_000 > deadline) {
+        steps.push({ total: target, skipped: true });
+        break;
+      }
+      const summary = await seed(dir, dbUrl, add);
+      total = target;
+      rate = summary.coupons_per_second;
+      // Untimed: the server warmed up before the first step, and at every step a pass that warms the
+      // database's caches after the seed.
+      if (steps.length === 0) await warmUp(client, mchid, summary, WARMUP_ROUNDS);
+      await measure(client, mchid, summary, 50);
+      const ops = await measure(client, mchid, summary, runs);
+      const plans = await queryPlans(dbUrl, mchid, summary);
+      steps.push({ total, added: add, seedMs: summary.elapsed_ms, rate, ops, plans });
+      console.error(`${name}: ${total} coupons (seed ${summary.elapsed_ms} ms, ${rate}/s) measured`);
+    }
+    return steps;
+  } finally {
+    child.kill();
+    await new Promise((done) => child.once('exit', done));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function postgresDatabase() {
+  const admin = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 2000 });
+  try {
+    await admin.connect();
+  } catch {
+    return undefined;
+  }
+  const name = `wps_bench_scaling_${Date.now().toString(36)}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(PG_ADMIN);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_ADMIN });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+const k = (n) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`);
+const f = (ms) => ms.toFixed(2);
+
+function printTable(name, steps) {
+  const measured = steps.filter((s) => !s.skipped);
+  console.log(`\n### ${name}\n`);
+  if (measured.length === 0) {
+    console.log('Nothing measured: the time budget ran out before the first step.');
+    return;
+  }
+  const first = measured[0];
+  const last = measured.at(-1);
+  const head = measured.map((s) => `${k(s.total)} p50 (p99) ms`);
+  console.log(`| operation | ${head.join(' | ')} | ${k(last.total)} / ${k(first.total)} p50 |`);
+  console.log(`|---|${head.map(() => '---|').join('')}---|`);
+  for (const op of Object.keys(first.ops)) {
+    const cells = measured.map((s) => `${f(s.ops[op].p50)} (${f(s.ops[op].p99)})`);
+    const ratio = last.ops[op].p50 / first.ops[op].p50;
+    console.log(
+      `| ${op} | ${cells.join(' | ')} | **${ratio.toFixed(2)}×**${ratio > 1.5 ? ' (over 1.5×)' : ''} |`,
+    );
+  }
+  const seeds = measured.map(
+    (s) => `+${k(s.added)} in ${(s.seedMs / 1000).toFixed(1)} s (${s.rate.toLocaleString('en')}/s)`,
+  );
+  console.log(
+    `\nSeed steps (\`wechatpay-sandbox seed\`, ${STOCKS_PER_STEP} stocks and one user per ${COUPONS_PER_USER} coupons each): ${seeds.join(', ')}.`,
+  );
+  console.log(`\nQuery plans at ${k(last.total)} (the largest step's user and stock):\n`);
+  for (const [query, plan] of last.plans) console.log(`${query}:\n\n\`\`\`text\n${plan}\n\`\`\`\n`);
+  for (const s of steps.filter((x) => x.skipped)) {
+    console.log(
+      `\n**Skipped: the ${k(s.total)} step** (its seed would not fit in this script's time budget at the rate measured so far).`,
+    );
+  }
+}
+
+const dialects = [];
+if (which === 'sqlite' || which === 'both') dialects.push('sqlite');
+if (which === 'postgres' || which === 'both') dialects.push('postgres');
+const results = [];
+for (const [i, name] of dialects.entries()) {
+  const left = budgetMs - (Date.now() - started);
+  // SQLite seeds about twice as fast as PostgreSQL: give it a third of what is left, PostgreSQL the rest.
+  const share = dialects.length - i === 1 ? left : left / 3;
+  if (name === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'wps-bench-scaling-db-'));
+    try {
+      results.push([name, await runDialect('SQLite', `sqlite:${join(dir, 'data.db')}`, share)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  } else {
+    const db = await postgresDatabase();
+    if (!db) {
+      results.push([name, undefined]);
+      continue;
+    }
+    try {
+      results.push([name, await runDialect('PostgreSQL', db.url, share)]);
+    } finally {
+      await db.drop();
+    }
+  }
+}
+
+console.log(
+  `Cost of five operations as the data grows: \`wechatpay-sandbox seed\` fills the built server's database in steps (${STEPS.map(k).join(', ')} coupons) and after each step every operation is timed ${runs} times (after an untimed pass; the server is warmed up with ${WARMUP_ROUNDS} rounds of all five first), one request at a time, through the SDK's sandbox client over loopback (signed requests, verified answers). p50 (p99) in ms; the last column is the largest step's p50 over the first's (target ≤ 1.5×).`,
+);
+for (const [name, steps] of results) {
+  if (!steps) console.log(`\n### PostgreSQL\n\nSkipped: ${PG_ADMIN} is not reachable.`);
+  else printTable(name === 'sqlite' ? 'SQLite' : 'PostgreSQL', steps);
+}
+console.log(`\nThe whole script took ${((Date.now() - started) / 1000).toFixed(0)} s.`);
