@@ -8,6 +8,7 @@ import {
   loadPublicKey,
   signParamsHmacSha256,
   verifyMessage,
+  verifyMessageAsync,
 } from './index.js';
 
 // Public vectors of docs/protocol.md §1.6, §1.7, §2.5, §9.3 and §12 (§9), with the public keys that verify them.
@@ -32,7 +33,7 @@ wwIDAQAB
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
 describe('protocol.md vectors', () => {
-  it('builds the §1.6 POST signing string and the published signature verifies with MCH_PUB', () => {
+  it('builds the §1.6 POST signing string and the published signature verifies with MCH_PUB', async () => {
     const message = buildRequestSigningString({
       method: 'post',
       canonicalUrl: '/v3/marketing/busifavor/callbacks',
@@ -45,6 +46,11 @@ describe('protocol.md vectors', () => {
       'MWsOdBEhpRSKUqDuWrJe/p5zMf8tqw16sG19qYBBPi/W79lYB7W97xZQ03A8yRXO5Eo263sNq0LHNL+dSc7hBAuHSd6QBHU2jQnZrHGr9HSfwhRDvbj7tn6AEh1YH1JhRz/wScVWIjhSboHvuQ4ZESgffjEhpFCRsV+jEZdwri6ASoGlWjplt+pHn0quW7zTLTgqeSWQ5r7buUOQuK0L7U6/YQe4EGMGMrX0sIoI1ZqSpftZogHwKA+BAXRC63WBOjPsBDFwzARBvQ71B9OlfGa5Fz+McULp4IFFboGj4lNJz9ipwKJxob4WNk/6UWsvxDsKWCglVnAuXj100YxCUQ==';
     expect(verifyMessage(message, sig, loadPublicKey(MCH_PUB))).toBe(true);
     expect(verifyMessage(`${message} `, sig, loadPublicKey(MCH_PUB))).toBe(false);
+    // The thread-pool form answers the same, and false (never a rejection) for a malformed signature.
+    expect(await verifyMessageAsync(message, sig, loadPublicKey(MCH_PUB))).toBe(true);
+    expect(await verifyMessageAsync(`${message} `, sig, loadPublicKey(MCH_PUB))).toBe(false);
+    expect(await verifyMessageAsync(message, 'not base64!', loadPublicKey(MCH_PUB))).toBe(false);
+    expect(await verifyMessageAsync(message, 'AAAA', loadPublicKey(MCH_PUB))).toBe(false);
   });
 
   it('builds the §1.7 GET signing string with the query and an empty body line', () => {
