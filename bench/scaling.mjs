@@ -102,8 +102,9 @@ async function measure(client, mchid, step, n) {
   // Coupons to query and to use: other users of the step (each holds 100), fetched before timing.
   const coupons = [];
   for (const user of others) {
-    for (let offset = 0; offset < user.coupons && coupons.length < WARMUP + n; offset += 50) {
+    for (let offset = 0, total = 1; offset < total && coupons.length < WARMUP + n; offset += 50) {
       const page = await list(user.openid, offset, 50);
+      total = page.total_count;
       for (const c of page.data) {
         if (c.coupon_state === 'SENDED') coupons.push({ ...c, openid: user.openid });
       }
