@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { signResponseAsync } from '@wechatpay-sandbox/sdk/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config.js';
 import { selectSigningKey } from '../credentials/signing-keys.js';
 import type { PlatformIdentity } from '../credentials/types.js';
 import { errors } from '../errors.js';
+import { randomHex } from '../request-id.js';
 import { headerValue, type RequestAuthenticator } from './authenticate.js';
 import type { DashboardGuard } from './dashboard/access.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -107,7 +107,7 @@ export function registerGateway(app: FastifyInstance, deps: GatewayDeps): void {
     const headers = await signResponseAsync({
       body: text,
       timestamp: Math.floor(wallClock() / 1000),
-      nonce: randomBytes(16).toString('hex'),
+      nonce: randomHex(16),
       serial: key.serial,
       privateKey: key.privateKey,
     });

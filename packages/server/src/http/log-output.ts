@@ -39,7 +39,7 @@ const REQUEST_FIELDS = new Set(['method', 'path', 'status', 'code', 'ms', 'mchid
 
 /** The stream the logger writes to, per {@link LogOutput}. */
 export function logDestination(output: LogOutput = {}): LogDestination {
-  const destination = output.destination ?? process.stdout;
+  const destination = output.destination ?? coalescedStdout();
   const pretty = output.pretty ?? (output.destination === undefined && process.stdout.isTTY === true);
   if (!pretty) return destination;
   return {
@@ -47,6 +47,28 @@ export function logDestination(output: LogOutput = {}): LogDestination {
       let out = '';
       for (const line of chunk.split('\n')) if (line !== '') out += `${prettyLogLine(line)}\n`;
       destination.write(out);
+    },
+  };
+}
+
+/**
+ * process.stdout, with the lines of one event-loop turn written together: a write to a pipe or terminal
+ * is a blocking system call on Linux, and under load one turn answers many requests. A line waits at
+ * most for the end of its turn; whatever is pending is written when the process exits.
+ */
+function coalescedStdout(): LogDestination {
+  let pending = '';
+  const flush = () => {
+    if (pending === '') return;
+    const out = pending;
+    pending = '';
+    process.stdout.write(out);
+  };
+  process.once('exit', flush);
+  return {
+    write(line: string) {
+      if (pending === '') setImmediate(flush);
+      pending += line;
     },
   };
 }
