@@ -1,4 +1,5 @@
 import type { Kysely, QueryCreator } from 'kysely';
+import { type Param, precompiled } from '../db/precompiled.js';
 import type { DatabaseSchema } from '../db/schema.js';
 import type { NotificationAttemptsTable } from './tables.js';
 
@@ -70,53 +71,164 @@ export async function completeAttempts(
     else groups.set(key, [input]);
   }
   const attempts = inputs.flatMap((i) => (i.attempt ? [i.attempt] : []));
-  /** The lease-checked state change of one group (every member has the same values but its id). */
-  const update = (qc: QueryCreator<DatabaseSchema>, group: CompleteInput[]) => {
-    const [first] = group as [CompleteInput, ...CompleteInput[]];
-    const counted = first.attempt !== undefined && first.outcome.kind !== 'no-target';
-    const o = first.outcome;
-    return qc
-      .updateTable('notification_outbox')
-      .set((eb) => ({
-        state: o.kind === 'retry-at' ? 'pending' : o.kind,
-        attempts: counted ? eb('attempts', '+', 1) : eb.ref('attempts'),
-        round_attempts: counted ? eb('round_attempts', '+', 1) : eb.ref('round_attempts'),
-        ...(o.kind === 'retry-at' ? { next_attempt_at: o.atMs } : {}),
-        ...(o.kind === 'delivered' ? { delivered_at: first.wallMs } : {}),
-        locked_until: null,
-        locked_by: null,
-        last_status: first.lastStatus,
-        last_error: first.lastError,
-        updated_at: first.wallMs,
-      }))
-      .where(
-        'id',
-        'in',
-        group.map((i) => i.id),
-      )
-      .where('locked_by', '=', first.instanceId)
-      .returning('id');
-  };
   const [only, ...more] = groups.values();
   if (dialect === 'postgres' && only !== undefined && more.length === 0 && attempts.length > 0) {
     // The usual batch (every attempt delivered, one group) on PostgreSQL: one statement, atomic by
     // itself, with the log INSERT as a data-modifying CTE: one round trip instead of four (BEGIN, INSERT,
     // UPDATE, COMMIT). The CTE runs whether or not the UPDATE finds its rows, as in the transaction.
-    const applied = new Set<string>();
-    const withLog = db.with('logged', (qc) =>
-      qc.insertInto('notification_attempts').values(attempts).returning('id'),
-    );
-    // The UPDATE never reads the CTE, so it is built over the schema without it.
-    for (const r of await update(withLog as unknown as QueryCreator<DatabaseSchema>, only).execute())
-      applied.add(r.id);
+    const [first] = only as [CompleteInput, ...CompleteInput[]];
+    const rows = await loggedUpdateQuery(updateShape(first), only.length)(db, {
+      ...attemptValues(attempts),
+      ...updateValues(only),
+    });
+    const applied = new Set(rows.map((r) => r.id));
     return inputs.map((i) => applied.has(i.id));
   }
   return db.transaction().execute(async (trx) => {
-    if (attempts.length > 0) await trx.insertInto('notification_attempts').values(attempts).execute();
+    if (attempts.length > 0) await insertQuery(attempts.length)(trx, attemptValues(attempts));
     const applied = new Set<string>();
     for (const group of groups.values()) {
-      for (const r of await update(trx, group).execute()) applied.add(r.id);
+      const [first] = group as [CompleteInput, ...CompleteInput[]];
+      for (const r of await updateQuery(updateShape(first), group.length)(trx, updateValues(group)))
+        applied.add(r.id);
     }
     return inputs.map((i) => applied.has(i.id));
   });
+}
+
+// The statements, compiled once per shape (how many rows, which next state) by db/precompiled.ts: the
+// builder and compiler cost more CPU than SQLite takes to write a batch.
+
+/** Every column of a log row, in the order the INSERT binds them. */
+const ATTEMPT_COLUMNS = Object.keys({
+  id: true,
+  notification_id: true,
+  attempt_no: true,
+  outcome: true,
+  url: true,
+  target_address: true,
+  status: true,
+  error: true,
+  latency_ms: true,
+  response_excerpt: true,
+  request_id: true,
+  instance_id: true,
+  business_at: true,
+  started_at: true,
+  listen_session_id: true,
+} satisfies Record<keyof NotificationAttemptsTable, true>) as Array<keyof NotificationAttemptsTable>;
+
+type Values = Record<string, unknown>;
+
+// The log's values are named `log.COLUMN.I`, the outbox rows' ids `row.I`: the PostgreSQL statement binds both.
+function attemptValues(attempts: readonly NotificationAttemptsTable[]): Values {
+  const values: Values = {};
+  attempts.forEach((a, i) => {
+    for (const c of ATTEMPT_COLUMNS) values[`log.${c}.${i}`] = a[c] ?? null;
+  });
+  return values;
+}
+
+/** The INSERT's rows, each value a placeholder. */
+function attemptRows(n: number, param: Param<Values>): NotificationAttemptsTable[] {
+  return Array.from({ length: n }, (_, i) => {
+    const row = {} as Record<keyof NotificationAttemptsTable, unknown>;
+    for (const c of ATTEMPT_COLUMNS) row[c] = param(`log.${c}.${i}`);
+    return row as NotificationAttemptsTable;
+  });
+}
+
+/** What decides an UPDATE's SQL: the next state and whether the attempt counts. */
+interface UpdateShape {
+  kind: AttemptOutcome['kind'];
+  counted: boolean;
+}
+
+function updateShape(first: CompleteInput): UpdateShape {
+  return {
+    kind: first.outcome.kind,
+    counted: first.attempt !== undefined && first.outcome.kind !== 'no-target',
+  };
+}
+
+/** Every member of a group has the same values but its id. */
+function updateValues(group: readonly CompleteInput[]): Values {
+  const [first] = group as [CompleteInput, ...CompleteInput[]];
+  const o = first.outcome;
+  const values: Values = {
+    state: o.kind === 'retry-at' ? 'pending' : o.kind,
+    nextAttemptAt: o.kind === 'retry-at' ? o.atMs : null,
+    deliveredAt: first.wallMs,
+    lastStatus: first.lastStatus,
+    lastError: first.lastError,
+    updatedAt: first.wallMs,
+    instanceId: first.instanceId,
+  };
+  group.forEach((input, i) => {
+    values[`row.${i}`] = input.id;
+  });
+  return values;
+}
+
+/** The lease-checked state change of `n` rows. */
+function buildUpdate(qc: QueryCreator<DatabaseSchema>, shape: UpdateShape, n: number, param: Param<Values>) {
+  return qc
+    .updateTable('notification_outbox')
+    .set((eb) => ({
+      state: param('state') as string,
+      attempts: shape.counted ? eb('attempts', '+', 1) : eb.ref('attempts'),
+      round_attempts: shape.counted ? eb('round_attempts', '+', 1) : eb.ref('round_attempts'),
+      ...(shape.kind === 'retry-at' ? { next_attempt_at: param('nextAttemptAt') as number } : {}),
+      ...(shape.kind === 'delivered' ? { delivered_at: param('deliveredAt') as number } : {}),
+      locked_until: null,
+      locked_by: null,
+      last_status: param('lastStatus') as number | null,
+      last_error: param('lastError') as string | null,
+      updated_at: param('updatedAt') as number,
+    }))
+    .where(
+      'id',
+      'in',
+      Array.from({ length: n }, (_, i) => param(`row.${i}`) as string),
+    )
+    .where('locked_by', '=', param('instanceId') as string)
+    .returning('id');
+}
+
+/** Statements by shape key, made on first use (at most a few hundred: row counts up to the batch size). */
+const statements = new Map<string, unknown>();
+function statement<T>(key: string, make: () => T): T {
+  let made = statements.get(key) as T | undefined;
+  if (made === undefined) {
+    made = make();
+    statements.set(key, made);
+  }
+  return made;
+}
+
+function insertQuery(n: number) {
+  return statement(`insert|${n}`, () =>
+    precompiled((db: Kysely<DatabaseSchema>, param: Param<Values>) =>
+      db.insertInto('notification_attempts').values(attemptRows(n, param)),
+    ),
+  );
+}
+
+function updateQuery(shape: UpdateShape, n: number) {
+  return statement(`update|${shape.kind}|${shape.counted}|${n}`, () =>
+    precompiled((db: Kysely<DatabaseSchema>, param: Param<Values>) => buildUpdate(db, shape, n, param)),
+  );
+}
+
+/** PostgreSQL: the INSERT of `n` log rows as a CTE of the UPDATE of their `n` outbox rows. */
+function loggedUpdateQuery(shape: UpdateShape, n: number) {
+  return statement(`logged|${shape.kind}|${shape.counted}|${n}`, () =>
+    precompiled((db: Kysely<DatabaseSchema>, param: Param<Values>) => {
+      const withLog = db.with('logged', (qc) =>
+        qc.insertInto('notification_attempts').values(attemptRows(n, param)).returning('id'),
+      );
+      // The UPDATE never reads the CTE, so it is built over the schema without it.
+      return buildUpdate(withLog as unknown as QueryCreator<DatabaseSchema>, shape, n, param);
+    }),
+  );
 }
