@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import tls from 'node:tls';
 import {
   buildNotification,
@@ -13,7 +12,7 @@ import { DELIVERY_TIMEOUT_MS, type TargetPolicy } from '../config.js';
 import { type SigningKey, selectSigningKey } from '../credentials/signing-keys.js';
 import type { PlatformIdentity, SigningMode } from '../credentials/types.js';
 import type { IdGen } from '../domain/ports.js';
-import { newRequestId } from '../request-id.js';
+import { newRequestId, randomHex } from '../request-id.js';
 import type { AttemptOutcome } from './complete.js';
 import { applyForwarding } from './forwarding.js';
 import { CallbackHttpClient } from './http-client.js';
@@ -259,7 +258,7 @@ function excerptOf(bytes: Buffer): string | undefined {
 
 /** A random hex id for attempt rows. */
 export function attemptId(): string {
-  return randomBytes(16).toString('hex');
+  return randomHex(16);
 }
 
 /** What a dispatcher passes to every attempt. */
