@@ -1,6 +1,7 @@
 import { exportPublicKeyPem, loadCertificate, normalizeSerial } from '@wechatpay-sandbox/sdk/protocol';
 import type { Kysely } from 'kysely';
 import type { LoadedCredentials, SigningMode } from '../credentials/types.js';
+import { precompiled } from './precompiled.js';
 import type { DatabaseSchema, MerchantKeysTable, MerchantsTable } from './schema.js';
 
 /**
@@ -192,11 +193,7 @@ export class MerchantRepo {
    * server holding merchants in memory knows when to read them again (http/authenticate.ts).
    */
   async merchantsEpoch(): Promise<number> {
-    const row = await this.db
-      .selectFrom('cache_epochs')
-      .select('version')
-      .where('name', '=', MERCHANTS_EPOCH)
-      .executeTakeFirst();
+    const [row] = await epochOf(this.db, { name: MERCHANTS_EPOCH });
     return Number(row?.version ?? 0);
   }
 
@@ -212,6 +209,11 @@ export class MerchantRepo {
 
 /** The row of cache_epochs that merchant and key writes move. */
 const MERCHANTS_EPOCH = 'merchants';
+
+/** Read with every batch of request nonces: compiled once. */
+const epochOf = precompiled<{ name: string }, { version: number }, DatabaseSchema>((db, param) =>
+  db.selectFrom('cache_epochs').select('version').where('name', '=', param('name')),
+);
 
 /**
  * Registers the dev merchant of a credentials directory and its API certificate. Idempotent and safe on
