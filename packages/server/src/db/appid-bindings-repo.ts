@@ -1,6 +1,17 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/ports.js';
+import { precompiled } from './precompiled.js';
 import type { DatabaseSchema } from './schema.js';
+
+/** Checked by every coupon call that names an appid: compiled once. */
+const bindingOf = precompiled<{ appid: string; mchid: string }, { appid: string }, DatabaseSchema>(
+  (db, param) =>
+    db
+      .selectFrom('sim_appid_bindings')
+      .select('appid')
+      .where('appid', '=', param('appid'))
+      .where('mchid', '=', param('mchid')),
+);
 
 /**
  * Appids bound to merchants (`sim_appid_bindings`), as on the real platform where an appid must be
@@ -45,12 +56,7 @@ export class SqlAppidBindings {
 
   /** Whether the appid is bound to the merchant. */
   async isBound(appid: string, mchid: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('sim_appid_bindings')
-      .select('appid')
-      .where('appid', '=', appid)
-      .where('mchid', '=', mchid)
-      .executeTakeFirst();
-    return row !== undefined;
+    const rows = await bindingOf(this.db, { appid, mchid });
+    return rows.length > 0;
   }
 }

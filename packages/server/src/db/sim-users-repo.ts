@@ -1,10 +1,36 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { SimUser } from '../domain/busifavor/model.js';
 import type { BusifavorDirectory } from '../domain/busifavor/ports.js';
 import type { Clock, IdGen } from '../domain/ports.js';
 import { SqlAppidBindings } from './appid-bindings-repo.js';
 import { SqlMerchantRelations } from './notify-settings-repo.js';
+import { precompiled } from './precompiled.js';
 import type { DatabaseSchema } from './schema.js';
+
+// The lookups every coupon call makes (user by openid, openid of a user, the sender's APIv2 key),
+// compiled once.
+const userIdByOpenid = precompiled<{ appid: string; openid: string }, { user_id: string }, DatabaseSchema>(
+  (db, param) =>
+    db
+      .selectFrom('sim_user_openids')
+      .select('user_id')
+      .where('appid', '=', param('appid'))
+      .where('openid', '=', param('openid')),
+);
+const userRow = precompiled<{ userId: string }, Selectable<DatabaseSchema['sim_users']>, DatabaseSchema>(
+  (db, param) => db.selectFrom('sim_users').selectAll().where('user_id', '=', param('userId')),
+);
+const openidOfUser = precompiled<{ userId: string; appid: string }, { openid: string }, DatabaseSchema>(
+  (db, param) =>
+    db
+      .selectFrom('sim_user_openids')
+      .select('openid')
+      .where('user_id', '=', param('userId'))
+      .where('appid', '=', param('appid')),
+);
+const apiV2KeyOf = precompiled<{ mchid: string }, { api_v2_key: string | null }, DatabaseSchema>(
+  (db, param) => db.selectFrom('merchants').select('api_v2_key').where('mchid', '=', param('mchid')),
+);
 
 /**
  * Simulated WeChat users. A user has one openid per appid (WeChat derives a different openid for every
@@ -180,11 +206,7 @@ export class SimUserRepo implements BusifavorDirectory {
   }
 
   async merchantApiV2Key(mchid: string): Promise<string | null | undefined> {
-    const row = await this.db
-      .selectFrom('merchants')
-      .select('api_v2_key')
-      .where('mchid', '=', mchid)
-      .executeTakeFirst();
+    const [row] = await apiV2KeyOf(this.db, { mchid });
     return row ? row.api_v2_key : undefined;
   }
 
@@ -193,21 +215,12 @@ export class SimUserRepo implements BusifavorDirectory {
   }
 
   async userByOpenid(appid: string, openid: string): Promise<SimUser | undefined> {
-    const row = await this.db
-      .selectFrom('sim_user_openids')
-      .select('user_id')
-      .where('appid', '=', appid)
-      .where('openid', '=', openid)
-      .executeTakeFirst();
+    const [row] = await userIdByOpenid(this.db, { appid, openid });
     return row ? this.userById(row.user_id) : undefined;
   }
 
   async userById(userId: string): Promise<SimUser | undefined> {
-    const row = await this.db
-      .selectFrom('sim_users')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
+    const [row] = await userRow(this.db, { userId });
     return row
       ? {
           userId: row.user_id,
@@ -230,12 +243,7 @@ export class SimUserRepo implements BusifavorDirectory {
   }
 
   async openidOf(userId: string, appid: string): Promise<string | undefined> {
-    const row = await this.db
-      .selectFrom('sim_user_openids')
-      .select('openid')
-      .where('user_id', '=', userId)
-      .where('appid', '=', appid)
-      .executeTakeFirst();
+    const [row] = await openidOfUser(this.db, { userId, appid });
     return row?.openid;
   }
 }

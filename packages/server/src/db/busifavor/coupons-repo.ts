@@ -1,9 +1,44 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Coupon, CouponFilter, CouponPatch } from '../../domain/busifavor/model.js';
 import type { CouponReader, CouponRepository, LockOption } from '../../domain/busifavor/ports.js';
+import { precompiled } from '../precompiled.js';
 import type { DatabaseSchema } from '../schema.js';
 import { rowCodec } from './row-codec.js';
 import type { BusifavorCouponsTable } from './tables.js';
+
+// A coupon by stock and code (locked inside a change), and the per-day/per-user/per-person counts every
+// send checks: compiled once.
+type CouponKey = { stockId: string; couponCode: string };
+const couponRow = precompiled<CouponKey, Selectable<BusifavorCouponsTable>, DatabaseSchema>((db, param) =>
+  db
+    .selectFrom('busifavor_coupons')
+    .selectAll()
+    .where('stock_id', '=', param('stockId'))
+    .where('coupon_code', '=', param('couponCode')),
+);
+const couponForUpdate = precompiled<CouponKey, Selectable<BusifavorCouponsTable>, DatabaseSchema>(
+  (db, param) =>
+    db
+      .selectFrom('busifavor_coupons')
+      .selectAll()
+      .where('stock_id', '=', param('stockId'))
+      .where('coupon_code', '=', param('couponCode'))
+      .forUpdate(),
+);
+type CountColumn = 'receive_day' | 'user_id' | 'person_id';
+const countBy = (column: CountColumn) =>
+  precompiled<{ stockId: string; value: string }, { n: number | string }, DatabaseSchema>((db, param) =>
+    db
+      .selectFrom('busifavor_coupons')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('stock_id', '=', param('stockId'))
+      .where(column, '=', param('value')),
+  );
+const COUNTS: Record<CountColumn, ReturnType<typeof countBy>> = {
+  receive_day: countBy('receive_day'),
+  user_id: countBy('user_id'),
+  person_id: countBy('person_id'),
+};
 
 /** Coupon reads over the root database or a transaction. */
 export class SqlCouponReader implements CouponReader {
@@ -87,24 +122,13 @@ export class SqlCouponReader implements CouponReader {
   }
 
   protected async select(stockId: string, couponCode: string, lock: boolean): Promise<Coupon | undefined> {
-    let q = this.db
-      .selectFrom('busifavor_coupons')
-      .selectAll()
-      .where('stock_id', '=', stockId)
-      .where('coupon_code', '=', couponCode);
-    if (lock) q = q.forUpdate();
-    const row = await q.executeTakeFirst();
+    const [row] = await (lock ? couponForUpdate : couponRow)(this.db, { stockId, couponCode });
     return row ? toCoupon(row) : undefined;
   }
 
-  private async count(stockId: string, column: 'receive_day' | 'user_id' | 'person_id', value: string) {
-    const row = await this.db
-      .selectFrom('busifavor_coupons')
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .where('stock_id', '=', stockId)
-      .where(column, '=', value)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+  private async count(stockId: string, column: CountColumn, value: string) {
+    const [row] = await COUNTS[column](this.db, { stockId, value });
+    return Number(row?.n ?? 0);
   }
 }
 

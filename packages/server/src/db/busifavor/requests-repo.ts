@@ -1,20 +1,30 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { RequestRecord } from '../../domain/busifavor/model.js';
 import type { RequestLog, RequestLogReader } from '../../domain/busifavor/ports.js';
+import { precompiled } from '../precompiled.js';
 import type { DatabaseSchema } from '../schema.js';
+
+/** Looked up by every call that carries a request number: compiled once. */
+const answeredRequest = precompiled<
+  { mchid: string; op: string; requestNo: string },
+  RequestRecord,
+  DatabaseSchema
+>((db, param) =>
+  db
+    .selectFrom('busifavor_requests')
+    .select(['request', 'response'])
+    .where('mchid', '=', param('mchid'))
+    .where('op', '=', param('op'))
+    .where('request_no', '=', param('requestNo')),
+);
 
 /** Reads of answered request numbers over the root database or a transaction. */
 export class SqlRequestLogReader implements RequestLogReader {
   constructor(protected readonly db: Kysely<DatabaseSchema>) {}
 
   async find(mchid: string, op: string, requestNo: string): Promise<RequestRecord | undefined> {
-    return this.db
-      .selectFrom('busifavor_requests')
-      .select(['request', 'response'])
-      .where('mchid', '=', mchid)
-      .where('op', '=', op)
-      .where('request_no', '=', requestNo)
-      .executeTakeFirst();
+    const [row] = await answeredRequest(this.db, { mchid, op, requestNo });
+    return row;
   }
 }
 
