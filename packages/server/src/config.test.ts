@@ -24,9 +24,9 @@ describe('resolveConfig notify lease', () => {
 });
 
 describe('resolveConfig notify concurrency', () => {
-  it('defaults to 64 deliveries in flight, at most 32 of one merchant', () => {
+  it('defaults to 128 deliveries in flight, at most 64 of one merchant', () => {
     const { notifyConcurrency, notifyMerchantConcurrency } = resolveConfig();
-    expect([notifyConcurrency, notifyMerchantConcurrency]).toEqual([64, 32]);
+    expect([notifyConcurrency, notifyMerchantConcurrency]).toEqual([128, 64]);
   });
 
   it.each([

@@ -58,11 +58,11 @@ export interface AppConfig {
   notifyLeaseSeconds: number;
   /** Deliver callbacks while listening (off: events stay in the outbox, e.g. for tests). @default true */
   notifyDelivery: boolean;
-  /** Callback deliveries in flight at once per process (docs/operations.md, Callback delivery). @default 64 */
+  /** Callback deliveries in flight at once per process (docs/operations.md, Callback delivery). @default 128 */
   notifyConcurrency: number;
   /**
    * Callback deliveries of one merchant in flight at once per process, so one merchant's slow receiver
-   * cannot hold every slot. At most {@link AppConfig.notifyConcurrency}. @default 32
+   * cannot hold every slot. At most {@link AppConfig.notifyConcurrency}. @default 64
    */
   notifyMerchantConcurrency: number;
   /**
@@ -115,8 +115,8 @@ const DEFAULTS: AppConfig = {
   notifyInsecureTls: false,
   notifyLeaseSeconds: 30,
   notifyDelivery: true,
-  notifyConcurrency: 64,
-  notifyMerchantConcurrency: 32,
+  notifyConcurrency: 128,
+  notifyMerchantConcurrency: 64,
   dashboardFeedSize: 500,
   logLevel: 'info',
 };

@@ -39,7 +39,7 @@ export interface DispatcherOptions {
   transport?: TransportOptions;
   /** Per-family schedule overrides. @default DEFAULT_RETRY_SCHEDULES */
   schedules?: Partial<Record<NotifyFamily, RetrySchedule>>;
-  /** Deliveries in flight at once. @default 64 */
+  /** Deliveries in flight at once. @default 128 */
   concurrency?: number;
   /**
    * Deliveries of one merchant in flight at once, so a merchant whose receiver is slow (answers after
@@ -127,7 +127,7 @@ export class NotificationDispatcher {
   constructor(options: DispatcherOptions) {
     this.options = options;
     this.instanceId = options.instanceId ?? `dispatcher-${randomBytes(6).toString('hex')}`;
-    this.concurrency = options.concurrency ?? 64;
+    this.concurrency = options.concurrency ?? 128;
     this.merchantConcurrency = Math.min(
       this.concurrency,
       options.merchantConcurrency ?? Math.max(1, Math.ceil(this.concurrency / 2)),
