@@ -1,17 +1,19 @@
 #!/usr/bin/env node
-// Flat cost with data (issue 14, item 3): the built sandbox (`wechatpay-sandbox start`) is filled with
-// `wechatpay-sandbox seed` in three steps (10k coupons, then +90k, then +900k: 10 stocks and one user per
-// 100 coupons each time) and after each step five operations are timed one request at a time through the
-// SDK's sandbox client (signed requests, verified answers) over loopback: GET user coupons (a user of the
-// last step, 100 coupons), coupon query, coupon use (a different coupon each time), a mini-program plugin
-// send (POST /sandbox/v1/busifavor/send/miniapp) and the stock read. On SQLite and on a fresh PostgreSQL
-// database (dropped afterwards; skipped when unreachable). The table gives each step's p50 (p99 beside
-// it) and the ratio of the 1M p50 to the 10k p50; the target is at most 1.5×.
+// Flat cost with data (issue 14, item 3): a database is filled with `wechatpay-sandbox seed` in three
+// steps (10k coupons, then +90k, then +900k: 10 stocks and one user per 100 coupons each time), copied
+// before each further step (SQLite: the file; PostgreSQL: CREATE DATABASE … TEMPLATE), and each size is
+// served by its own built sandbox (`wechatpay-sandbox start`). Five operations are timed one request at a
+// time through the SDK's sandbox client (signed requests, verified answers) over loopback, interleaved
+// over the sizes so other work on the machine falls on every size alike: GET user coupons (a user of the
+// size's last step, 100 coupons), coupon query, coupon use (a different seeded coupon each time), a
+// mini-program plugin send (POST /sandbox/v1/busifavor/send/miniapp) and the stock read. On SQLite and on
+// a fresh PostgreSQL database (dropped afterwards with its copies; skipped when unreachable). The table
+// gives each size's p50 (p99 beside it) and the ratio of the 1M p50 to the 10k p50; the target is ≤ 1.5×.
 // Run after `npm run build`: node bench/scaling.mjs [--db sqlite|postgres|both] [--max 1000000]
 //   [--runs 200] [--budget-s 225] [--pg postgres://postgres@127.0.0.1:5432/test]
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSandboxClient, formatBeijingTime, readSandboxCredentials } from '@wechatpay-sandbox/sdk';
@@ -26,9 +28,11 @@ const arg = (name, fallback) => {
 const which = arg('db', 'both');
 const max = Number(arg('max', 1_000_000));
 const runs = Number(arg('runs', 200));
+/** Calls in a row on one size's server before the next size's turn. */
+const BATCH = 5;
 const WARMUP = 20;
-/** Rounds of the five operations before the first step is timed. */
-const WARMUP_ROUNDS = Number(arg('warmup-rounds', 300));
+/** Rounds of the five operations on each server before the timing. */
+const WARMUP_ROUNDS = Number(arg('warmup-rounds', 150));
 /** The whole script's time budget: a step whose seed would not fit (at the last step's rate) is skipped. */
 const budgetMs = Number(arg('budget-s', 225)) * 1000;
 const PG_ADMIN = arg('pg', process.env.WPS_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
@@ -50,15 +54,8 @@ function seed(dir, dbUrl, coupons) {
   });
 }
 
-/** p50 and p99 in ms of `n` calls of `call(i)` after WARMUP untimed ones. */
-async function time(n, call) {
-  for (let i = 0; i < WARMUP; i++) await call(i);
-  const ms = [];
-  for (let i = WARMUP; i < WARMUP + n; i++) {
-    const t0 = performance.now();
-    await call(i);
-    ms.push(performance.now() - t0);
-  }
+/** p50 and p99 in ms of a list of timings. */
+function percentiles(ms) {
   ms.sort((a, b) => a - b);
   const at = (q) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))];
   return { p50: at(0.5), p99: at(0.99) };
@@ -92,56 +89,99 @@ async function warmUp(client, mchid, step, n) {
   }
 }
 
-/** The five operations, each `n` times, against what one seed step made. */
-async function measure(client, mchid, step, n) {
-  const { appid, stock_ids: stocks, examples } = step;
-  const [probe, ...others] = examples;
-  const api = client.api.busifavor;
-  const list = (openid, offset, limit) =>
-    api.listUserCoupons(openid, { appid, creator_merchant: mchid, offset, limit });
-  // Coupons to query and to use: other users of the step (each holds 100), fetched before timing.
+/** Coupons of a step's other users (each holds 100) to query and use, fetched before timing. */
+async function couponsToUse(target, n) {
+  const { client, mchid, step } = target;
   const coupons = [];
-  for (const user of others) {
-    for (let offset = 0, total = 1; offset < total && coupons.length < WARMUP + n; offset += 50) {
-      const page = await list(user.openid, offset, 50);
+  for (const user of step.examples.slice(1)) {
+    for (let offset = 0, total = 1; offset < total && coupons.length < n; offset += 50) {
+      const page = await client.api.busifavor.listUserCoupons(user.openid, {
+        appid: step.appid,
+        creator_merchant: mchid,
+        offset,
+        limit: 50,
+      });
       total = page.total_count;
       for (const c of page.data) {
         if (c.coupon_state === 'SENDED') coupons.push({ ...c, openid: user.openid });
       }
     }
   }
-  if (coupons.length < WARMUP + n) throw new Error(`only ${coupons.length} coupons to use`);
-  const out = {};
-  out['GET user coupons (100 held, page of 20)'] = await time(n, async () => {
-    const page = await list(probe.openid, 0, 20);
+  if (coupons.length < n) throw new Error(`only ${coupons.length} coupons to use`);
+  return coupons;
+}
+
+/** The five operations: each a call on one data size's server, its i-th time. */
+const OPERATIONS = {
+  'GET user coupons (100 held, page of 20)': async ({ client, mchid, step }) => {
+    const page = await client.api.busifavor.listUserCoupons(step.examples[0].openid, {
+      appid: step.appid,
+      creator_merchant: mchid,
+      limit: 20,
+    });
     if (page.total_count < COUPONS_PER_USER) throw new Error(`user holds ${page.total_count}`);
-  });
-  out['coupon query'] = await time(n, async (i) => {
+  },
+  'coupon query': async ({ client, step, coupons }, i) => {
     const c = coupons[i];
-    await api.getUserCoupon({ openid: c.openid, coupon_code: c.coupon_code, appid });
-  });
-  out['coupon use'] = await time(n, async (i) => {
+    await client.api.busifavor.getUserCoupon({
+      openid: c.openid,
+      coupon_code: c.coupon_code,
+      appid: step.appid,
+    });
+  },
+  'coupon use': async ({ client, step, coupons }, i) => {
     const c = coupons[i];
-    await api.useCoupon({
+    await client.api.busifavor.useCoupon({
       coupon_code: c.coupon_code,
       stock_id: c.stock_id,
-      appid,
+      appid: step.appid,
       use_time: formatBeijingTime(Date.now()),
       use_request_no: `USE${randomBytes(12).toString('hex')}`,
     });
-  });
-  out['plugin send'] = await time(n, async (i) => {
-    const user = examples[i % examples.length];
-    const params = [
-      { stock_id: stocks[i % stocks.length], out_request_no: `SEND${randomBytes(12).toString('hex')}` },
-    ];
-    const result = await client.send.miniapp({ appid, openid: user.openid, send_coupon_params: params });
+  },
+  'plugin send': async ({ client, step }, i) => {
+    const user = step.examples[i % step.examples.length];
+    const stockId = step.stock_ids[i % step.stock_ids.length];
+    const params = [{ stock_id: stockId, out_request_no: `SEND${randomBytes(12).toString('hex')}` }];
+    const result = await client.send.miniapp({
+      appid: step.appid,
+      openid: user.openid,
+      send_coupon_params: params,
+    });
     if (result.send_coupon_result[0]?.code !== 'SUCCESS') throw new Error(JSON.stringify(result));
-  });
-  out['stock read'] = await time(n, async (i) => {
-    await api.getStock(stocks[i % stocks.length]);
-  });
-  return out;
+  },
+  'stock read': async ({ client, step }, i) => {
+    await client.api.busifavor.getStock(step.stock_ids[i % step.stock_ids.length]);
+  },
+};
+
+/**
+ * Times every operation `n` times on each data size's server, interleaved: rounds of BATCH calls per
+ * server, the servers' order rotating each round, so a burst of other work on the machine falls on
+ * every size alike. Returns, per target, each operation's p50 and p99.
+ */
+async function measureInterleaved(targets, n) {
+  for (const t of targets) t.coupons = await couponsToUse(t, WARMUP + n);
+  const results = targets.map(() => ({}));
+  for (const [op, call] of Object.entries(OPERATIONS)) {
+    for (const t of targets) for (let i = 0; i < WARMUP; i++) await call(t, i);
+    const samples = targets.map(() => []);
+    for (let round = 0; round * BATCH < n; round++) {
+      for (let k = 0; k < targets.length; k++) {
+        const which = (round + k) % targets.length;
+        for (let b = 0; b < BATCH; b++) {
+          const i = WARMUP + round * BATCH + b;
+          const t0 = performance.now();
+          await call(targets[which], i);
+          samples[which].push(performance.now() - t0);
+        }
+      }
+    }
+    samples.forEach((ms, k) => {
+      results[k][op] = percentiles(ms);
+    });
+  }
+  return results;
 }
 
 /**
@@ -202,64 +242,147 @@ async function queryPlans(dbUrl, mchid, step) {
   }
 }
 
-/** Seeds step by step on one database and measures after each; returns the rows of its table. */
-async function runDialect(name, dbUrl, shareOfBudgetMs) {
-  const dir = mkdtempSync(join(tmpdir(), 'wps-bench-scaling-'));
-  const { url, child } = await startSandbox(dir, 1, ['--db', dbUrl, '--log-level', 'warn']);
-  const deadline = Date.now() + shareOfBudgetMs;
+/**
+ * PostgreSQL: a CHECKPOINT after a seed, so the timing does not overlap the checkpointer writing out the
+ * loaded pages (minutes of background I/O after a gigabyte of WAL); the load's cost, not the data's.
+ */
+async function settle(dbUrl) {
+  if (dbUrl.startsWith('sqlite:')) return;
+  const client = new pg.Client({ connectionString: dbUrl });
+  await client.connect();
   try {
-    const client = createSandboxClient({ baseUrl: url, credentials: readSandboxCredentials(dir) });
+    await client.query('CHECKPOINT');
+  } finally {
+    await client.end();
+  }
+}
+
+/** Stops a server started by startSandbox. */
+async function stop(child) {
+  if (child.exitCode !== null) return;
+  child.kill();
+  await new Promise((done) => child.once('exit', done));
+}
+
+/**
+ * Seeds one database step by step; before each further seed the database as it stands is copied
+ * (server stopped), so every size can be served at once. Then one server per size, each warmed up, and
+ * the operations timed on all of them interleaved. Returns the steps, measured or skipped.
+ */
+async function runDialect(name, database, shareOfBudgetMs) {
+  const dir = mkdtempSync(join(tmpdir(), 'wps-bench-scaling-'));
+  const deadline = Date.now() + shareOfBudgetMs;
+  const servers = [];
+  const copies = [];
+  const serve = async (dbUrl) => {
+    const server = await startSandbox(dir, 1, ['--db', dbUrl, '--log-level', 'warn']);
+    servers.push(server);
+    return server;
+  };
+  try {
+    let main = await serve(database.url);
     const mchid = readSandboxCredentials(dir).merchant.mchid;
     const steps = [];
     let rate = Number.POSITIVE_INFINITY;
     let total = 0;
     for (const target of STEPS) {
       const add = target - total;
-      // Seed time at the last rate, plus ~10 s of timing: skip what would overrun the budget.
-      if (Date.now() + (add / rate) * 1000 + 10_000 > deadline) {
+      // Seed time at the last rate plus ~25 s to copy, warm up and time: skip what would overrun.
+      if (Date.now() + (add / rate) * 1000 + 25_000 > deadline) {
         steps.push({ total: target, skipped: true });
         break;
       }
-      const summary = await seed(dir, dbUrl, add);
+      if (steps.length > 0) {
+        await stop(main.child);
+        const copy = await database.copy(`at_${k(total).toLowerCase()}`);
+        copies.push(copy);
+        steps.at(-1).dbUrl = copy.url;
+        main = await serve(database.url);
+      }
+      const summary = await seed(dir, database.url, add);
+      await settle(database.url);
       total = target;
       rate = summary.coupons_per_second;
-      // Untimed: the server warmed up before the first step, and at every step a pass that warms the
-      // database's caches after the seed.
-      if (steps.length === 0) await warmUp(client, mchid, summary, WARMUP_ROUNDS);
-      await measure(client, mchid, summary, 50);
-      const ops = await measure(client, mchid, summary, runs);
-      const plans = await queryPlans(dbUrl, mchid, summary);
-      steps.push({ total, added: add, seedMs: summary.elapsed_ms, rate, ops, plans });
-      console.error(`${name}: ${total} coupons (seed ${summary.elapsed_ms} ms, ${rate}/s) measured`);
+      steps.push({ total, added: add, seedMs: summary.elapsed_ms, rate, summary, dbUrl: database.url });
+      console.error(`${name}: ${total} coupons seeded (${summary.elapsed_ms} ms, ${rate}/s)`);
     }
+    const measured = steps.filter((st) => !st.skipped);
+    const credentials = readSandboxCredentials(dir);
+    const targets = [];
+    for (const st of measured) {
+      const server = st.dbUrl === database.url ? main : await serve(st.dbUrl);
+      const client = createSandboxClient({ baseUrl: server.url, credentials });
+      targets.push({ client, mchid, step: st.summary });
+    }
+    // Untimed: every server warmed up (JIT, statement caches, the database's caches after the seed).
+    for (const t of targets) await warmUp(t.client, mchid, t.step, WARMUP_ROUNDS);
+    const results = await measureInterleaved(targets, runs);
+    for (const [i, st] of measured.entries()) {
+      st.ops = results[i];
+      st.plans = await queryPlans(st.dbUrl, mchid, st.summary);
+    }
+    console.error(`${name}: measured`);
     return steps;
   } finally {
-    child.kill();
-    await new Promise((done) => child.once('exit', done));
+    for (const server of servers) await stop(server.child);
+    for (const copy of copies) await copy.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function postgresDatabase() {
-  const admin = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 2000 });
+/** A fresh SQLite database in its own folder; `copy` copies its file (no server may be writing). */
+function sqliteDatabase() {
+  const folder = mkdtempSync(join(tmpdir(), 'wps-bench-scaling-db-'));
+  const path = join(folder, 'data.db');
+  return {
+    url: `sqlite:${path}`,
+    copy: async (suffix) => {
+      const to = join(folder, `${suffix}.db`);
+      for (const ext of ['', '-wal']) if (existsSync(path + ext)) copyFileSync(path + ext, to + ext);
+      return { url: `sqlite:${to}`, drop: async () => {} };
+    },
+    drop: async () => rmSync(folder, { recursive: true, force: true }),
+  };
+}
+
+/** Runs one statement on the PostgreSQL admin database. */
+async function admin(statement) {
+  const c = new pg.Client({ connectionString: PG_ADMIN });
+  await c.connect();
   try {
-    await admin.connect();
+    await c.query(statement);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A fresh PostgreSQL database, or undefined when unreachable; `copy` is CREATE DATABASE … TEMPLATE. */
+async function postgresDatabase() {
+  const probe = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 2000 });
+  try {
+    await probe.connect();
   } catch {
     return undefined;
+  } finally {
+    await probe.end().catch(() => {});
   }
   const name = `wps_bench_scaling_${Date.now().toString(36)}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG_ADMIN);
-  url.pathname = `/${name}`;
+  const urlOf = (db) => {
+    const url = new URL(PG_ADMIN);
+    url.pathname = `/${db}`;
+    return url.toString();
+  };
+  await admin(`CREATE DATABASE ${name}`);
   return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+    url: urlOf(name),
+    copy: async (suffix) => {
+      await admin(`CREATE DATABASE ${name}_${suffix} TEMPLATE ${name}`);
+      return {
+        url: urlOf(`${name}_${suffix}`),
+        drop: () => admin(`DROP DATABASE IF EXISTS ${name}_${suffix} WITH (FORCE)`),
+      };
     },
+    drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };
 }
 
@@ -306,31 +429,22 @@ if (which === 'postgres' || which === 'both') dialects.push('postgres');
 const results = [];
 for (const [i, name] of dialects.entries()) {
   const left = budgetMs - (Date.now() - started);
-  // SQLite seeds about twice as fast as PostgreSQL: give it a third of what is left, PostgreSQL the rest.
-  const share = dialects.length - i === 1 ? left : left / 3;
-  if (name === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'wps-bench-scaling-db-'));
-    try {
-      results.push([name, await runDialect('SQLite', `sqlite:${join(dir, 'data.db')}`, share)]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  } else {
-    const db = await postgresDatabase();
-    if (!db) {
-      results.push([name, undefined]);
-      continue;
-    }
-    try {
-      results.push([name, await runDialect('PostgreSQL', db.url, share)]);
-    } finally {
-      await db.drop();
-    }
+  // SQLite seeds about twice as fast as PostgreSQL: it gets 40% of what is left, PostgreSQL the rest.
+  const share = dialects.length - i === 1 ? left : left * 0.4;
+  const database = name === 'sqlite' ? sqliteDatabase() : await postgresDatabase();
+  if (!database) {
+    results.push([name, undefined]);
+    continue;
+  }
+  try {
+    results.push([name, await runDialect(name === 'sqlite' ? 'SQLite' : 'PostgreSQL', database, share)]);
+  } finally {
+    await database.drop();
   }
 }
 
 console.log(
-  `Cost of five operations as the data grows: \`wechatpay-sandbox seed\` fills the built server's database in steps (${STEPS.map(k).join(', ')} coupons) and after each step every operation is timed ${runs} times (after an untimed pass; the server is warmed up with ${WARMUP_ROUNDS} rounds of all five first), one request at a time, through the SDK's sandbox client over loopback (signed requests, verified answers). p50 (p99) in ms; the last column is the largest step's p50 over the first's (target ≤ 1.5×).`,
+  `Cost of five operations as the data grows: \`wechatpay-sandbox seed\` fills the built server's database in steps (${STEPS.map(k).join(', ')} coupons) and the database as it stands after each step is copied, so every size is served at once by its own server; each server is warmed up (${WARMUP_ROUNDS} rounds of all five operations on coupons they send), then every operation is timed ${runs} times per size, interleaved (rounds of ${BATCH} calls per size, the order rotating) so other work on the machine falls on every size alike, one request at a time, through the SDK's sandbox client over loopback (signed requests, verified answers). p50 (p99) in ms; the last column is the largest step's p50 over the first's (target ≤ 1.5×).`,
 );
 for (const [name, steps] of results) {
   if (!steps) console.log(`\n### PostgreSQL\n\nSkipped: ${PG_ADMIN} is not reachable.`);

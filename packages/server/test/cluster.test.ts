@@ -69,3 +69,59 @@ describe('start --workers 2', () => {
     expect(replays.filter((r) => r.status === 401)).toHaveLength(5);
   });
 });
+
+// Beyond loopback the dashboard needs the token the banner prints; every worker must take the same one,
+// whichever worker a browser's connection reaches.
+describe('start --workers 2 --host 0.0.0.0: one dashboard token for every worker', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wps-cluster-dash-'));
+  let child: ReturnType<typeof spawn>;
+  let banner = '';
+  beforeAll(async () => {
+    child = spawn(
+      process.execPath,
+      [
+        'packages/server/dist/cli/main.js',
+        'start',
+        '--dir',
+        dir,
+        '--host',
+        '0.0.0.0',
+        '--port',
+        '0',
+        '--workers',
+        '2',
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    banner = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('Press Ctrl+C')) resolve(out);
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+    });
+  });
+  afterAll(async () => {
+    child?.kill('SIGTERM');
+    if (child && child.exitCode === null) await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the dashboard on every new connection with the printed token, and on none without it', async () => {
+    const printed = /dashboard: +(http:\/\/\S+)/.exec(banner)?.[1];
+    expect(printed).toMatch(/\?token=[A-Za-z0-9_-]{32}$/);
+    const url = new URL(printed as string);
+    const token = url.searchParams.get('token') as string;
+    const page = `http://127.0.0.1:${url.port}/dashboard`;
+    // A new connection each (Connection: close), so the workers take turns answering.
+    const get = (headers: Record<string, string>) =>
+      fetch(page, { headers: { ...headers, Connection: 'close' } }).then((r) => r.status);
+    const withToken = await Promise.all(
+      Array.from({ length: 16 }, () => get({ Cookie: `wps_dashboard=${token}` })),
+    );
+    expect(withToken).toEqual(Array(16).fill(200));
+    const without = await Promise.all(Array.from({ length: 8 }, () => get({})));
+    expect(without).toEqual(Array(8).fill(403));
+  });
+});

@@ -177,7 +177,7 @@ export class SeedService {
       stocks,
       users: users.length,
       coupons: request.coupons,
-      examples: users.slice(0, 5).map((u, i) => ({ openid: u.openid, coupons: held(i) })),
+      examples: users.slice(0, 10).map((u, i) => ({ openid: u.openid, coupons: held(i) })),
       elapsedMs: Math.round(clock() - started),
     };
   }
