@@ -1,6 +1,6 @@
 import { DIALECTS, startSandbox, type TestSandbox } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli/commands.js';
+import { type CliDeps, runCli } from '../src/cli/commands.js';
 import { openDatabase } from '../src/db/connect.js';
 import { BASE, pluginSendOne, signedJson, useCouponNow } from './busifavor-helpers.js';
 
@@ -28,10 +28,11 @@ interface Run {
   stderr: string;
 }
 
-async function cli(args: string[]): Promise<Run> {
+async function cli(args: string[], progress?: CliDeps['progress']): Promise<Run> {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const code = await runCli(args, {
+    ...(progress ? { progress } : {}),
     output: { out: (l) => stdout.push(`${l}\n`), err: (l) => stderr.push(`${l}\n`) },
     loadStartServer: async () => {
       throw new Error('this test does not start servers');
@@ -191,6 +192,27 @@ for (const dialect of DIALECTS) {
       expect(run.stdout).toMatch(/stocks: +1 \(\d{15}\), 20 coupons SENDED/);
       expect(run.stdout).toMatch(/example: +openid o\S+ holds 5 coupon\(s\)/);
       expect(run.stderr).toContain('coupons: 20/20 (100%)');
+    });
+
+    it('draws one progress bar per phase on a terminal, redrawn in place, and none with --json', async () => {
+      let drawn = '';
+      const tty = {
+        isTTY: true,
+        write: (text: string) => {
+          drawn += text;
+        },
+      };
+      expect((await cli(['seed', ...where(), '--coupons', '30', '--stocks', '2'], tty)).code).toBe(0);
+      const lines = drawn.split('\n').filter(Boolean);
+      expect(lines).toHaveLength(3);
+      expect(lines.map((l) => l.split('\r').at(-1))).toEqual([
+        `users   ${'█'.repeat(30)} 100% 3/3`,
+        `stocks  ${'█'.repeat(30)} 100% 2/2`,
+        `coupons ${'█'.repeat(30)} 100% 30/30`,
+      ]);
+      drawn = '';
+      expect((await cli(['seed', ...where(), '--coupons', '30', '--json'], tty)).code).toBe(0);
+      expect(drawn).toBe('');
     });
 
     it.each([
