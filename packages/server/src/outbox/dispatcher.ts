@@ -101,8 +101,8 @@ export class NotificationDispatcher {
   private readonly inflightByMerchant = new Map<string, number>();
   /** Deliveries finished since the last claim: the loop refills in batches. */
   private finishedSinceFill = 0;
-  /** Where the next fill starts in the list of merchants with work, so no merchant is always last. */
-  private merchantCursor = 0;
+  /** The merchant the last fill started at; the next starts at the one after it (round robin by mchid). */
+  private lastStartMchid: string | undefined;
   private readonly leaseMs: number;
   private readonly pollIntervalMs: number;
   private readonly wallClock: () => number;
@@ -254,9 +254,15 @@ export class NotificationDispatcher {
     if (free <= 0) return { claimed: 0, free, nextDueMs };
     let claimed = 0;
     this.finishedSinceFill = 0;
-    const merchants = await findMerchantsWithWork(db.db, wallMs);
-    // Start each fill one merchant further along, so with more merchants than slots none waits forever.
-    const start = merchants.length === 0 ? 0 : this.merchantCursor++ % merchants.length;
+    const merchants = (await findMerchantsWithWork(db.db, wallMs)).sort((a, b) =>
+      a.mchid < b.mchid ? -1 : a.mchid > b.mchid ? 1 : 0,
+    );
+    // Each fill starts at the merchant after the one the last fill started at, so with fewer slots than
+    // merchants with work they take turns, and none waits behind the others' whole backlogs.
+    const after = this.lastStartMchid;
+    const next = after === undefined ? -1 : merchants.findIndex((m) => m.mchid > after);
+    const start = Math.max(0, next);
+    this.lastStartMchid = merchants[start]?.mchid;
     for (let i = 0; i < merchants.length && claimed < free; i++) {
       const merchant = merchants[(start + i) % merchants.length] as (typeof merchants)[number];
       const businessNowMs = this.options.clock.now(merchant.mchid);

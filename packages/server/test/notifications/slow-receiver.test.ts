@@ -117,5 +117,50 @@ for (const dialect of DIALECTS) {
         await database.drop();
       }
     });
+
+    it('takes turns between merchants when there are fewer slots than merchants with work', async () => {
+      const database = await dialect.create();
+      const handle = openDatabase(database.url);
+      const receiver = await startReceiver(receiverTls.tls, () => 204);
+      try {
+        await migrateToLatest(handle.db);
+        const merchants = ['1900000011', '1900000012', '1900000013'];
+        const merchantOf = new Map<string, string>();
+        const now = Date.now();
+        for (const mchid of merchants) {
+          await seedMerchant(handle.db, {
+            mchid,
+            apiV3Key: API_V3_KEY,
+            signingMode: 'pubkey',
+            notifyUrls: { busifavor: receiver.url },
+          });
+          for (let i = 0; i < 3; i++) {
+            const { id } = await enqueueNotification(handle.db, couponSendEvent(mchid, `${mchid}-${i}`), now);
+            merchantOf.set(id, mchid);
+          }
+        }
+        const dispatcher = new NotificationDispatcher({
+          db: handle,
+          clock: new TestClock(now),
+          platform: platform.platform,
+          ids: testIds,
+          pollIntervalMs: 10,
+          concurrency: 1,
+          transport: { caPem: receiverTls.tls.certPem },
+        });
+        expect(await dispatcher.drain()).toBe(9);
+        await dispatcher.stop();
+        const order = receiver.received.map(
+          (r) => merchantOf.get((JSON.parse(r.body) as { id: string }).id) as string,
+        );
+        // One slot: each claim starts one merchant further along, so the three alternate instead of
+        // the first in mchid order being served to the end of its backlog before the next is looked at.
+        expect(order).toEqual([...merchants, ...merchants, ...merchants]);
+      } finally {
+        await receiver.close();
+        await handle.close();
+        await database.drop();
+      }
+    });
   });
 }
