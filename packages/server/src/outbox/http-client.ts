@@ -295,6 +295,8 @@ class Pool {
   constructor(
     private readonly target: ClientTarget,
     private readonly options: ConstructorParameters<typeof Connection>[2],
+    /** Called when the last connection closed and nobody waits: the client forgets the pool. */
+    private readonly onEmpty: () => void,
   ) {}
 
   /** An idle connection, a new one, or the next one freed when the target is at its limit. */
@@ -320,7 +322,7 @@ class Pool {
         const fresh = new Connection(this, this.target, this.options);
         this.all.add(fresh);
         next(fresh);
-      }
+      } else if (this.all.size === 0) this.onEmpty();
       return;
     }
     const next = this.waiting.shift();
@@ -356,8 +358,11 @@ export class CallbackHttpClient {
     const key = `${target.secure ? 's' : 'p'}|${target.address}|${target.port}|${target.servername ?? ''}`;
     let pool = this.pools.get(key);
     if (pool === undefined) {
-      pool = new Pool(target, this.options);
-      this.pools.set(key, pool);
+      const made = new Pool(target, this.options, () => {
+        if (this.pools.get(key) === made) this.pools.delete(key);
+      });
+      pool = made;
+      this.pools.set(key, made);
     }
     let connection: Connection | undefined;
     let aborted = false;
