@@ -258,7 +258,8 @@ async function measure(name, port, host, makeFor, expect, pid, rss) {
   return { name, peak, half };
 }
 
-async function runDialect(dialect) {
+async function runDialect(dialect, { workers = 1, ops } = {}) {
+  const measured = (name) => (ops ? ops.includes(name) : wanted(name));
   const dir = mkdtempSync(join(tmpdir(), 'wps-bench-server-'));
   let dbUrl = `sqlite:${join(dir, 'data.db')}`;
   let dropDatabase = async () => {};
@@ -277,7 +278,7 @@ async function runDialect(dialect) {
     };
   }
   // `start` initialises the directory and migrates; merchants are added beside the running server.
-  const { url, child } = await startSandbox(dir, 1, ['--db', dbUrl, '--log-level', 'info']);
+  const { url, child } = await startSandbox(dir, workers, ['--db', dbUrl, '--log-level', 'info']);
   child.stdout.resume();
   try {
     const port = Number(new URL(url).port);
@@ -291,7 +292,7 @@ async function runDialect(dialect) {
     const ok200 = (status) => status === 200;
     const pick = (i) => merchants[i % MERCHANTS];
 
-    if (wanted('callbacks')) {
+    if (measured('callbacks')) {
       // 1. Notify-setting read (the URL set, so every answer is 200 with a body).
       for (const m of merchants) {
         await m.sandbox.api.busifavor.setCallback({ notify_url: `https://merchant.example.com/${m.mchid}` });
@@ -309,7 +310,7 @@ async function runDialect(dialect) {
       );
     }
 
-    if (wanted('user-coupons')) {
+    if (measured('user-coupons')) {
       // 2. GET user coupons of a user holding 100 coupons (the default page of 20, and the total).
       const holders = [];
       await inLanes(MERCHANTS, 4, async (k) => {
@@ -337,7 +338,7 @@ async function runDialect(dialect) {
       );
     }
 
-    if (wanted('use')) {
+    if (measured('use')) {
       // 3. Coupon use: every request redeems a different coupon, sent beforehand.
       const needed = Math.ceil((allCores * seconds * 1.6) / MERCHANTS);
       const usable = [];
@@ -377,7 +378,7 @@ async function runDialect(dialect) {
       );
     }
 
-    if (wanted('send')) {
+    if (measured('send')) {
       // 4. Plugin send (one coupon per call) to fresh users, 100 per user at most (the stock's limit).
       const perMerchant = Math.ceil((allCores * seconds * 1.6) / MERCHANTS);
       const recipients = [];
@@ -446,6 +447,12 @@ if (which !== 'postgres') dialects.push('sqlite');
 if (which !== 'sqlite' && (await postgresReachable())) dialects.push('postgres');
 const runs = [];
 for (const d of dialects) runs.push(await runDialect(d));
+// The other way to use every core, for comparison: one process per core (`start --workers N`), each
+// signing on its own event loop. RSS is then that of the primary, so it is left out below.
+const perProcess =
+  cores > 1 && wanted('callbacks') && dialects.includes('sqlite')
+    ? await runDialect('sqlite', { workers: cores, ops: ['callbacks'] })
+    : undefined;
 
 const f0 = (n) => n.toFixed(0);
 const f1 = (n) => n.toFixed(1);
@@ -463,6 +470,12 @@ for (const run of runs) {
       `| ${run.dialect} | ${r.name} | ${f0(r.peak.rate)} | ${(r.peak.rate / allCores).toFixed(2)} | ${f1(r.peak.p50)} / ${f1(r.peak.p99)} | ${f1(r.half.p50)} / ${f1(r.half.p99)} | ${f0(r.peak.cpuPerAnswerUs)} |`,
     );
   }
+}
+if (perProcess) {
+  const [r] = perProcess.results;
+  console.log(
+    `| sqlite, \`--workers ${cores}\` (one process per core, for comparison) | ${r.name} | ${f0(r.peak.rate)} | ${(r.peak.rate / allCores).toFixed(2)} | ${f1(r.peak.p50)} / ${f1(r.peak.p99)} | ${f1(r.half.p50)} / ${f1(r.half.p99)} | (primary only) |`,
+  );
 }
 console.log('');
 console.log('| dialect | server RSS idle (MB, target < 150) | server RSS peak under load (MB) |');
