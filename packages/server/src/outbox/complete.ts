@@ -78,14 +78,14 @@ export async function completeAttempts(
     // UPDATE, COMMIT). The CTE runs whether or not the UPDATE finds its rows, as in the transaction.
     const [first] = only as [CompleteInput, ...CompleteInput[]];
     const rows = await loggedUpdateQuery(updateShape(first), only.length)(db, {
-      ...attemptValues(attempts),
       ...updateValues(only),
+      log: attempts,
     });
     const applied = new Set(rows.map((r) => r.id));
     return inputs.map((i) => applied.has(i.id));
   }
   return db.transaction().execute(async (trx) => {
-    if (attempts.length > 0) await insertQuery(attempts.length)(trx, attemptValues(attempts));
+    if (attempts.length > 0) await insertQuery(attempts.length)(trx, { log: attempts });
     const applied = new Set<string>();
     for (const group of groups.values()) {
       const [first] = group as [CompleteInput, ...CompleteInput[]];
@@ -120,20 +120,11 @@ const ATTEMPT_COLUMNS = Object.keys({
 
 type Values = Record<string, unknown>;
 
-// The log's values are named `log.COLUMN.I`, the outbox rows' ids `row.I`: the PostgreSQL statement binds both.
-function attemptValues(attempts: readonly NotificationAttemptsTable[]): Values {
-  const values: Values = {};
-  attempts.forEach((a, i) => {
-    for (const c of ATTEMPT_COLUMNS) values[`log.${c}.${i}`] = a[c] ?? null;
-  });
-  return values;
-}
-
-/** The INSERT's rows, each value a placeholder. */
+/** The INSERT's rows, each value a placeholder: `log.I.COLUMN` binds the I-th attempt's column. */
 function attemptRows(n: number, param: Param<Values>): NotificationAttemptsTable[] {
   return Array.from({ length: n }, (_, i) => {
     const row = {} as Record<keyof NotificationAttemptsTable, unknown>;
-    for (const c of ATTEMPT_COLUMNS) row[c] = param(`log.${c}.${i}`);
+    for (const c of ATTEMPT_COLUMNS) row[c] = param(`log.${i}.${c}`);
     return row as NotificationAttemptsTable;
   });
 }
@@ -151,7 +142,7 @@ function updateShape(first: CompleteInput): UpdateShape {
   };
 }
 
-/** Every member of a group has the same values but its id. */
+/** Every member of a group has the same values but its id (`row.I`). */
 function updateValues(group: readonly CompleteInput[]): Values {
   const [first] = group as [CompleteInput, ...CompleteInput[]];
   const o = first.outcome;
@@ -164,9 +155,7 @@ function updateValues(group: readonly CompleteInput[]): Values {
     updatedAt: first.wallMs,
     instanceId: first.instanceId,
   };
-  group.forEach((input, i) => {
-    values[`row.${i}`] = input.id;
-  });
+  values.row = group.map((input) => input.id);
   return values;
 }
 
