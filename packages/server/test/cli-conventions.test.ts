@@ -137,6 +137,14 @@ describe('wechatpay-sandbox errors say what to do next', () => {
       ['start', '--dir', 'nowhere', '--dashboard-feed-size', '0'],
       /--dashboard-feed-size must be a whole number from 1 to 100000, got "0"/,
     ],
+    [
+      ['start', '--dir', 'nowhere', '--notify-concurrency', '0'],
+      /--notify-concurrency must be a whole number from 1 to 1024, got "0"/,
+    ],
+    [
+      ['start', '--dir', 'nowhere', '--notify-concurrency', '8', '--notify-merchant-concurrency', '9'],
+      /--notify-merchant-concurrency \(9\) must not exceed --notify-concurrency \(8\)/,
+    ],
   ])('%j', async (args, message) => {
     const run = await cli(args);
     expect(run.code).toBe(2);
@@ -180,6 +188,15 @@ describe('wechatpay-sandbox start --log-level and --dashboard-feed-size', () => 
   it('passes --dashboard-feed-size to the server (500 without it)', async () => {
     expect((await startWith(['--dashboard-feed-size', '2000'], {})).config?.dashboardFeedSize).toBe(2000);
     expect((await startWith([], {})).config?.dashboardFeedSize).toBe(500);
+  });
+
+  it('passes --notify-concurrency and --notify-merchant-concurrency to the server (128 and 64 without them)', async () => {
+    const flags = await startWith(['--notify-concurrency', '16', '--notify-merchant-concurrency', '4'], {});
+    expect([flags.config?.notifyConcurrency, flags.config?.notifyMerchantConcurrency]).toEqual([16, 4]);
+    const defaults = await startWith([], {});
+    expect([defaults.config?.notifyConcurrency, defaults.config?.notifyMerchantConcurrency]).toEqual([
+      128, 64,
+    ]);
   });
 });
 

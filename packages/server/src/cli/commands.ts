@@ -8,6 +8,7 @@ import {
   LOG_LEVELS,
   type LogLevel,
   MAX_DASHBOARD_FEED_SIZE,
+  MAX_NOTIFY_CONCURRENCY,
   MIN_NOTIFY_LEASE_SECONDS,
   type TargetPolicy,
 } from '../config.js';
@@ -59,6 +60,8 @@ export type StartConfig = Pick<
   | 'notifyCaFile'
   | 'notifyInsecureTls'
   | 'notifyLeaseSeconds'
+  | 'notifyConcurrency'
+  | 'notifyMerchantConcurrency'
   | 'headersTimeoutMs'
   | 'requestTimeoutMs'
   | 'idleTimeoutMs'
@@ -131,6 +134,8 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
     'notify-ca-file': { type: 'string' },
     'notify-insecure-tls': { type: 'boolean', default: false },
     'notify-lease-seconds': { type: 'string', default: '30' },
+    'notify-concurrency': { type: 'string', default: '128' },
+    'notify-merchant-concurrency': { type: 'string', default: '64' },
     'headers-timeout-ms': { type: 'string', default: '10000' },
     'request-timeout-ms': { type: 'string', default: '30000' },
     'idle-timeout-ms': { type: 'string', default: '60000' },
@@ -148,6 +153,7 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
   // Checked before anything is written, so a typo leaves no half-initialised DIR behind.
   const config: StartConfig = {
     ...notifyConfig(values),
+    ...concurrencyConfig(values),
     ...timeoutConfig(values),
     logLevel: logLevelOption(values['log-level'], deps.env ?? {}),
     dashboardFeedSize: feedSizeOption(values['dashboard-feed-size']),
@@ -197,6 +203,28 @@ async function startCommand(args: string[], deps: CliDeps): Promise<number> {
   o.out(`${signal}: stopping`);
   await server.close();
   return EXIT.ok;
+}
+
+/** `--notify-concurrency` and `--notify-merchant-concurrency`: deliveries in flight (docs/operations.md). */
+function concurrencyConfig(values: {
+  'notify-concurrency': string;
+  'notify-merchant-concurrency': string;
+}): Pick<StartConfig, 'notifyConcurrency' | 'notifyMerchantConcurrency'> {
+  const [all, merchant] = (['notify-concurrency', 'notify-merchant-concurrency'] as const).map((flag) => {
+    const value = values[flag];
+    if (!/^[0-9]+$/.test(value) || Number(value) < 1 || Number(value) > MAX_NOTIFY_CONCURRENCY) {
+      throw new UsageError(
+        `--${flag} must be a whole number from 1 to ${MAX_NOTIFY_CONCURRENCY}, got "${value}"`,
+      );
+    }
+    return Number(value);
+  }) as [number, number];
+  if (merchant > all) {
+    throw new UsageError(
+      `--notify-merchant-concurrency (${merchant}) must not exceed --notify-concurrency (${all})`,
+    );
+  }
+  return { notifyConcurrency: all, notifyMerchantConcurrency: merchant };
 }
 
 /** `--dashboard-feed-size`: how many API calls the dashboard's live feed keeps (docs/dashboard.md). */

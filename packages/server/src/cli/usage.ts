@@ -49,8 +49,9 @@ export const COMMAND_HELP = {
   start: `  start [--dir DIR] [--port 8080] [--host 127.0.0.1] [--db sqlite:PATH | postgres://…] [--workers N]
         [--log-level fatal|error|warn|info|debug|trace]
         [--notify-policy local|strict] [--notify-ca-file FILE | --notify-insecure-tls]
-        [--notify-lease-seconds 30] [--headers-timeout-ms 10000] [--request-timeout-ms 30000]
-        [--idle-timeout-ms 60000] [--dashboard-feed-size 500]
+        [--notify-lease-seconds 30] [--notify-concurrency 128] [--notify-merchant-concurrency 64]
+        [--headers-timeout-ms 10000] [--request-timeout-ms 30000] [--idle-timeout-ms 60000]
+        [--dashboard-feed-size 500]
       Serve the sandbox with the credentials of DIR (initialised if absent) and every merchant
       registered in the database (default sqlite:DIR/data.db). --log-level: the request log's level
       (default $WPS_LOG_LEVEL, else info).
@@ -59,7 +60,9 @@ export const COMMAND_HELP = {
       point at a receiver on this machine; a merchant's notify_url itself must be https either way);
       --notify-ca-file trusts a PEM CA (self-signed receivers) next to the system ones;
       --notify-insecure-tls skips verification; --notify-lease-seconds is how long a crashed
-      instance's deliveries wait before they are retaken.
+      instance's deliveries wait before they are retaken; --notify-concurrency is how many
+      deliveries a process keeps in flight, --notify-merchant-concurrency how many of them one
+      merchant may hold (so a slow receiver cannot take every slot).
       Timeouts: a client gets 408 and the connection closes when its headers take longer than
       --headers-timeout-ms or its whole request longer than --request-timeout-ms; an idle keep-alive
       connection closes after --idle-timeout-ms.
