@@ -231,10 +231,15 @@ async function queryPlans(dbUrl, mchid, step) {
     const code = (
       await client.query('SELECT coupon_code FROM busifavor_coupons WHERE user_id = $1 LIMIT 1', [u])
     ).rows[0].coupon_code;
+    // The server's connections prepare each statement once, and PostgreSQL may then run it with one
+    // generic plan for every parameter value: show that plan.
+    await client.query('SET plan_cache_mode = force_generic_plan');
     const plans = [];
-    for (const [name, text, params] of queries) {
-      const { rows } = await client.query(`EXPLAIN (COSTS OFF) ${text}`, params(u, code));
-      plans.push([name, rows.map((r) => r['QUERY PLAN']).join('\n')]);
+    for (const [i, [name, text, params]] of queries.entries()) {
+      await client.query(`PREPARE plan_${i} AS ${text}`);
+      const values = params(u, code).map((v) => client.escapeLiteral(v));
+      const { rows } = await client.query(`EXPLAIN (COSTS OFF) EXECUTE plan_${i}(${values.join(', ')})`);
+      plans.push([`${name} (generic plan)`, rows.map((r) => r['QUERY PLAN']).join('\n')]);
     }
     return plans;
   } finally {
