@@ -38,7 +38,11 @@ export interface CallbackHttpClientOptions {
   rejectUnauthorized?: boolean;
   /** Connections per target, busy and idle together; more requests wait for one. @default 32 */
   maxSockets?: number;
-  /** Idle keep-alive connections are closed after this long. @default 30000 */
+  /**
+   * Idle keep-alive connections are closed after this long: below the 5 s after which Node's HTTP
+   * servers (and many proxies) close an idle connection, so a request is not sent on a connection the
+   * receiver is closing at that moment. @default 4000
+   */
   idleTimeoutMs?: number;
   /** Bytes of the body kept for the excerpt. @default 1024 */
   excerptBytes?: number;
@@ -345,7 +349,7 @@ export class CallbackHttpClient {
       secureContext: options.secureContext,
       rejectUnauthorized: options.rejectUnauthorized ?? true,
       maxSockets: options.maxSockets ?? 32,
-      idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 4000,
       excerptBytes: options.excerptBytes ?? 1024,
     };
   }

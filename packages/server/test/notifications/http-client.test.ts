@@ -79,6 +79,22 @@ describe('CallbackHttpClient', () => {
     expect(server.connections()).toBe(1);
   });
 
+  it('closes a connection idle for longer than idleTimeoutMs instead of reusing it', async () => {
+    const server = await listen(
+      http.createServer((req, res) => {
+        req.resume();
+        req.on('end', () => res.writeHead(204).end());
+      }),
+    );
+    const c = client({ idleTimeoutMs: 50 });
+    expect((await c.send(server.target, request()).answer).status).toBe(204);
+    expect((await c.send(server.target, request()).answer).status).toBe(204);
+    expect(server.connections()).toBe(1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await c.send(server.target, request()).answer).status).toBe(204);
+    expect(server.connections()).toBe(2);
+  });
+
   it('reads a chunked body and keeps the connection', async () => {
     const server = await listen(
       http.createServer((req, res) => {
