@@ -225,13 +225,15 @@ export async function recordSentCoupons(
       }
       stocks.set(stockId, stock);
     }
-    // 22 digits like a send's codes: a random prefix per call and a sequence, so one call's codes sit
-    // together in the code indexes (random codes would scatter a bulk load over every index page).
-    const prefix = deps.ids.digits(8);
+    // 22 digits like a send's codes: 12 random digits per call and a 10-digit sequence, so one call's
+    // codes sit together in the code indexes (random codes would scatter a bulk load over every index
+    // page). Two calls drawing the same prefix for one stock collide on its primary key, and the store
+    // reruns the unit of work, which draws another.
+    const prefix = deps.ids.digits(12);
     const coupons = input.sends.map((s, i) => {
       const stock = stocks.get(s.stockId) as Stock;
       return sentCoupon(stock, s.user, {
-        couponCode: `${prefix}${String(i).padStart(14, '0')}`,
+        couponCode: `${prefix}${String(i).padStart(10, '0')}`,
         sendRequestNo: s.sendRequestNo,
         channel: input.channel,
         sendMerchant: input.sendMerchant,
