@@ -10,7 +10,7 @@
 //         skipped when unreachable); --db: measure this one (empty) database only.
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -124,6 +124,31 @@ function mainThreadCpuUs() {
   try {
     const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) * (1e6 / 100);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU time in µs of every `postgres` process on this machine (the database server's share of the cores
+ * the dispatcher and receiver use), or undefined off Linux. Other clients of the server count too.
+ */
+function postgresCpuUs() {
+  try {
+    let ticks = 0;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // gone meanwhile
+      }
+      if (!stat.includes(' (postgres) ')) continue;
+      const fields = stat.split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return ticks * (1e6 / 100);
   } catch {
     return undefined;
   }
@@ -253,6 +278,8 @@ async function measure(dbUrl, receiver, events, tlsPem, withSlow) {
     const from = { n: counts.delivered, t: performance.now(), main: mainThreadCpuUs() };
     const cpu0 = process.cpuUsage();
     const receiverCpu0 = await receiver.cpuUs();
+    const postgres = dbUrl.startsWith('postgres');
+    const pg0 = postgres ? postgresCpuUs() : undefined;
     const deadline = Date.now() + seconds * 1000;
     // Stop before the backlog runs dry, so the window never includes an idle tail.
     while (counts.delivered < events * 0.95 && Date.now() < deadline) await wait(20);
@@ -261,6 +288,7 @@ async function measure(dbUrl, receiver, events, tlsPem, withSlow) {
     const cpu = process.cpuUsage(cpu0);
     const main = mainThreadCpuUs();
     const receiverCpu = (await receiver.cpuUs()) - receiverCpu0;
+    const pg1 = postgres ? postgresCpuUs() : undefined;
     await dispatcher.stop();
     return {
       rate: delivered / elapsed,
@@ -271,6 +299,7 @@ async function measure(dbUrl, receiver, events, tlsPem, withSlow) {
       mainUs: main === undefined || from.main === undefined ? undefined : (main - from.main) / delivered,
       processUs: (cpu.user + cpu.system) / delivered,
       receiverUs: receiverCpu / delivered,
+      databaseUs: pg0 === undefined || pg1 === undefined ? undefined : (pg1 - pg0) / delivered,
     };
   } finally {
     await handle.close();
@@ -316,7 +345,7 @@ async function main() {
 
   const fixed = (n, d = 0) => (n === undefined ? 'n/a' : n.toFixed(d));
   console.log(
-    '| measure | per second | ratio to all-core sign bound | all-core bound around the row /s | CPU µs per delivery: event loop / dispatcher process / receiver |',
+    '| measure | per second | ratio to all-core sign bound | all-core bound around the row /s | CPU µs per delivery: event loop / dispatcher process / receiver (/ PostgreSQL server) |',
   );
   console.log('|---|---|---|---|---|');
   console.log(`| RSA-2048 sign bound, 1 core | ${fixed(oneCore)} | ${(oneCore / allCores).toFixed(2)} | | |`);
@@ -329,7 +358,7 @@ async function main() {
       .filter(Boolean)
       .join(', ');
     console.log(
-      `| callbacks delivered, ${r.label}${notes ? ` (${notes})` : ''} | ${fixed(r.rate)} | ${(r.rate / r.bound).toFixed(2)} | ${fixed(r.bound)} | ${fixed(r.mainUs)} / ${fixed(r.processUs)} / ${fixed(r.receiverUs)} |`,
+      `| callbacks delivered, ${r.label}${notes ? ` (${notes})` : ''} | ${fixed(r.rate)} | ${(r.rate / r.bound).toFixed(2)} | ${fixed(r.bound)} | ${fixed(r.mainUs)} / ${fixed(r.processUs)} / ${fixed(r.receiverUs)}${r.databaseUs === undefined ? '' : ` / ${fixed(r.databaseUs)}`} |`,
     );
   }
   console.log(
