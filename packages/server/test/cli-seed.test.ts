@@ -184,6 +184,32 @@ for (const dialect of DIALECTS) {
       expect((await stock(again.stock_ids[0] as string)).send_count_information.total_send_num).toBe(50);
     });
 
+    it('with more users than coupons, gives the first users one each and the stocks their shares', async () => {
+      const run = await cli([
+        'seed',
+        ...where(),
+        '--coupons',
+        '7',
+        '--users',
+        '20',
+        '--stocks',
+        '3',
+        '--json',
+      ]);
+      expect(run.code).toBe(0);
+      const few = JSON.parse(run.stdout) as SeedJson;
+      expect(few.stocks.map((s) => s.coupons)).toEqual([3, 2, 2]);
+      expect(few.examples.map((e) => e.coupons)).toEqual([1, 1, 1, 1, 1, 1, 1, 0, 0, 0]);
+      for (const s of few.stocks) {
+        expect((await stock(s.stock_id)).send_count_information.total_send_num).toBe(s.coupons);
+      }
+      const list = (openid: string) =>
+        get<{ total_count: number }>(
+          `${BASE}/users/${openid}/coupons?appid=${few.appid}&creator_merchant=${sandbox.merchant.mchid}`,
+        );
+      for (const e of few.examples) expect((await list(e.openid)).total_count).toBe(e.coupons);
+    });
+
     it('prints the appid, the stock ids and a user to query, with progress lines on stderr', async () => {
       const run = await cli(['seed', ...where(), '--coupons', '20', '--users', '4']);
       expect(run.code).toBe(0);
