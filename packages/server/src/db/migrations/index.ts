@@ -7,6 +7,7 @@ import * as subsidyReturns from './0005-busifavor-subsidy-returns.js';
 import * as simSubsidyOutcomes from './0006-sim-subsidy-outcomes.js';
 import * as listenSessions from './0007-listen-sessions.js';
 import * as cacheEpochs from './0008-cache-epochs.js';
+import * as outboxDueOrder from './0009-outbox-due-order.js';
 
 /**
  * Every migration, by name. Names sort in the order they run; a landed migration is never edited.
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '0006-sim-subsidy-outcomes': simSubsidyOutcomes,
   '0007-listen-sessions': listenSessions,
   '0008-cache-epochs': cacheEpochs,
+  '0009-outbox-due-order': outboxDueOrder,
 };
