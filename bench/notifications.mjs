@@ -130,12 +130,13 @@ function mainThreadCpuUs() {
 }
 
 /**
- * CPU time in µs of every `postgres` process on this machine (the database server's share of the cores
- * the dispatcher and receiver use), or undefined off Linux. Other clients of the server count too.
+ * CPU time in clock ticks of every `postgres` process on this machine, by pid (the database server's
+ * share of the cores the dispatcher and receiver use), or undefined off Linux. Other clients of the
+ * server count too.
  */
-function postgresCpuUs() {
+function postgresTicks() {
   try {
-    let ticks = 0;
+    const ticks = new Map();
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
       let stat;
@@ -146,12 +147,20 @@ function postgresCpuUs() {
       }
       if (!stat.includes(' (postgres) ')) continue;
       const fields = stat.split(') ')[1].split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
     }
-    return ticks * (1e6 / 100);
+    return ticks;
   } catch {
     return undefined;
   }
+}
+
+/** µs of CPU the postgres processes used between two readings (a process that ended meanwhile is lost). */
+function postgresCpuUs(before, after) {
+  if (before === undefined || after === undefined) return undefined;
+  let ticks = 0;
+  for (const [pid, t] of after) ticks += t - (before.get(pid) ?? 0);
+  return ticks * (1e6 / 100);
 }
 
 /** A fresh PostgreSQL database on the admin URL's server, or undefined when it is unreachable. */
@@ -279,7 +288,7 @@ async function measure(dbUrl, receiver, events, tlsPem, withSlow) {
     const cpu0 = process.cpuUsage();
     const receiverCpu0 = await receiver.cpuUs();
     const postgres = dbUrl.startsWith('postgres');
-    const pg0 = postgres ? postgresCpuUs() : undefined;
+    const pg0 = postgres ? postgresTicks() : undefined;
     const deadline = Date.now() + seconds * 1000;
     // Stop before the backlog runs dry, so the window never includes an idle tail.
     while (counts.delivered < events * 0.95 && Date.now() < deadline) await wait(20);
@@ -288,7 +297,7 @@ async function measure(dbUrl, receiver, events, tlsPem, withSlow) {
     const cpu = process.cpuUsage(cpu0);
     const main = mainThreadCpuUs();
     const receiverCpu = (await receiver.cpuUs()) - receiverCpu0;
-    const pg1 = postgres ? postgresCpuUs() : undefined;
+    const pg1 = postgres ? postgresTicks() : undefined;
     await dispatcher.stop();
     return {
       rate: delivered / elapsed,
@@ -299,7 +308,7 @@ async function measure(dbUrl, receiver, events, tlsPem, withSlow) {
       mainUs: main === undefined || from.main === undefined ? undefined : (main - from.main) / delivered,
       processUs: (cpu.user + cpu.system) / delivered,
       receiverUs: receiverCpu / delivered,
-      databaseUs: pg0 === undefined || pg1 === undefined ? undefined : (pg1 - pg0) / delivered,
+      databaseUs: postgres ? (postgresCpuUs(pg0, pg1) ?? Number.NaN) / delivered : undefined,
     };
   } finally {
     await handle.close();
@@ -343,7 +352,7 @@ async function main() {
   }
   receiver.kill();
 
-  const fixed = (n, d = 0) => (n === undefined ? 'n/a' : n.toFixed(d));
+  const fixed = (n, d = 0) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(d));
   console.log(
     '| measure | per second | ratio to all-core sign bound | all-core bound around the row /s | CPU µs per delivery: event loop / dispatcher process / receiver (/ PostgreSQL server) |',
   );
