@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { type AppConfig, resolveConfig } from './config.js';
 import { BUSIFAVOR_ENDPOINTS } from './contract/endpoints/busifavor.js';
 import { DASHBOARD_ENDPOINTS } from './contract/endpoints/dashboard.js';
@@ -105,7 +105,7 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
       stream: logDestination(deps.log),
     },
     // One line per request, ours (http/request-log.ts), instead of Fastify's incoming/completed pair.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     // Header, whole-request and keep-alive idle timeouts (slowloris).
     ...serverTimeoutOptions(config),
