@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CREDENTIALS_FILE_NAME, readCredentialsFile } from '../credentials/file.js';
-import { mchidOption } from './options.js';
+import { openTriggerServices, type TriggerServices } from '../offline-trigger.js';
+import { existingDatabaseUrl, mchidOption } from './options.js';
 import { UsageError } from './usage.js';
 
 /**
@@ -24,4 +25,23 @@ export function notRegistered(mchid: string, displayUrl: string): UsageError {
   return new UsageError(
     `merchant ${mchid} is not registered in ${displayUrl}; see wechatpay-sandbox merchant list (or pass the --dir/--db the server runs with)`,
   );
+}
+
+/**
+ * Runs `fn` with the services that create busifavor data (offline-trigger.ts) over the existing database
+ * of `--db` or DIR, for the merchant of `--mchid` (else DIR's dev merchant), which must be registered
+ * there; closes the database afterwards. Shared by `trigger` and `seed`.
+ */
+export async function withMerchantServices<T>(
+  values: { db?: string; dir: string; mchid?: string },
+  fn: (services: TriggerServices, mchid: string) => Promise<T>,
+): Promise<T> {
+  const mchid = merchantOrDev(values.mchid, values.dir);
+  const services = await openTriggerServices(existingDatabaseUrl(values));
+  try {
+    if (!(await services.merchants.find(mchid))) throw notRegistered(mchid, services.displayUrl);
+    return await fn(services, mchid);
+  } finally {
+    await services.close();
+  }
 }

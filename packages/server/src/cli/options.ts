@@ -81,6 +81,21 @@ export function defaultDbUrl(dir: string): string {
 }
 
 /**
+ * The database URL of `--db` or DIR; a SQLite file that does not exist yet is a {@link UsageError} saying
+ * how to get one (the commands that read or add to a sandbox never create an empty one).
+ */
+export function existingDatabaseUrl(values: { db?: string; dir: string }): string {
+  const url = values.db ?? defaultDbUrl(values.dir);
+  const path = sqliteFilePath(url);
+  if (path !== undefined && !existsSync(path)) {
+    throw new UsageError(
+      `no database at ${path}; run \`wechatpay-sandbox start --dir ${values.dir}\` once to create it, or pass --db URL`,
+    );
+  }
+  return url;
+}
+
+/**
  * Runs `fn` with the services over the database of `--db` or DIR (opened, migrated, and closed after
  * it). A missing SQLite file is created only when `create` is set; otherwise it is a {@link UsageError}
  * saying how to get one.
@@ -90,13 +105,7 @@ export async function withServices<T>(
   options: { create: boolean; probe?: OfflineProbeSettings },
   fn: (services: OfflineServices) => Promise<T>,
 ): Promise<T> {
-  const url = values.db ?? defaultDbUrl(values.dir);
-  const path = sqliteFilePath(url);
-  if (!options.create && path !== undefined && !existsSync(path)) {
-    throw new UsageError(
-      `no database at ${path}; run \`wechatpay-sandbox start --dir ${values.dir}\` once to create it, or pass --db URL`,
-    );
-  }
+  const url = options.create ? (values.db ?? defaultDbUrl(values.dir)) : existingDatabaseUrl(values);
   const services = await openOfflineServices(url, options.probe ? { probe: options.probe } : {});
   try {
     return await fn(services);

@@ -1,7 +1,4 @@
-import { existsSync } from 'node:fs';
 import { WechatError } from '../errors.js';
-import { sqliteFilePath } from '../offline.js';
-import { openTriggerServices } from '../offline-trigger.js';
 import {
   planSeed,
   SEED_LIMITS,
@@ -10,8 +7,8 @@ import {
   SeedRefusedError,
   type SeedResult,
 } from '../services/seed.js';
-import { merchantOrDev, notRegistered } from './dev-merchant.js';
-import { DB_OPTIONS, defaultDbUrl, parse } from './options.js';
+import { withMerchantServices } from './dev-merchant.js';
+import { DB_OPTIONS, parse } from './options.js';
 import { type CliOutput, EXIT, UsageError } from './usage.js';
 
 /**
@@ -65,28 +62,18 @@ export async function seedCommand(
     if (err instanceof SeedPlanError) throw new UsageError(err.message);
     throw err;
   }
-  const mchid = merchantOrDev(values.mchid, values.dir);
-  const url = values.db ?? defaultDbUrl(values.dir);
-  const path = sqliteFilePath(url);
-  if (path !== undefined && !existsSync(path)) {
-    throw new UsageError(
-      `no database at ${path}; run \`wechatpay-sandbox start --dir ${values.dir}\` once to create it, or pass --db URL`,
-    );
-  }
-  const services = await openTriggerServices(url);
   try {
-    if (!(await services.merchants.find(mchid))) throw notRegistered(mchid, services.displayUrl);
-    const show = values.json ? () => {} : progressDisplay(progress, out);
-    const result = await services.seed.seed({ mchid, stocks, coupons, users }, show);
-    if (values.json) out.out(JSON.stringify(seedJson(result), null, 2));
-    else printSeed(result, services.displayUrl, out);
+    await withMerchantServices(values, async (services, mchid) => {
+      const show = values.json ? () => {} : progressDisplay(progress, out);
+      const result = await services.seed.seed({ mchid, stocks, coupons, users }, show);
+      if (values.json) out.out(JSON.stringify(seedJson(result), null, 2));
+      else printSeed(result, services.displayUrl, out);
+    });
     return EXIT.ok;
   } catch (err) {
     if (err instanceof SeedRefusedError) throw new Error(`cannot seed: ${err.message}`);
     if (err instanceof WechatError) throw new Error(`cannot seed: ${err.code} ${err.message}`);
     throw err;
-  } finally {
-    await services.close();
   }
 }
 

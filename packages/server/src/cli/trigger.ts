@@ -1,11 +1,8 @@
-import { existsSync } from 'node:fs';
 import { WechatError } from '../errors.js';
-import { sqliteFilePath } from '../offline.js';
-import { openTriggerServices } from '../offline-trigger.js';
 import { ProductCouponResourceError } from '../services/notifications.js';
 import { TRIGGER_EVENTS, type TriggerEvent, TriggerFailedError } from '../services/trigger.js';
-import { merchantOrDev, notRegistered } from './dev-merchant.js';
-import { DB_OPTIONS, defaultDbUrl, parseWithPositionals } from './options.js';
+import { withMerchantServices } from './dev-merchant.js';
+import { DB_OPTIONS, parseWithPositionals } from './options.js';
 import { type CliOutput, EXIT, UsageError } from './usage.js';
 
 /**
@@ -34,44 +31,34 @@ export async function triggerCommand(args: string[], out: CliOutput): Promise<nu
     throw new UsageError(`unknown event "${positionals[0]}"; use one of ${TRIGGER_EVENTS.join(', ')}`);
   }
   const event = name as TriggerEvent;
-  const mchid = merchantOrDev(values.mchid, values.dir);
-  const url = values.db ?? defaultDbUrl(values.dir);
-  const path = sqliteFilePath(url);
-  if (path !== undefined && !existsSync(path)) {
-    throw new UsageError(
-      `no database at ${path}; run \`wechatpay-sandbox start --dir ${values.dir}\` once to create it, or pass --db URL`,
-    );
-  }
-  const services = await openTriggerServices(url);
   try {
-    if (!(await services.merchants.find(mchid))) throw notRegistered(mchid, services.displayUrl);
-    const result = await services.trigger.trigger(event, mchid);
-    if (values.json) {
-      out.out(
-        JSON.stringify(
-          {
-            event: result.event,
-            event_type: result.eventType,
-            created: result.created.map((c) => ({ type: c.what, id: c.id })),
-            notification_id: result.notificationId,
-          },
-          null,
-          2,
-        ),
-      );
-    } else {
-      out.out(`Triggered ${result.event} for merchant ${mchid}`);
-      for (const c of result.created) out.out(`  ${`${c.what}:`.padEnd(16)}${c.id}`);
-      out.out(`  ${'notification:'.padEnd(16)}${result.notificationId} (${result.eventType}, queued)`);
-    }
-    return EXIT.ok;
+    return await withMerchantServices(values, async (services, mchid) => {
+      const result = await services.trigger.trigger(event, mchid);
+      if (values.json) {
+        out.out(
+          JSON.stringify(
+            {
+              event: result.event,
+              event_type: result.eventType,
+              created: result.created.map((c) => ({ type: c.what, id: c.id })),
+              notification_id: result.notificationId,
+            },
+            null,
+            2,
+          ),
+        );
+      } else {
+        out.out(`Triggered ${result.event} for merchant ${mchid}`);
+        for (const c of result.created) out.out(`  ${`${c.what}:`.padEnd(16)}${c.id}`);
+        out.out(`  ${'notification:'.padEnd(16)}${result.notificationId} (${result.eventType}, queued)`);
+      }
+      return EXIT.ok;
+    });
   } catch (err) {
     if (err instanceof TriggerFailedError || err instanceof ProductCouponResourceError) {
       throw new Error(`cannot trigger ${event}: ${err.message}`);
     }
     if (err instanceof WechatError) throw new Error(`cannot trigger ${event}: ${err.code} ${err.message}`);
     throw err;
-  } finally {
-    await services.close();
   }
 }
