@@ -1,5 +1,3 @@
-import { createPublicKey } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { parseNotification } from '@wechatpay-sandbox/sdk';
 import { DIALECTS } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,20 +11,7 @@ import {
   startListenFixture,
   waitFor,
 } from './listen-helpers.js';
-
-// The two npm clients merchants use, exactly as installed (CommonJS), to check a forwarded callback.
-const require = createRequire(import.meta.url);
-const NodeV3Pay = require('wechatpay-node-v3') as (new (
-  config: Record<string, unknown>,
-) => {
-  verifySign(p: Record<string, string>): Promise<boolean>;
-  decipher_gcm(ciphertext: string, associatedData: string, nonce: string, key: string): unknown;
-}) & { certificates: Record<string, string> };
-const { Rsa, Aes, Formatter } = require('wechatpay-axios-plugin') as {
-  Rsa: { verify(message: string, signature: string, publicKey: unknown): boolean };
-  Aes: { AesGcm: { decrypt(ciphertext: string, key: string, iv: string, aad: string): string } };
-  Formatter: { joinedByLineFeed(...pieces: string[]): string };
-};
+import { verifyWithThirdPartyClients } from './third-party-notifications.js';
 
 /**
  * `wechatpay-sandbox listen` against a running server (its dispatcher delivering) on SQLite and
@@ -62,45 +47,15 @@ for (const dialect of DIALECTS) {
       expect(event.resource).toMatchObject({ coupon_code: coupon });
 
       // What arrived on plain http verifies and decrypts with both third-party clients too.
-      const h = (name: string) => String(request.headers[name] ?? '');
-      const { resource } = JSON.parse(request.body) as {
-        resource: { ciphertext: string; associated_data: string; nonce: string };
-      };
-      const apiV3Key = f.sandbox.merchant.apiV3Key;
-      NodeV3Pay.certificates[h('wechatpay-serial')] = pk.publicKeyPem;
-      const nodeV3 = new NodeV3Pay({
-        appid: 'wx8888888888888888',
+      const thirdParty = await verifyWithThirdPartyClients(request, {
         mchid: f.sandbox.merchant.mchid,
-        publicKey: Buffer.from(f.sandbox.server.credentials.merchant.certificatePem),
-        privateKey: Buffer.from(f.sandbox.server.credentials.merchant.privateKeyPem),
-        key: apiV3Key,
+        apiV3Key: f.sandbox.merchant.apiV3Key,
+        certificatePem: f.sandbox.server.credentials.merchant.certificatePem,
+        privateKeyPem: f.sandbox.server.credentials.merchant.privateKeyPem,
+        platformPem: pk.publicKeyPem,
       });
-      expect(
-        await nodeV3.verifySign({
-          timestamp: h('wechatpay-timestamp'),
-          nonce: h('wechatpay-nonce'),
-          body: request.body,
-          serial: h('wechatpay-serial'),
-          signature: h('wechatpay-signature'),
-          apiSecret: apiV3Key,
-        }),
-      ).toBe(true);
-      expect(
-        nodeV3.decipher_gcm(resource.ciphertext, resource.associated_data, resource.nonce, apiV3Key),
-      ).toMatchObject({ coupon_code: coupon });
-      const message = Formatter.joinedByLineFeed(
-        h('wechatpay-timestamp'),
-        h('wechatpay-nonce'),
-        request.body,
-      );
-      expect(Rsa.verify(message, h('wechatpay-signature'), createPublicKey(pk.publicKeyPem))).toBe(true);
-      const axiosPlain = Aes.AesGcm.decrypt(
-        resource.ciphertext,
-        apiV3Key,
-        resource.nonce,
-        resource.associated_data,
-      );
-      expect(JSON.parse(axiosPlain)).toMatchObject({ coupon_code: coupon });
+      expect(thirdParty.nodeV3).toMatchObject({ coupon_code: coupon });
+      expect(thirdParty.axiosPlugin).toMatchObject({ coupon_code: coupon });
       const line = await waitFor(
         () => run.out.lines.map((l) => JSON.parse(l)).find((l) => l.notification_id === id),
         'the printed delivery',

@@ -1,5 +1,4 @@
 import { createPublicKey } from 'node:crypto';
-import { createRequire } from 'node:module';
 import {
   decryptNotificationResource,
   parseNotificationEnvelope,
@@ -13,6 +12,7 @@ import type { NotificationEvent, NotifyFamily } from '../../src/domain/ports.js'
 import { NotificationDispatcher } from '../../src/outbox/dispatcher.js';
 import { enqueueNotification } from '../../src/outbox/enqueue.js';
 import { deliveryPlanChangeEvent, productCouponEvent } from '../../src/outbox/events.js';
+import { verifyWithThirdPartyClients } from '../third-party-notifications.js';
 import {
   couponSendEvent,
   imageGenerationResource,
@@ -27,20 +27,6 @@ import {
   TestClock,
   testIds,
 } from './fixtures.js';
-
-// The two npm clients merchants use, exactly as installed (CommonJS).
-const require = createRequire(import.meta.url);
-const NodeV3Pay = require('wechatpay-node-v3') as (new (
-  config: Record<string, unknown>,
-) => {
-  verifySign(p: Record<string, string>): Promise<boolean>;
-  decipher_gcm(ciphertext: string, associatedData: string, nonce: string, key: string): unknown;
-}) & { certificates: Record<string, string> };
-const { Rsa, Aes, Formatter } = require('wechatpay-axios-plugin') as {
-  Rsa: { verify(message: string, signature: string, publicKey: unknown): boolean };
-  Aes: { AesGcm: { decrypt(ciphertext: string, key: string, iv: string, aad: string): string } };
-  Formatter: { joinedByLineFeed(...pieces: string[]): string };
-};
 
 const API_V3_KEY = 'a7Kd9QmZ2xPw4LtR8vNc3HbY6sJf1GuE';
 const T0 = Date.UTC(2025, 0, 1, 0, 0, 5);
@@ -83,46 +69,18 @@ async function verifyThreeWays(request: ReceivedRequest): Promise<Record<string,
   if (!parsed.ok) throw new Error(parsed.reason);
   const plaintext = decryptNotificationResource(parsed.envelope.resource, API_V3_KEY);
 
-  // wechatpay-node-v3: its certificate cache keyed by serial, verifySign + decipher_gcm.
-  NodeV3Pay.certificates[serial] = pem;
-  const nodeV3 = new NodeV3Pay({
-    appid: 'wx8888888888888888',
+  // wechatpay-node-v3 and wechatpay-axios-plugin, unmodified.
+  const thirdParty = await verifyWithThirdPartyClients(request, {
     mchid: '1900000001',
-    publicKey: Buffer.from(merchantCert.certPem),
-    privateKey: Buffer.from(merchantCert.keyPem),
-    key: API_V3_KEY,
+    apiV3Key: API_V3_KEY,
+    certificatePem: merchantCert.certPem,
+    privateKeyPem: merchantCert.keyPem,
+    platformPem: pem,
   });
-  const resource = parsed.envelope.resource;
-  expect(
-    await nodeV3.verifySign({
-      timestamp: h('wechatpay-timestamp'),
-      nonce: h('wechatpay-nonce'),
-      body: request.body,
-      serial,
-      signature: h('wechatpay-signature'),
-      apiSecret: API_V3_KEY,
-    }),
-  ).toBe(true);
-  const nodeV3Plain = nodeV3.decipher_gcm(
-    resource.ciphertext,
-    resource.associated_data,
-    resource.nonce,
-    API_V3_KEY,
-  );
-
-  // wechatpay-axios-plugin: Rsa.verify over the joined message, AesGcm.decrypt.
-  const message = Formatter.joinedByLineFeed(h('wechatpay-timestamp'), h('wechatpay-nonce'), request.body);
-  expect(Rsa.verify(message, h('wechatpay-signature'), createPublicKey(pem))).toBe(true);
-  const axiosPlain = Aes.AesGcm.decrypt(
-    resource.ciphertext,
-    API_V3_KEY,
-    resource.nonce,
-    resource.associated_data,
-  );
 
   const object = JSON.parse(plaintext) as Record<string, unknown>;
-  expect(nodeV3Plain).toEqual(object);
-  expect(JSON.parse(axiosPlain)).toEqual(object);
+  expect(thirdParty.nodeV3).toEqual(object);
+  expect(thirdParty.axiosPlugin).toEqual(object);
   return object;
 }
 
