@@ -1,10 +1,9 @@
-import { formatBeijingTime } from '@wechatpay-sandbox/sdk/protocol';
-import type { CreateStockBody } from '../contract/busifavor/stocks-create.js';
 import type { SeededSimUser } from '../db/sim-users-repo.js';
 import { type BulkSend, recordSentCoupons } from '../domain/busifavor/send.js';
 import { createStock } from '../domain/busifavor/stocks.js';
 import type { IdGen } from '../domain/ports.js';
 import type { BusifavorAdapters } from './busifavor.js';
+import { sendableStockBody } from './sendable-stock.js';
 
 /**
  * `wechatpay-sandbox seed`: loads a merchant's sandbox with stocks, simulated users and coupons in their
@@ -131,7 +130,16 @@ export class SeedService {
     const now = deps.clock.now(mchid);
     for (const [i, share] of shares.entries()) {
       onProgress({ phase: 'stocks', done: i, total: shares.length });
-      const body = seedStockBody(mchid, appid, now, share + SEND_HEADROOM, ids.digits(18));
+      const body = sendableStockBody({
+        mchid,
+        appid,
+        nowMs: now,
+        madeBy: 'seed',
+        days: 300,
+        maxCoupons: share + SEND_HEADROOM,
+        maxCouponsPerUser: MAX_COUPONS_PER_USER,
+        outRequestNo: `SEED${ids.digits(18)}`,
+      });
       stocks.push({ stockId: (await createStock(deps, mchid, body)).stock_id, coupons: share });
     }
     onProgress({ phase: 'stocks', done: shares.length, total: shares.length });
@@ -181,33 +189,4 @@ export class SeedService {
       elapsedMs: Math.round(clock() - started),
     };
   }
-}
-
-/** A stock that can send from an hour ago for 300 days, WeChat Pay generated codes, notify_appid set. */
-function seedStockBody(
-  mchid: string,
-  appid: string,
-  nowMs: number,
-  maxCoupons: number,
-  requestNo: string,
-): CreateStockBody {
-  return {
-    stock_name: 'seed 满10减1',
-    belong_merchant: mchid,
-    comment: 'wechatpay-sandbox seed',
-    goods_name: '全场通用',
-    stock_type: 'NORMAL',
-    coupon_use_rule: {
-      coupon_available_time: {
-        available_begin_time: formatBeijingTime(nowMs - 3_600_000),
-        available_end_time: formatBeijingTime(nowMs + 300 * 86_400_000),
-      },
-      fixed_normal_coupon: { discount_amount: 100, transaction_minimum: 1000 },
-      use_method: 'OFF_LINE',
-    },
-    stock_send_rule: { max_coupons: maxCoupons, max_coupons_per_user: MAX_COUPONS_PER_USER },
-    out_request_no: `SEED${requestNo}`,
-    coupon_code_mode: 'WECHATPAY_MODE',
-    notify_config: { notify_appid: appid },
-  };
 }

@@ -1,10 +1,10 @@
 import { formatBeijingTime, signParamsHmacSha256 } from '@wechatpay-sandbox/sdk/protocol';
-import type { CreateStockBody } from '../contract/busifavor/stocks-create.js';
 import { createStock } from '../domain/busifavor/stocks.js';
 import type { IdGen } from '../domain/ports.js';
 import { pluginSend } from '../sim/send.js';
 import type { BusifavorAdapters } from './busifavor.js';
 import type { NotificationsService } from './notifications.js';
+import { sendableStockBody } from './sendable-stock.js';
 
 /**
  * `wechatpay-sandbox trigger EVENT` (like `stripe trigger`): makes one callback of a merchant happen,
@@ -79,7 +79,17 @@ export class TriggerService {
     const user = await users.createUser({ appids: [appid] });
     const openid = user.openids[appid] as string;
     const now = notifications.businessNow(mchid);
-    const stock = await createStock(deps, mchid, triggerStockBody(mchid, appid, now, ids.digits(12)));
+    const body = sendableStockBody({
+      mchid,
+      appid,
+      nowMs: now,
+      madeBy: 'trigger',
+      days: 30,
+      maxCoupons: 100,
+      maxCouponsPerUser: 5,
+      outRequestNo: `TRIGGER${ids.digits(12)}`,
+    });
+    const stock = await createStock(deps, mchid, body);
     const outRequestNo = `TRIGGER${ids.digits(18)}`;
     const params = [{ stock_id: stock.stock_id, out_request_no: outRequestNo }];
     const sign = signParamsHmacSha256(
@@ -202,27 +212,4 @@ export class TriggerService {
       notificationId,
     };
   }
-}
-
-/** A stock that can send now: available from an hour ago for 30 days, WeChat Pay generated codes. */
-function triggerStockBody(mchid: string, appid: string, nowMs: number, requestNo: string): CreateStockBody {
-  return {
-    stock_name: 'trigger 满10减1',
-    belong_merchant: mchid,
-    comment: 'wechatpay-sandbox trigger',
-    goods_name: '全场通用',
-    stock_type: 'NORMAL',
-    coupon_use_rule: {
-      coupon_available_time: {
-        available_begin_time: formatBeijingTime(nowMs - 3_600_000),
-        available_end_time: formatBeijingTime(nowMs + 30 * 86_400_000),
-      },
-      fixed_normal_coupon: { discount_amount: 100, transaction_minimum: 1000 },
-      use_method: 'OFF_LINE',
-    },
-    stock_send_rule: { max_coupons: 100, max_coupons_per_user: 5 },
-    out_request_no: `TRIGGER${requestNo}`,
-    coupon_code_mode: 'WECHATPAY_MODE',
-    notify_config: { notify_appid: appid },
-  };
 }
