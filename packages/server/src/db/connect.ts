@@ -101,22 +101,31 @@ function preparedStatementsOn(client: pg.PoolClient): void {
     values?: unknown,
     callback?: unknown,
   ) => unknown;
-  let prepared = 0;
   const named = new Set<string>();
   const query = (config: unknown, values?: unknown, callback?: unknown) => {
     if (typeof config === 'string' && Array.isArray(values) && PREPARABLE.test(config)) {
-      const name = `wps_${createHash('sha1').update(config).digest('base64url')}`;
-      if (named.has(name) || prepared < PG_PREPARED_MAX) {
-        if (!named.has(name)) {
-          named.add(name);
-          prepared++;
-        }
+      const name = statementName(config);
+      if (named.has(name) || named.size < PG_PREPARED_MAX) {
+        named.add(name);
         return plain({ name, text: config, values }, callback);
       }
     }
     return plain(config, values, callback);
   };
   client.query = query as typeof client.query;
+}
+
+/** Statement names by SQL text, shared by every connection: hashed once per text, not per query. */
+const statementNames = new Map<string, string>();
+
+/** The name a data statement is prepared under: a hash of its text. */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `wps_${createHash('sha1').update(text).digest('base64url')}`;
+    if (statementNames.size < PG_PREPARED_MAX) statementNames.set(text, name);
+  }
+  return name;
 }
 
 /** Prepared statements kept per database; past this the cache starts over. */
