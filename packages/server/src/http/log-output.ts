@@ -51,24 +51,32 @@ export function logDestination(output: LogOutput = {}): LogDestination {
   };
 }
 
+/** Log lines waiting for the end of the event loop's turn, of every app in this process. */
+let pendingStdout = '';
+let flushOnExit = false;
+
+function flushStdout(): void {
+  if (pendingStdout === '') return;
+  const out = pendingStdout;
+  pendingStdout = '';
+  process.stdout.write(out);
+}
+
 /**
  * process.stdout, with the lines of one event-loop turn written together: a write to a pipe or terminal
  * is a blocking system call on Linux, and under load one turn answers many requests. A line waits at
- * most for the end of its turn; whatever is pending is written when the process exits.
+ * most for the end of its turn; whatever is pending is written when the process exits. One buffer and
+ * one exit hook serve every app of the process.
  */
 function coalescedStdout(): LogDestination {
-  let pending = '';
-  const flush = () => {
-    if (pending === '') return;
-    const out = pending;
-    pending = '';
-    process.stdout.write(out);
-  };
-  process.once('exit', flush);
+  if (!flushOnExit) {
+    flushOnExit = true;
+    process.once('exit', flushStdout);
+  }
   return {
     write(line: string) {
-      if (pending === '') setImmediate(flush);
-      pending += line;
+      if (pendingStdout === '') setImmediate(flushStdout);
+      pendingStdout += line;
     },
   };
 }
