@@ -40,9 +40,10 @@ for (const dialect of DIALECTS) {
     });
 
     it('lets a nonce older than the retention period be used again (it is stale, not a replay)', async () => {
-      expect(await nonces.remember('1900000003', 'OLD', t0)).toBe(true);
-      expect(await nonces.remember('1900000003', 'OLD', t0 + RETENTION_MS - 1)).toBe(false);
-      expect(await nonces.remember('1900000003', 'OLD', t0 + RETENTION_MS + 1)).toBe(true);
+      const old = [{ mchid: '1900000003', nonce: 'OLD' }];
+      expect(await nonces.rememberMany(old, t0)).toEqual([true]);
+      expect(await nonces.rememberMany(old, t0 + RETENTION_MS - 1)).toEqual([false]);
+      expect(await nonces.rememberMany(old, t0 + RETENTION_MS + 1)).toEqual([true]);
     });
 
     it('NonceBatcher records the nonces of one event-loop turn in one statement and reads the merchants epoch after them', async () => {

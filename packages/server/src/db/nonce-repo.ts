@@ -20,12 +20,6 @@ export class NonceRepo {
     private readonly retentionMs: number,
   ) {}
 
-  /** Records a nonce; false when this merchant already used it within the retention period. */
-  async remember(mchid: string, nonce: string, nowMs: number): Promise<boolean> {
-    const [fresh] = await this.rememberMany([{ mchid, nonce }], nowMs);
-    return fresh === true;
-  }
-
   /**
    * Records many nonces in one statement; for each, in order, true when it was new (or only seen before
    * the retention period), false when it is a replay, including a repeat within `uses` itself.

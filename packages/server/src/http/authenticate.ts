@@ -8,6 +8,7 @@ import {
 } from '@wechatpay-sandbox/sdk/protocol';
 import type { FastifyRequest } from 'fastify';
 import type { MerchantRecord } from '../db/merchant-repo.js';
+import type { NonceAdmission } from '../db/nonce-repo.js';
 import { errors, type WechatError } from '../errors.js';
 import type { AuthenticatedMerchant } from './context.js';
 import { multipartBoundary, parseMultipart } from './multipart.js';
@@ -28,14 +29,6 @@ export interface MerchantDirectory {
    * registered.
    */
   findMerchantWithKeyPem(mchid: string, serialNo: string): Promise<MerchantWithKey | undefined>;
-}
-
-/** What recording a request's nonce answers. */
-export interface NonceAdmission {
-  /** False on replay. */
-  fresh: boolean;
-  /** The merchants epoch of the store, read after the nonce was recorded; it moves on every merchant write. */
-  merchantsEpoch: number;
 }
 
 /** Dependencies of the request authenticator. */
