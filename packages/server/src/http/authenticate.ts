@@ -92,10 +92,14 @@ export class RequestAuthenticator {
     if (!/^\d{1,32}$/.test(mchid)) throw signError(`mchid "${mchid}" must be digits`);
 
     const serial = normalizeSerial(serialNo);
+    const keyOf = (merchant: CachedMerchant): KeyObject => {
+      if (!merchant.key) {
+        throw signError(`serial_no ${serialNo} is not an API certificate registered for mchid ${mchid}`);
+      }
+      return merchant.key;
+    };
     let found = await this.merchant(mchid, serial);
-    if (!found.key) {
-      throw signError(`serial_no ${serialNo} is not an API certificate registered for mchid ${mchid}`);
-    }
+    const key = keyOf(found);
     const body = signedBody(request);
     const canonicalUrl = request.raw.url ?? request.url;
     const message = buildRequestSigningString({
@@ -105,30 +109,26 @@ export class RequestAuthenticator {
       nonce,
       body,
     });
-    const check = async (found: CachedMerchant) => {
-      if (!found.key) {
-        throw signError(`serial_no ${serialNo} is not an API certificate registered for mchid ${mchid}`);
-      }
-      if (!(await verifyMessageAsync(message, signature, found.key))) {
-        const diagnosis = diagnoseSignature(
-          {
-            method: request.method,
-            canonicalUrl,
-            timestamp,
-            nonce,
-            body,
-            host: headerValue(request.headers.host),
-          },
-          signature,
-          found.key,
-        );
-        const detail: Record<string, unknown> = { issue: diagnosis.hint, mistake: diagnosis.mistake };
-        if (this.deps.diagnostics) detail.expected_signing_string = message;
-        throw errors.SIGN_ERROR(undefined, { location: 'header', field: 'Authorization', ...detail });
-      }
+    const verify = async (publicKey: KeyObject) => {
+      if (await verifyMessageAsync(message, signature, publicKey)) return;
+      const diagnosis = diagnoseSignature(
+        {
+          method: request.method,
+          canonicalUrl,
+          timestamp,
+          nonce,
+          body,
+          host: headerValue(request.headers.host),
+        },
+        signature,
+        publicKey,
+      );
+      const detail: Record<string, unknown> = { issue: diagnosis.hint, mistake: diagnosis.mistake };
+      if (this.deps.diagnostics) detail.expected_signing_string = message;
+      throw errors.SIGN_ERROR(undefined, { location: 'header', field: 'Authorization', ...detail });
     };
 
-    await check(found);
+    await verify(key);
     const admission = await this.deps.admitNonce(mchid, nonce);
     if (!admission.fresh) {
       throw signError(
@@ -139,9 +139,9 @@ export class RequestAuthenticator {
       // A merchant or key changed since this one was read (here or in another process): read it again
       // and check the signature against what the store holds now.
       this.noteEpoch(admission.merchantsEpoch);
-      const previousKey = found.key;
       found = await this.merchant(mchid, serial, admission.merchantsEpoch);
-      if (found.key !== previousKey) await check(found);
+      const current = keyOf(found);
+      if (current !== key) await verify(current);
     }
     return { ...found.merchant, serialNo: serial };
   }
