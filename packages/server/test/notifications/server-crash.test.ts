@@ -355,6 +355,10 @@ for (const dialect of DIALECTS) {
         const maybeCrash = () => {
           const at = killAt[kills.length];
           if (down || at === undefined || acked < at || receiver.deliveries.length === epochStart) return;
+          // Kill only while some acknowledged event still waits for delivery: a dispatcher that keeps up
+          // with the burst can have delivered every one by the time its API answer is read.
+          const received = receiver.ids;
+          if (![...ackedIds].some((id) => !received.has(id))) return;
           down = crash().finally(() => {
             down = undefined;
           });
