@@ -74,7 +74,7 @@ function threadCpuUs(pid) {
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      const name = tid === String(pid) ? 'main' : comm;
+      const name = tid === String(pid) ? 'main' : process.env.BENCH_THREADS ? `${comm}-${tid}` : comm;
       const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
       byName[name] = (byName[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) * (1e6 / 100);
     }
@@ -259,6 +259,7 @@ async function measure(name, port, host, makeFor, expect, pid, rss) {
     Object.entries(threadsAfter).map(([name, us]) => [name, (us - (threadsBefore[name] ?? 0)) / answered]),
   );
   peak.mainCpuPerAnswerUs = peak.threads.main ?? Number.NaN;
+  if (process.env.BENCH_THREADS) console.error(name, Math.round(peak.rate), peak.threads);
   const halfRate = peak.rate / 2;
   const halfRequests = await presign(Math.ceil(halfRate * seconds) + 10, (i) => makeFor('half', i), host);
   const half = await openLoop({
@@ -294,7 +295,6 @@ async function runDialect(dialect, { workers = 1, ops } = {}) {
   }
   // `start` initialises the directory and migrates; merchants are added beside the running server.
   const { url, child } = await startSandbox(dir, workers, ['--db', dbUrl, '--log-level', 'info']);
-  child.stdout.resume();
   try {
     const port = Number(new URL(url).port);
     const host = `127.0.0.1:${port}`;
