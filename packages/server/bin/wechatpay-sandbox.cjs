@@ -1,10 +1,18 @@
 #!/usr/bin/env node
-// The `wechatpay-sandbox` command. A plain file (not built) so that `npm install` on a fresh clone links
-// it into node_modules/.bin before the `prepare` script has built dist/: npm skips a bin whose file is
-// missing, which left `npx wechatpay-sandbox` with "could not determine executable to run".
-try {
-  await import('../dist/cli/main.js');
-} catch (err) {
+// The `wechatpay-sandbox` command (also what `npm start` runs). A plain CommonJS file, not built:
+// - npm links a bin into node_modules/.bin only if its file exists, and on a fresh clone `npm install`
+//   links before the `prepare` script has built dist/ ("could not determine executable to run").
+// - It sizes libuv's thread pool, which signs responses and callbacks, before anything starts the pool.
+//   One thread per core signs fastest (Node's default of four on a two-core machine contends with the
+//   event loop for the cores; docs/benchmarks.md). libuv reads the size once, when the pool starts, and
+//   loading an ES module already starts it (the loader reads files asynchronously), so this cannot be
+//   set from dist/cli/main.js: it must happen here, in a CommonJS entry, before the import. An explicit
+//   UV_THREADPOOL_SIZE wins.
+const { availableParallelism } = require('node:os');
+
+process.env.UV_THREADPOOL_SIZE ??= String(availableParallelism());
+
+import('../dist/cli/main.js').catch((err) => {
   if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/cli/main.js')) {
     process.stderr.write(
       'error: wechatpay-sandbox is not built yet; run `npm run build` in the repository (npm install builds it too)\n',
@@ -12,4 +20,4 @@ try {
     process.exit(1);
   }
   throw err;
-}
+});

@@ -86,7 +86,7 @@ describe('wechatpay-sandbox --help and --version', () => {
   });
 
   it('`npx wechatpay-sandbox` runs the built command from the repository root and the server package', async () => {
-    // npm's bin link (node_modules/.bin) to packages/server/bin/wechatpay-sandbox.js; npm test builds dist first.
+    // npm's bin link (node_modules/.bin) to packages/server/bin/wechatpay-sandbox.cjs; npm test builds dist first.
     for (const cwd of [ROOT, join(ROOT, 'packages/server')]) {
       const stdout = await new Promise<string>((done, fail) =>
         execFile(

@@ -1,13 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { runCli, type StartServerFn } from './commands.js';
-
-// Response and callback signatures run on libuv's thread pool (http/gateway.ts, outbox/deliver.ts).
-// One thread per core signs fastest: Node's default of four on a two-core machine makes the threads
-// contend for the cores and the key, and signs slower than two (docs/benchmarks.md). Read by libuv when
-// the pool first starts, which is after this line; an explicit setting wins.
-process.env.UV_THREADPOOL_SIZE ??= String(availableParallelism());
 
 /**
  * The `wechatpay-sandbox` command. The only place that touches `process`: arguments, output, signals

@@ -1,0 +1,60 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/**
+ * The launcher (`bin/wechatpay-sandbox.cjs`, what `npm start` and `npx wechatpay-sandbox` run) sizes
+ * libuv's thread pool, which signs every answer, to one thread per core before the server's ES modules
+ * load (loading them already starts the pool, so dist/cli/main.js cannot). Seen from outside as the
+ * process's thread count: the same server started straight from dist/cli/main.js has Node's default
+ * pool of four, every other thread being the same. Linux only (/proc).
+ */
+
+const root = join(import.meta.dirname, '..', '..', '..');
+const LAUNCHER = join(root, 'packages/server/bin/wechatpay-sandbox.cjs');
+const MAIN = join(root, 'packages/server/dist/cli/main.js');
+const started: ChildProcess[] = [];
+const dirs: string[] = [];
+
+/** Starts `start` through `entry` and resolves with its thread count once it has answered a request. */
+async function threadsOf(entry: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'wps-launcher-'));
+  dirs.push(dir);
+  const child = spawn(process.execPath, [entry, 'start', '--dir', dir, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...env, WPS_LOG_LEVEL: 'warn' },
+  });
+  started.push(child);
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`start exited ${code}: ${out}`)));
+  });
+  expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  const count = readdirSync(`/proc/${child.pid}/task`).length;
+  child.kill('SIGTERM');
+  await new Promise((done) => child.once('exit', done));
+  return count;
+}
+
+describe.skipIf(!existsSync('/proc/self/task'))('the wechatpay-sandbox launcher', () => {
+  afterAll(() => {
+    for (const child of started) child.kill('SIGKILL');
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs the signing thread pool with one thread per core; an explicit UV_THREADPOOL_SIZE wins', async () => {
+    const { UV_THREADPOOL_SIZE: _unset, ...env } = process.env;
+    const direct = await threadsOf(MAIN, env);
+    const launched = await threadsOf(LAUNCHER, env);
+    expect(launched - direct).toBe(availableParallelism() - 4);
+    const explicit = await threadsOf(LAUNCHER, { ...env, UV_THREADPOOL_SIZE: '5' });
+    expect(explicit - direct).toBe(1);
+  });
+});
