@@ -4,7 +4,7 @@ import {
   loadPublicKey,
   normalizeSerial,
   parseAuthorization,
-  verifyMessageAsync,
+  verifyMessage,
 } from '@wechatpay-sandbox/sdk/protocol';
 import type { FastifyRequest } from 'fastify';
 import type { MerchantRecord } from '../db/merchant-repo.js';
@@ -110,7 +110,7 @@ export class RequestAuthenticator {
       body,
     });
     const verify = async (publicKey: KeyObject) => {
-      if (await verifyMessageAsync(message, signature, publicKey)) return;
+      if (verifyMessage(message, signature, publicKey)) return;
       const diagnosis = diagnoseSignature(
         {
           method: request.method,
