@@ -8,7 +8,7 @@
 // Run after `npm run build`: node bench/notifications.mjs [--seconds 6] [--pg ADMIN_URL | --db URL]
 //   --pg: the PostgreSQL server to create a fresh database on (default postgres://postgres@127.0.0.1:5432/test,
 //         skipped when unreachable); --db: measure this one (empty) database only.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -22,6 +22,17 @@ import { NotificationDispatcher } from '../packages/server/dist/outbox/dispatche
 import { enqueueNotification } from '../packages/server/dist/outbox/enqueue.js';
 import { signRate } from './lib/load.mjs';
 
+// The thread pool that signs callbacks: one thread per core, as the `wechatpay-sandbox` launcher sets it.
+// libuv reads the size when the pool starts, and loading this ES module has started it already, so a
+// run without the setting runs itself again with it.
+if (process.env.UV_THREADPOOL_SIZE === undefined) {
+  const again = spawnSync(process.execPath, process.argv.slice(1), {
+    stdio: 'inherit',
+    env: { ...process.env, UV_THREADPOOL_SIZE: String(availableParallelism()) },
+  });
+  process.exit(again.status ?? 1);
+}
+
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : fallback;
@@ -31,8 +42,6 @@ const seconds = Number(arg('seconds', 6));
 const onlyDb = arg('db', undefined);
 const pgAdmin = arg('pg', process.env.WPS_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
 const dir = mkdtempSync(join(tmpdir(), 'wps-bench-notify-'));
-// The thread pool that signs callbacks: one thread per core, as `wechatpay-sandbox start` sets it.
-process.env.UV_THREADPOOL_SIZE ??= String(availableParallelism());
 const config = resolveConfig({ logLevel: 'silent' });
 
 function certificate(name) {
