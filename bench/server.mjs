@@ -9,7 +9,7 @@
 // enforces. Peak: 32 requests in flight for 2 s. Half load: an open loop at half the peak rate for 2 s,
 // latency counted from when each request was due. Loopback only, about a minute per dialect.
 // Run after `npm run build`: node bench/server.mjs [--seconds 2] [--db sqlite|postgres|both] [--only use,send]
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -39,6 +39,7 @@ const PEAK_SHARE = 0.8;
 const cores = availableParallelism();
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '..', 'packages/server/dist/cli/main.js');
+const PEER = join(import.meta.dirname, 'lib', 'peer-server.mjs');
 
 const oneCore = await signRate(1, 2000);
 const allCores = await signRate(cores, 2000);
@@ -446,6 +447,53 @@ async function runDialect(dialect, { workers = 1, ops } = {}) {
   }
 }
 
+/**
+ * The notify-setting read's load against a peer (bench/lib/peer-server.mjs): a server that only verifies
+ * the request and signs the answer, as the sandbox does, in plain node:http or in Fastify. Its ratio is
+ * the most a signed answer allows on this machine with this load generator sharing the cores.
+ */
+async function runPeer(kind) {
+  const merchants = Array.from({ length: MERCHANTS }, (_, i) => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    return {
+      mchid: String(1900200000 + i),
+      serialNo: randomBytes(20).toString('hex').toUpperCase(),
+      privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+      publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }),
+    };
+  });
+  const child = spawn(process.execPath, [PEER, kind], {
+    env: {
+      ...process.env,
+      UV_THREADPOOL_SIZE: String(cores),
+      PEER_KEYS: JSON.stringify(Object.fromEntries(merchants.map((m) => [m.mchid, m.publicKeyPem]))),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const url = await new Promise((resolve, reject) => {
+      child.stdout.once('data', (d) => resolve(String(d).trim()));
+      child.once('exit', (code) => reject(new Error(`peer ${kind} exited ${code}`)));
+    });
+    const port = Number(new URL(url).port);
+    return await measure(
+      kind === 'http' ? 'node:http, verify + sign only' : 'Fastify, verify + sign hooks only',
+      port,
+      `127.0.0.1:${port}`,
+      (_run, i) => ({
+        merchant: merchants[i % MERCHANTS],
+        method: 'GET',
+        path: '/v3/marketing/busifavor/callbacks',
+      }),
+      (status) => status === 200,
+      child.pid,
+      { peak: 0 },
+    );
+  } finally {
+    child.kill();
+  }
+}
+
 async function postgresReachable() {
   const c = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
   try {
@@ -469,6 +517,8 @@ const perProcess =
     ? await runDialect('sqlite', { workers: cores, ops: ['callbacks'] })
     : undefined;
 
+const peers = wanted('callbacks') ? [await runPeer('http'), await runPeer('fastify')] : [];
+
 const f0 = (n) => n.toFixed(0);
 const f1 = (n) => n.toFixed(1);
 console.log(
@@ -491,6 +541,29 @@ if (perProcess) {
   console.log(
     `| sqlite, \`--workers ${cores}\` (one process per core, for comparison) | ${r.name} | ${f0(r.peak.rate)} | ${(r.peak.rate / allCores).toFixed(2)} | ${f1(r.peak.p50)} / ${f1(r.peak.p99)} | ${f1(r.half.p50)} / ${f1(r.half.p99)} | (primary process only) | — |`,
   );
+}
+if (peers.length > 0) {
+  console.log('');
+  console.log(
+    "Peers, in the same run with the same load (the notify-setting read, 16 merchants, pre-signed): servers that only verify the request and sign the answer, the work every signed answer needs, and nothing else (bench/lib/peer-server.mjs). Their ratio is the most this machine allows a Node.js server with this load generator on the same cores; the last column is the sandbox's notify-setting read as a share of the peer's rate.",
+  );
+  console.log('');
+  console.log(
+    '| peer | signed answers/s at peak | ratio to all-core bound | p50 / p99 at peak (ms) | p50 / p99 at half load (ms) | server CPU µs per answer: all / event loop / other threads | sandbox notify-setting read / peer (per dialect) |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  for (const p of peers) {
+    const shares = runs
+      .map((run) => {
+        const read = run.results.find((r) => r.name === 'GET /v3/marketing/busifavor/callbacks');
+        return read ? `${run.dialect} ${(read.peak.rate / p.peak.rate).toFixed(2)}` : undefined;
+      })
+      .filter(Boolean)
+      .join(', ');
+    console.log(
+      `| ${p.name} | ${f0(p.peak.rate)} | ${(p.peak.rate / allCores).toFixed(2)} | ${f1(p.peak.p50)} / ${f1(p.peak.p99)} | ${f1(p.half.p50)} / ${f1(p.half.p99)} | ${f0(p.peak.cpuPerAnswerUs)} / ${f0(p.peak.mainCpuPerAnswerUs)} / ${f0(p.peak.cpuPerAnswerUs - p.peak.mainCpuPerAnswerUs)} | ${shares} |`,
+    );
+  }
 }
 console.log('');
 console.log(
