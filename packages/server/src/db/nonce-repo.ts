@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { type Param, precompiled } from './precompiled.js';
 import type { DatabaseSchema } from './schema.js';
 
 /** A request nonce to record, and the merchant that used it. */
@@ -25,21 +26,15 @@ export class NonceRepo {
    * the retention period), false when it is a replay, including a repeat within `uses` itself.
    */
   async rememberMany(uses: readonly NonceUse[], nowMs: number): Promise<boolean[]> {
+    if (uses.length === 0) return [];
     const key = (u: NonceUse) => `${u.mchid}\n${u.nonce}`;
     const distinct = new Map<string, NonceUse>();
     for (const use of uses) if (!distinct.has(key(use))) distinct.set(key(use), use);
-    const rows = await this.db
-      .insertInto('request_nonces')
-      .values([...distinct.values()].map((u) => ({ mchid: u.mchid, nonce: u.nonce, seen_at: nowMs })))
-      // A row older than the retention period is stale, not a replay: take it over.
-      .onConflict((oc) =>
-        oc
-          .columns(['mchid', 'nonce'])
-          .doUpdateSet({ seen_at: nowMs })
-          .where('request_nonces.seen_at', '<', nowMs - this.retentionMs),
-      )
-      .returning(['mchid', 'nonce'])
-      .execute();
+    const rows = await insertNonces(distinct.size)(this.db, {
+      uses: [...distinct.values()],
+      now: nowMs,
+      staleBefore: nowMs - this.retentionMs,
+    });
     const recorded = new Set(rows.map(key));
     this.insertsSincePurge += rows.length;
     if (this.insertsSincePurge >= 500) {
@@ -57,6 +52,48 @@ export class NonceRepo {
       .where('seen_at', '<', nowMs - this.retentionMs)
       .execute();
   }
+}
+
+type InsertValues = { uses: NonceUse[]; now: number; staleBefore: number };
+
+/**
+ * The INSERT of `n` nonces, built and compiled once per batch size (db/precompiled.ts): building and
+ * compiling it with Kysely for every batch cost more CPU than SQLite takes to run it, and a batch
+ * holds only a few requests (those of one event-loop turn). `uses.I` binds the I-th nonce.
+ */
+const insertStatements = new Map<number, ReturnType<typeof buildInsert>>();
+function insertNonces(n: number) {
+  let statement = insertStatements.get(n);
+  if (statement === undefined) {
+    statement = buildInsert(n);
+    insertStatements.set(n, statement);
+  }
+  return statement;
+}
+
+function buildInsert(n: number) {
+  return precompiled((db: Kysely<DatabaseSchema>, param: Param<InsertValues>) => {
+    const at = (path: string) => (param as Param<Record<string, unknown>>)(path) as string;
+    return (
+      db
+        .insertInto('request_nonces')
+        .values(
+          Array.from({ length: n }, (_, i) => ({
+            mchid: at(`uses.${i}.mchid`),
+            nonce: at(`uses.${i}.nonce`),
+            seen_at: param('now'),
+          })),
+        )
+        // A row older than the retention period is stale, not a replay: take it over.
+        .onConflict((oc) =>
+          oc
+            .columns(['mchid', 'nonce'])
+            .doUpdateSet({ seen_at: param('now') })
+            .where('request_nonces.seen_at', '<', param('staleBefore')),
+        )
+        .returning(['mchid', 'nonce'])
+    );
+  });
 }
 
 /** What admitting a request's nonce tells the authenticator. */
