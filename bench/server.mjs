@@ -20,6 +20,7 @@ import { buildAuthorization, buildRequestSigningString } from '@wechatpay-sandbo
 import { signPluginSend } from '@wechatpay-sandbox/sdk/sandbox';
 import pg from 'pg';
 import { buildRequest, closedLoop, openLoop, signAll, signRate } from './lib/load.mjs';
+import { CATEGORIES, readProfile, sharesIn } from './lib/profile.mjs';
 import { startSandbox } from './lib/sandbox.mjs';
 
 const arg = (name, fallback) => {
@@ -83,6 +84,27 @@ function threadCpuUs(pid) {
     // Not Linux, or a thread ended while being read.
   }
   return byName;
+}
+
+/** CPU µs used so far by every PostgreSQL server process on this machine (Linux), or NaN. */
+function postgresCpuUs() {
+  let total = 0;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        if (!stat.includes('(postgres)')) continue;
+        const fields = stat.split(') ')[1].split(' ');
+        total += (Number(fields[11]) + Number(fields[12])) * (1e6 / 100);
+      } catch {
+        // The process ended while being read.
+      }
+    }
+  } catch {
+    return Number.NaN;
+  }
+  return total;
 }
 
 /** Registers `count` merchants besides the dev one with `merchant add`, each with its own key pair. */
@@ -249,10 +271,14 @@ async function measure(name, port, host, makeFor, expect, pid, rss) {
   const cpuBefore = cpuUs(pid);
   const threadsBefore = threadCpuUs(pid);
   const clientBefore = process.cpuUsage();
+  const databaseBefore = postgresCpuUs();
+  const startUs = Number(process.hrtime.bigint() / 1000n);
   const peak = await closedLoop({ port, requests: peakRequests, concurrency: IN_FLIGHT, seconds, expect });
+  peak.windowUs = [startUs, Number(process.hrtime.bigint() / 1000n)];
   // The server's CPU per answer hardly moves when other processes share the cores; the rate does.
   const answered = Object.values(peak.statuses).reduce((a, b) => a + b, 0);
   peak.cpuPerAnswerUs = (cpuUs(pid) - cpuBefore) / answered;
+  peak.postgresCpuPerAnswerUs = (postgresCpuUs() - databaseBefore) / answered;
   const client = process.cpuUsage(clientBefore);
   peak.clientCpuPerAnswerUs = (client.user + client.system) / answered;
   const threadsAfter = threadCpuUs(pid);
@@ -294,8 +320,14 @@ async function runDialect(dialect, { workers = 1, ops } = {}) {
       await a.end();
     };
   }
-  // `start` initialises the directory and migrates; merchants are added beside the running server.
-  const { url, child } = await startSandbox(dir, workers, ['--db', dbUrl, '--log-level', 'info']);
+  // `start` initialises the directory and migrates; merchants are added beside the running server. The
+  // one-process server is profiled (V8's sampler, one sample a millisecond) to say where its event loop's
+  // time goes; the profile is written when it exits.
+  const profileDir = join(dir, 'profile');
+  const { url, child } = await startSandbox(dir, workers, ['--db', dbUrl, '--log-level', 'info'], {
+    extraNodeArgs: workers === 1 ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  });
+  const results = [];
   try {
     const port = Number(new URL(url).port);
     const host = `127.0.0.1:${port}`;
@@ -304,7 +336,6 @@ async function runDialect(dialect, { workers = 1, ops } = {}) {
       (await addMerchants(dir, dbUrl, MERCHANTS)).map((m) => prepareMerchant(m, credentials, url)),
     );
     const rss = { idle: rssMb(child.pid), peak: 0 };
-    const results = [];
     const ok200 = (status) => status === 200;
     const pick = (i) => merchants[i % MERCHANTS];
 
@@ -442,6 +473,8 @@ async function runDialect(dialect, { workers = 1, ops } = {}) {
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
+    const profile = workers === 1 ? readProfile(profileDir) : undefined;
+    for (const r of results) r.shares = profile && sharesIn(profile, ...r.peak.windowUs);
     rmSync(dir, { recursive: true, force: true });
     await dropDatabase();
   }
@@ -541,6 +574,24 @@ if (perProcess) {
   console.log(
     `| sqlite, \`--workers ${cores}\` (one process per core, for comparison) | ${r.name} | ${f0(r.peak.rate)} | ${(r.peak.rate / allCores).toFixed(2)} | ${f1(r.peak.p50)} / ${f1(r.peak.p99)} | ${f1(r.half.p50)} / ${f1(r.half.p99)} | (primary process only) | — |`,
   );
+}
+const profiled = runs.flatMap((run) => run.results.filter((r) => r.shares).map((r) => ({ run, r })));
+if (profiled.length > 0) {
+  console.log('');
+  console.log(
+    "Where each answer's event-loop time goes (the \"event loop\" CPU above, split by the share of the server's CPU profile samples in each category during the peak run; `node --cpu-prof`, one sample a millisecond). The RSA column is the verification and the hand-over of each signature to the thread pool, which the samples overstate: a hand-over wakes a signing thread that may take the core from the event loop. The other threads' CPU is the signatures themselves and V8's garbage collector helpers. On PostgreSQL the last column is what the database server's own processes spent per answer, on the same cores.",
+  );
+  console.log('');
+  console.log(
+    `| dialect | operation | event loop µs per answer | ${CATEGORIES.join(' | ')} | PostgreSQL server µs per answer |`,
+  );
+  console.log(`|---|---|---|${CATEGORIES.map(() => '---|').join('')}---|`);
+  for (const { run, r } of profiled) {
+    const main = r.peak.mainCpuPerAnswerUs;
+    const cells = CATEGORIES.map((c) => f0((r.shares.get(c) ?? 0) * main));
+    const database = run.dialect === 'postgres' ? f0(r.peak.postgresCpuPerAnswerUs) : '—';
+    console.log(`| ${run.dialect} | ${r.name} | ${f0(main)} | ${cells.join(' | ')} | ${database} |`);
+  }
 }
 if (peers.length > 0) {
   console.log('');
