@@ -7,8 +7,13 @@
 // sent by a lean keep-alive client (bench/lib/load.mjs). The load is spread over 16 merchants so no
 // merchant passes WeChat's own limits (1,000 calls/s, coupon use 500/s per merchant), which the sandbox
 // enforces. Peak: 32 requests in flight for 2 s. Half load: an open loop at half the peak rate for 2 s,
-// latency counted from when each request was due. Loopback only, about a minute per dialect.
+// latency counted from when each request was due. Then two peers under the same load: servers that do
+// only the verification and the signature (bench/lib/peer-server.mjs). The one-process server runs under
+// V8's CPU profiler, which says where each operation's event-loop time went (bench/lib/profile.mjs).
+// Loopback only, about a minute per dialect.
 // Run after `npm run build`: node bench/server.mjs [--seconds 2] [--db sqlite|postgres|both] [--only use,send]
+// Environment: BENCH_THREADS=1 prints CPU per answer by thread; BENCH_NO_PROFILE=1 runs without the
+// profiler; BENCH_IN_FLIGHT sets the peak's requests in flight; BENCH_SERVER_NODE_ARGS adds node options.
 import { execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -321,11 +326,15 @@ async function runDialect(dialect, { workers = 1, ops } = {}) {
     };
   }
   // `start` initialises the directory and migrates; merchants are added beside the running server. The
-  // one-process server is profiled (V8's sampler, one sample a millisecond) to say where its event loop's
-  // time goes; the profile is written when it exits.
+  // one-process server is profiled (V8's sampler, a sample every 4 ms: at 1 ms the sampler cost the
+  // server up to a tenth of its rate) to say where its event loop's time goes; the profile is written
+  // when it exits. BENCH_NO_PROFILE=1 runs it without.
   const profileDir = join(dir, 'profile');
   const { url, child } = await startSandbox(dir, workers, ['--db', dbUrl, '--log-level', 'info'], {
-    extraNodeArgs: workers === 1 ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    extraNodeArgs:
+      workers === 1 && !process.env.BENCH_NO_PROFILE
+        ? ['--cpu-prof', '--cpu-prof-interval=4000', `--cpu-prof-dir=${profileDir}`]
+        : [],
   });
   const results = [];
   try {
@@ -579,7 +588,7 @@ const profiled = runs.flatMap((run) => run.results.filter((r) => r.shares).map((
 if (profiled.length > 0) {
   console.log('');
   console.log(
-    "Where each answer's event-loop time goes (the \"event loop\" CPU above, split by the share of the server's CPU profile samples in each category during the peak run; `node --cpu-prof`, one sample a millisecond). The RSA column is the verification and the hand-over of each signature to the thread pool, which the samples overstate: a hand-over wakes a signing thread that may take the core from the event loop. The other threads' CPU is the signatures themselves and V8's garbage collector helpers. On PostgreSQL the last column is what the database server's own processes spent per answer, on the same cores.",
+    "Where each answer's event-loop time goes (the \"event loop\" CPU above, split by the share of the server's CPU profile samples in each category during the peak run; `node --cpu-prof`, a sample every 4 ms, on during the whole run: it costs the server a few percent of the rates above). The RSA column is the verification and the hand-over of each signature to the thread pool, which the samples overstate: a hand-over wakes a signing thread that may take the core from the event loop. The other threads' CPU is the signatures themselves and V8's garbage collector helpers. On PostgreSQL the last column is what the database server's own processes spent per answer, on the same cores.",
   );
   console.log('');
   console.log(
