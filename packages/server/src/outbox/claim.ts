@@ -197,19 +197,27 @@ export async function releaseNoTargetNotifications(
     released += Number(result.numUpdatedRows);
   }
   if (mchid !== undefined) return released;
-  const result = await db
+  const result = await releaseSettledQuery(db, wallMs).executeTakeFirst();
+  return released + Number(result.numUpdatedRows);
+}
+
+/**
+ * The release of waiting rows whose merchant now has a URL for their family. Driven by the settings: the
+ * partial index notification_outbox_no_target (migration 0010) is sought for each (merchant, family) with
+ * a URL, so rows that still have none are never read.
+ */
+export function releaseSettledQuery(db: Kysely<DatabaseSchema>, wallMs: number) {
+  return db
     .updateTable('notification_outbox')
     .set({ state: 'pending', updated_at: wallMs })
-    .where('state', '=', 'no-target')
+    // A literal, not a bound value: a planner may use a partial index only when it can see, before any
+    // value is bound, that the query's condition implies the index's.
+    .where('state', '=', sql.lit('no-target'))
     .where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('notify_settings as ns')
-          .select(sql<number>`1`.as('one'))
-          .whereRef('ns.mchid', '=', 'notification_outbox.mchid')
-          .whereRef('ns.family', '=', 'notification_outbox.family'),
+      eb(
+        eb.refTuple('mchid', 'family'),
+        'in',
+        eb.selectFrom('notify_settings as ns').select(['ns.mchid', 'ns.family']).$asTuple('mchid', 'family'),
       ),
-    )
-    .executeTakeFirst();
-  return released + Number(result.numUpdatedRows);
+    );
 }

@@ -8,6 +8,7 @@ import * as simSubsidyOutcomes from './0006-sim-subsidy-outcomes.js';
 import * as listenSessions from './0007-listen-sessions.js';
 import * as cacheEpochs from './0008-cache-epochs.js';
 import * as outboxDueOrder from './0009-outbox-due-order.js';
+import * as outboxNoTarget from './0010-outbox-no-target.js';
 
 /**
  * Every migration, by name. Names sort in the order they run; a landed migration is never edited.
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0007-listen-sessions': listenSessions,
   '0008-cache-epochs': cacheEpochs,
   '0009-outbox-due-order': outboxDueOrder,
+  '0010-outbox-no-target': outboxNoTarget,
 };
