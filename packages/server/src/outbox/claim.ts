@@ -207,17 +207,22 @@ export async function releaseNoTargetNotifications(
  * a URL, so rows that still have none are never read.
  */
 export function releaseSettledQuery(db: Kysely<DatabaseSchema>, wallMs: number) {
-  return db
-    .updateTable('notification_outbox')
-    .set({ state: 'pending', updated_at: wallMs })
-    // A literal, not a bound value: a planner may use a partial index only when it can see, before any
-    // value is bound, that the query's condition implies the index's.
-    .where('state', '=', sql.lit('no-target'))
-    .where((eb) =>
-      eb(
-        eb.refTuple('mchid', 'family'),
-        'in',
-        eb.selectFrom('notify_settings as ns').select(['ns.mchid', 'ns.family']).$asTuple('mchid', 'family'),
-      ),
-    );
+  return (
+    db
+      .updateTable('notification_outbox')
+      .set({ state: 'pending', updated_at: wallMs })
+      // A literal, not a bound value: a planner may use a partial index only when it can see, before any
+      // value is bound, that the query's condition implies the index's.
+      .where('state', '=', sql.lit('no-target'))
+      .where((eb) =>
+        eb(
+          eb.refTuple('mchid', 'family'),
+          'in',
+          eb
+            .selectFrom('notify_settings as ns')
+            .select(['ns.mchid', 'ns.family'])
+            .$asTuple('mchid', 'family'),
+        ),
+      )
+  );
 }

@@ -21,77 +21,84 @@ const WITHOUT_URL = '1900066602';
 const KEY = 'a7Kd9QmZ2xPw4LtR8vNc3HbY6sJf1GuE';
 
 for (const dialect of DIALECTS) {
-  describe.skipIf(!dialect.available)(`releasing notifications that waited for a URL (${dialect.name})`, () => {
-    let handle: DatabaseHandle;
-    let drop: () => Promise<void>;
-    beforeAll(async () => {
-      const database = await dialect.create();
-      drop = database.drop;
-      handle = openDatabase(database.url, { poolSize: 2 });
-      await migrateToLatest(handle.db);
-      await seedMerchant(handle.db, { mchid: WITH_URL, apiV3Key: KEY, signingMode: 'pubkey' });
-      await seedMerchant(handle.db, { mchid: WITHOUT_URL, apiV3Key: KEY, signingMode: 'pubkey' });
-      await handle.db.transaction().execute(async (trx) => {
-        for (let i = 0; i < 20; i++) {
-          await enqueueNotification(trx, couponSendEvent(WITH_URL, `A${i}`), 0);
-          await enqueueNotification(trx, couponSendEvent(WITHOUT_URL, `B${i}`), 0);
-          await enqueueNotification(trx, productCouponEvent(WITH_URL, 'PRODUCT_COUPON_SP.SEND', { n: i }), 0);
-        }
+  describe.skipIf(!dialect.available)(
+    `releasing notifications that waited for a URL (${dialect.name})`,
+    () => {
+      let handle: DatabaseHandle;
+      let drop: () => Promise<void>;
+      beforeAll(async () => {
+        const database = await dialect.create();
+        drop = database.drop;
+        handle = openDatabase(database.url, { poolSize: 2 });
+        await migrateToLatest(handle.db);
+        await seedMerchant(handle.db, { mchid: WITH_URL, apiV3Key: KEY, signingMode: 'pubkey' });
+        await seedMerchant(handle.db, { mchid: WITHOUT_URL, apiV3Key: KEY, signingMode: 'pubkey' });
+        await handle.db.transaction().execute(async (trx) => {
+          for (let i = 0; i < 20; i++) {
+            await enqueueNotification(trx, couponSendEvent(WITH_URL, `A${i}`), 0);
+            await enqueueNotification(trx, couponSendEvent(WITHOUT_URL, `B${i}`), 0);
+            await enqueueNotification(
+              trx,
+              productCouponEvent(WITH_URL, 'PRODUCT_COUPON_SP.SEND', { n: i }),
+              0,
+            );
+          }
+        });
+        // Parked, as a delivery that found no URL leaves them.
+        await handle.db.updateTable('notification_outbox').set({ state: 'no-target' }).execute();
+      }, 60_000);
+      afterAll(async () => {
+        await handle?.close();
+        await drop?.();
       });
-      // Parked, as a delivery that found no URL leaves them.
-      await handle.db.updateTable('notification_outbox').set({ state: 'no-target' }).execute();
-    }, 60_000);
-    afterAll(async () => {
-      await handle?.close();
-      await drop?.();
-    });
 
-    const states = async () =>
-      (
-        await handle.db
-          .selectFrom('notification_outbox')
-          .select(['mchid', 'family', 'state', (eb) => eb.fn.countAll<number | string>().as('n')])
-          .groupBy(['mchid', 'family', 'state'])
-          .orderBy('mchid')
-          .orderBy('family')
-          .execute()
-      ).map((r) => `${r.mchid} ${r.family} ${r.state} ${Number(r.n)}`);
+      const states = async () =>
+        (
+          await handle.db
+            .selectFrom('notification_outbox')
+            .select(['mchid', 'family', 'state', (eb) => eb.fn.countAll<number | string>().as('n')])
+            .groupBy(['mchid', 'family', 'state'])
+            .orderBy('mchid')
+            .orderBy('family')
+            .execute()
+        ).map((r) => `${r.mchid} ${r.family} ${r.state} ${Number(r.n)}`);
 
-    it('releases the rows of a (merchant, family) with a URL and no other', async () => {
-      expect(await releaseNoTargetNotifications(handle.db, Date.now())).toBe(0);
-      await setNotifyUrl(handle.db, WITH_URL, 'busifavor', 'https://merchant.example.com/busifavor');
-      expect(await releaseNoTargetNotifications(handle.db, Date.now())).toBe(20);
-      expect(await states()).toEqual([
-        `${WITH_URL} busifavor pending 20`,
-        `${WITH_URL} product-coupon no-target 20`,
-        `${WITHOUT_URL} busifavor no-target 20`,
-      ]);
-    });
+      it('releases the rows of a (merchant, family) with a URL and no other', async () => {
+        expect(await releaseNoTargetNotifications(handle.db, Date.now())).toBe(0);
+        await setNotifyUrl(handle.db, WITH_URL, 'busifavor', 'https://merchant.example.com/busifavor');
+        expect(await releaseNoTargetNotifications(handle.db, Date.now())).toBe(20);
+        expect(await states()).toEqual([
+          `${WITH_URL} busifavor pending 20`,
+          `${WITH_URL} product-coupon no-target 20`,
+          `${WITHOUT_URL} busifavor no-target 20`,
+        ]);
+      });
 
-    it('seeks the partial index of waiting rows instead of reading them all', async () => {
-      const { sql: text, parameters } = releaseSettledQuery(handle.db, Date.now()).compile();
-      let plan: string;
-      if (handle.capabilities.skipLocked) {
-        // PostgreSQL picks a sequential scan for a table this small; forbidden, it must still have the index.
-        plan = await handle.db.transaction().execute(async (trx) => {
-          await sql`SET LOCAL enable_seqscan = off`.execute(trx);
-          const explained = await trx.executeQuery<{ 'QUERY PLAN': string }>({
-            sql: `EXPLAIN ${text}`,
+      it('seeks the partial index of waiting rows instead of reading them all', async () => {
+        const { sql: text, parameters } = releaseSettledQuery(handle.db, Date.now()).compile();
+        let plan: string;
+        if (handle.capabilities.skipLocked) {
+          // PostgreSQL picks a sequential scan for a table this small; forbidden, it must still have the index.
+          plan = await handle.db.transaction().execute(async (trx) => {
+            await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+            const explained = await trx.executeQuery<{ 'QUERY PLAN': string }>({
+              sql: `EXPLAIN ${text}`,
+              parameters,
+              query: { kind: 'RawNode' } as never,
+            } as never);
+            return explained.rows.map((r) => r['QUERY PLAN']).join('\n');
+          });
+        } else {
+          const explained = await handle.db.executeQuery<{ detail: string }>({
+            sql: `EXPLAIN QUERY PLAN ${text}`,
             parameters,
             query: { kind: 'RawNode' } as never,
           } as never);
-          return explained.rows.map((r) => r['QUERY PLAN']).join('\n');
-        });
-      } else {
-        const explained = await handle.db.executeQuery<{ detail: string }>({
-          sql: `EXPLAIN QUERY PLAN ${text}`,
-          parameters,
-          query: { kind: 'RawNode' } as never,
-        } as never);
-        plan = explained.rows.map((r) => r.detail).join('\n');
-      }
-      expect(plan).toContain('notification_outbox_no_target');
-      expect(plan).not.toMatch(/SCAN notification_outbox\b|Seq Scan on notification_outbox/);
-    });
-  });
+          plan = explained.rows.map((r) => r.detail).join('\n');
+        }
+        expect(plan).toContain('notification_outbox_no_target');
+        expect(plan).not.toMatch(/SCAN notification_outbox\b|Seq Scan on notification_outbox/);
+      });
+    },
+  );
 }
