@@ -1,5 +1,5 @@
 import { DIALECTS } from '@wechatpay-sandbox/test-kit';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
@@ -81,19 +81,15 @@ for (const dialect of DIALECTS) {
           // PostgreSQL picks a sequential scan for a table this small; forbidden, it must still have the index.
           plan = await handle.db.transaction().execute(async (trx) => {
             await sql`SET LOCAL enable_seqscan = off`.execute(trx);
-            const explained = await trx.executeQuery<{ 'QUERY PLAN': string }>({
-              sql: `EXPLAIN ${text}`,
-              parameters,
-              query: { kind: 'RawNode' } as never,
-            } as never);
+            const explained = await trx.executeQuery<{ 'QUERY PLAN': string }>(
+              CompiledQuery.raw(`EXPLAIN ${text}`, [...parameters]),
+            );
             return explained.rows.map((r) => r['QUERY PLAN']).join('\n');
           });
         } else {
-          const explained = await handle.db.executeQuery<{ detail: string }>({
-            sql: `EXPLAIN QUERY PLAN ${text}`,
-            parameters,
-            query: { kind: 'RawNode' } as never,
-          } as never);
+          const explained = await handle.db.executeQuery<{ detail: string }>(
+            CompiledQuery.raw(`EXPLAIN QUERY PLAN ${text}`, [...parameters]),
+          );
           plan = explained.rows.map((r) => r.detail).join('\n');
         }
         expect(plan).toContain('notification_outbox_no_target');
