@@ -208,7 +208,7 @@ export class MerchantRepo {
 }
 
 /** The row of cache_epochs that merchant and key writes move. */
-const MERCHANTS_EPOCH = 'merchants';
+export const MERCHANTS_EPOCH = 'merchants';
 
 /** Read with every batch of request nonces: compiled once. */
 const epochOf = precompiled<{ name: string }, { version: number }, DatabaseSchema>((db, param) =>

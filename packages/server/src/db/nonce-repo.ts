@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { MERCHANTS_EPOCH } from './merchant-repo.js';
 import { type Param, precompiled } from './precompiled.js';
 import type { DatabaseSchema } from './schema.js';
 
@@ -23,10 +24,16 @@ export class NonceRepo {
 
   /**
    * Records many nonces in one statement; for each, in order, true when it was new (or only seen before
-   * the retention period), false when it is a replay, including a repeat within `uses` itself.
+   * the retention period), false when it is a replay, including a repeat within `uses` itself. The same
+   * statement reads the version of the cache epoch `epochName` (undefined when no nonce was recorded,
+   * every one a replay: the statement then returns no row).
    */
-  async rememberMany(uses: readonly NonceUse[], nowMs: number): Promise<boolean[]> {
-    if (uses.length === 0) return [];
+  async recordBatch(
+    uses: readonly NonceUse[],
+    nowMs: number,
+    epochName: string,
+  ): Promise<{ fresh: boolean[]; epoch: number | undefined }> {
+    if (uses.length === 0) return { fresh: [], epoch: undefined };
     const key = (u: NonceUse) => `${u.mchid}\n${u.nonce}`;
     const distinct = new Map<string, NonceUse>();
     for (const use of uses) if (!distinct.has(key(use))) distinct.set(key(use), use);
@@ -34,6 +41,7 @@ export class NonceRepo {
       uses: [...distinct.values()],
       now: nowMs,
       staleBefore: nowMs - this.retentionMs,
+      epochName,
     });
     const recorded = new Set(rows.map(key));
     this.insertsSincePurge += rows.length;
@@ -41,8 +49,12 @@ export class NonceRepo {
       this.insertsSincePurge = 0;
       await this.purge(nowMs);
     }
+    const epoch = rows[0]?.epoch;
     // Only the first use of a nonce in the batch may take the row it recorded.
-    return uses.map((use) => recorded.delete(key(use)));
+    return {
+      fresh: uses.map((use) => recorded.delete(key(use))),
+      epoch: epoch === undefined || epoch === null ? undefined : Number(epoch),
+    };
   }
 
   /** Forgets nonces older than the retention period. */
@@ -54,12 +66,14 @@ export class NonceRepo {
   }
 }
 
-type InsertValues = { uses: NonceUse[]; now: number; staleBefore: number };
+type InsertValues = { uses: NonceUse[]; now: number; staleBefore: number; epochName: string };
 
 /**
  * The INSERT of `n` nonces, built and compiled once per batch size (db/precompiled.ts): building and
  * compiling it with Kysely for every batch cost more CPU than SQLite takes to run it, and a batch
- * holds only a few requests (those of one event-loop turn). `uses.I` binds the I-th nonce.
+ * holds only a few requests (those of one event-loop turn). `uses.I` binds the I-th nonce. Each row it
+ * returns also carries a cache epoch's version, read by the same statement after the nonces are written
+ * (a second statement was a second round trip to PostgreSQL for every batch).
  */
 const insertStatements = new Map<number, ReturnType<typeof buildInsert>>();
 function insertNonces(n: number) {
@@ -91,7 +105,11 @@ function buildInsert(n: number) {
             .doUpdateSet({ seen_at: param('now') })
             .where('request_nonces.seen_at', '<', param('staleBefore')),
         )
-        .returning(['mchid', 'nonce'])
+        .returning((eb) => [
+          'mchid',
+          'nonce',
+          eb.selectFrom('cache_epochs').select('version').where('name', '=', param('epochName')).as('epoch'),
+        ])
     );
   });
 }
@@ -147,8 +165,9 @@ export class NonceBatcher {
     this.flushing = true;
     const batch = this.pending.splice(0, MAX_BATCH);
     try {
-      const fresh = await this.nonces.rememberMany(batch, this.wallClock());
-      const merchantsEpoch = await this.readMerchantsEpoch();
+      const { fresh, epoch } = await this.nonces.recordBatch(batch, this.wallClock(), MERCHANTS_EPOCH);
+      // A batch of replays only recorded nothing, and read nothing with it.
+      const merchantsEpoch = epoch ?? (await this.readMerchantsEpoch());
       for (const [i, use] of batch.entries()) use.resolve({ fresh: fresh[i] === true, merchantsEpoch });
     } catch (err) {
       for (const use of batch) use.reject(err);
