@@ -625,6 +625,30 @@ if (peers.length > 0) {
     );
   }
 }
+if (peers.length > 0 && runs.length > 0) {
+  const best = peers.reduce((a, b) => (b.peak.rate > a.peak.rate ? b : a));
+  const client = runs[0]?.results[0]?.peak.clientCpuPerAnswerUs ?? best.peak.clientCpuPerAnswerUs;
+  const budget = (cores * 1e6) / (0.6 * allCores);
+  const left = budget - client - best.peak.cpuPerAnswerUs;
+  console.log('');
+  console.log(
+    `Distance to the target, per answer: at 0.6 of the bound the ${cores} cores have ${f0(budget)} µs of CPU per answer; the load generator takes ${f0(client)} and the best peer (${best.name}) ${f0(best.peak.cpuPerAnswerUs)}, so a server may spend about ${f0(left)} µs beyond the verification and the signature and still reach 0.6. What each operation spends beyond the best peer (event loop / other threads, µs per answer; on PostgreSQL also the database server's processes, on the same cores):`,
+  );
+  console.log('');
+  for (const run of runs) {
+    for (const r of run.results) {
+      const loop = r.peak.mainCpuPerAnswerUs - best.peak.mainCpuPerAnswerUs;
+      const others =
+        r.peak.cpuPerAnswerUs -
+        r.peak.mainCpuPerAnswerUs -
+        (best.peak.cpuPerAnswerUs - best.peak.mainCpuPerAnswerUs);
+      const database = run.dialect === 'postgres' ? ` + ${f0(r.peak.postgresCpuPerAnswerUs)} PostgreSQL` : '';
+      console.log(
+        `- ${run.dialect}, ${r.name}: ${(r.peak.rate / allCores).toFixed(2)} of the bound, ${(r.peak.rate / best.peak.rate).toFixed(2)} of the peer; ${f0(loop)} / ${f0(others)}${database}.`,
+      );
+    }
+  }
+}
 console.log('');
 console.log(
   `How to read it: one signature costs ${f0(1e6 / oneCore)} µs of one core here; the server spends the "all" CPU per answer (the event loop parsing, verifying the merchant, querying and answering; the other threads signing and verifying on the thread pool, plus V8's GC helpers), and this load generator about ${f0(runs[0]?.results[0]?.peak.clientCpuPerAnswerUs ?? Number.NaN)} µs more. With every core busy the rate cannot pass ${cores} cores ÷ (server + client CPU per answer): the ceiling column, as a ratio to the bound. A ratio below its ceiling is time the cores sat idle (waiting on the database or on a hand-over between threads); a ceiling below 0.6 is CPU spent outside the signature. On PostgreSQL the database's own processes use the same cores and are not counted, so its ceilings are higher than the truth.`,
