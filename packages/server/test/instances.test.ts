@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { loadPrivateKey } from '@wechatpay-sandbox/sdk/protocol';
 import { DIALECTS, signedRequest, type TestDatabase, type TestMerchant } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProcess } from './start-process.js';
 
 /**
  * Two server processes on one database (`start` twice, as two hosts behind a load balancer would run it):
@@ -22,23 +23,9 @@ const CLI = join(root, 'packages/server/dist/cli/main.js');
 const run = promisify(execFile);
 const CALLBACKS = '/v3/marketing/busifavor/callbacks';
 
-/** Starts `wechatpay-sandbox start` and resolves with its URL once the banner names it. */
-async function startInstance(dir: string, dbUrl: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [CLI, 'start', '--dir', dir, '--db', dbUrl, '--port', '0'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WPS_LOG_LEVEL: 'warn' },
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`start exited ${code}: ${out}`)));
-  });
-  return { url, child };
+/** Starts `wechatpay-sandbox start` on the shared directory and database. */
+function startInstance(dir: string, dbUrl: string): Promise<{ url: string; child: ChildProcess }> {
+  return startProcess(['--dir', dir, '--db', dbUrl]);
 }
 
 for (const dialect of DIALECTS) {

@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT, startProcess } from './start-process.js';
 
 /**
  * The launcher (`bin/wechatpay-sandbox.cjs`, what `npm start` and `npx wechatpay-sandbox` run) sizes
@@ -12,9 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
  * pool of four, every other thread being the same. Linux only (/proc).
  */
 
-const root = join(import.meta.dirname, '..', '..', '..');
-const LAUNCHER = join(root, 'packages/server/bin/wechatpay-sandbox.cjs');
-const MAIN = join(root, 'packages/server/dist/cli/main.js');
+const LAUNCHER = join(ROOT, 'packages/server/bin/wechatpay-sandbox.cjs');
+const MAIN = join(ROOT, 'packages/server/dist/cli/main.js');
 const started: ChildProcess[] = [];
 const dirs: string[] = [];
 
@@ -22,20 +22,8 @@ const dirs: string[] = [];
 async function threadsOf(entry: string, env: NodeJS.ProcessEnv): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'wps-launcher-'));
   dirs.push(dir);
-  const child = spawn(process.execPath, [entry, 'start', '--dir', dir, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...env, WPS_LOG_LEVEL: 'warn' },
-  });
+  const { url, child } = await startProcess(['--dir', dir], { entry, env });
   started.push(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`start exited ${code}: ${out}`)));
-  });
   expect((await fetch(`${url}/healthz`)).status).toBe(200);
   const count = readdirSync(`/proc/${child.pid}/task`).length;
   child.kill('SIGTERM');
