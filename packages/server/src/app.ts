@@ -13,7 +13,6 @@ import {
 } from './contract/endpoints/simulation.js';
 import type { PlatformIdentity } from './credentials/types.js';
 import type { DatabaseHandle } from './db/connect.js';
-import { MerchantRepo } from './db/merchant-repo.js';
 import { NonceBatcher, NonceRepo } from './db/nonce-repo.js';
 import type { Clock, IdGen } from './domain/ports.js';
 import { errors } from './errors.js';
@@ -136,10 +135,8 @@ export async function buildApp(configOverrides: Partial<AppConfig>, deps: AppDep
     done(null, body);
   });
 
-  const merchantRepo = new MerchantRepo(deps.db.db);
   const nonces = new NonceBatcher(
     new NonceRepo(deps.db.db, 2 * config.signatureWindowSeconds * 1000),
-    () => merchantRepo.merchantsEpoch(),
     wallClock,
   );
   const authenticator = new RequestAuthenticator({

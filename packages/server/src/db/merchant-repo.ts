@@ -1,7 +1,6 @@
 import { exportPublicKeyPem, loadCertificate, normalizeSerial } from '@wechatpay-sandbox/sdk/protocol';
 import type { Kysely } from 'kysely';
 import type { LoadedCredentials, SigningMode } from '../credentials/types.js';
-import { precompiled } from './precompiled.js';
 import type { DatabaseSchema, MerchantKeysTable, MerchantsTable } from './schema.js';
 
 /**
@@ -188,15 +187,6 @@ export class MerchantRepo {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  /**
-   * The version of merchant data: it moves on every write through this repository, in any process, so a
-   * server holding merchants in memory knows when to read them again (http/authenticate.ts).
-   */
-  async merchantsEpoch(): Promise<number> {
-    const [row] = await epochOf(this.db, { name: MERCHANTS_EPOCH });
-    return Number(row?.version ?? 0);
-  }
-
   /** After the write it follows, so a reader that sees the new version also sees the new data. */
   private async bumpEpoch(): Promise<void> {
     await this.db
@@ -207,13 +197,12 @@ export class MerchantRepo {
   }
 }
 
-/** The row of cache_epochs that merchant and key writes move. */
+/**
+ * The row of cache_epochs that merchant and key writes move, in any process: a server holding merchants
+ * in memory reads it with every batch of request nonces (db/nonce-repo.ts) to know when to read them
+ * again (http/authenticate.ts).
+ */
 export const MERCHANTS_EPOCH = 'merchants';
-
-/** Read with every batch of request nonces: compiled once. */
-const epochOf = precompiled<{ name: string }, { version: number }, DatabaseSchema>((db, param) =>
-  db.selectFrom('cache_epochs').select('version').where('name', '=', param('name')),
-);
 
 /**
  * Registers the dev merchant of a credentials directory and its API certificate. Idempotent and safe on

@@ -26,7 +26,7 @@ export class NonceRepo {
    * Records many nonces in one statement; for each, in order, true when it was new (or only seen before
    * the retention period), false when it is a replay, including a repeat within `uses` itself. The same
    * statement reads the version of the cache epoch `epochName` (undefined when no nonce was recorded,
-   * every one a replay: the statement then returns no row).
+   * every one a replay: the statement then returns no row, and a replay needs no epoch).
    */
   async recordBatch(
     uses: readonly NonceUse[],
@@ -72,8 +72,9 @@ type InsertValues = { uses: NonceUse[]; now: number; staleBefore: number; epochN
  * The INSERT of `n` nonces, built and compiled once per batch size (db/precompiled.ts): building and
  * compiling it with Kysely for every batch cost more CPU than SQLite takes to run it, and a batch
  * holds only a few requests (those of one event-loop turn). `uses.I` binds the I-th nonce. Each row it
- * returns also carries a cache epoch's version, read by the same statement after the nonces are written
- * (a second statement was a second round trip to PostgreSQL for every batch).
+ * returns also carries a cache epoch's version, read by the same statement (a second statement was a
+ * second round trip to PostgreSQL for every batch); any change committed before the request arrived is
+ * in that statement's view.
  */
 const insertStatements = new Map<number, ReturnType<typeof buildInsert>>();
 function insertNonces(n: number) {
@@ -87,6 +88,7 @@ function insertNonces(n: number) {
 
 function buildInsert(n: number) {
   return precompiled((db: Kysely<DatabaseSchema>, param: Param<InsertValues>) => {
+    // `uses.I.mchid` is a path into the values (db/precompiled.ts), not a key the Param type knows.
     const at = (path: string) => (param as Param<Record<string, unknown>>)(path) as string;
     return (
       db
@@ -114,13 +116,11 @@ function buildInsert(n: number) {
   });
 }
 
-/** What admitting a request's nonce tells the authenticator. */
-export interface NonceAdmission {
-  /** False for a replay. */
-  fresh: boolean;
-  /** The merchants epoch read after the nonce was recorded (db/merchant-repo.ts merchantsEpoch). */
-  merchantsEpoch: number;
-}
+/**
+ * What admitting a request's nonce tells the authenticator: a replay, or a fresh nonce and the merchants
+ * epoch (db/merchant-repo.ts merchantsEpoch) read by the statement that recorded it.
+ */
+export type NonceAdmission = { fresh: false } | { fresh: true; merchantsEpoch: number };
 
 /** Largest batch in one statement (3 parameters a row, well inside every dialect's limit). */
 const MAX_BATCH = 500;
@@ -140,7 +140,6 @@ export class NonceBatcher {
 
   constructor(
     private readonly nonces: NonceRepo,
-    private readonly readMerchantsEpoch: () => Promise<number>,
     private readonly wallClock: () => number,
   ) {}
 
@@ -166,9 +165,14 @@ export class NonceBatcher {
     const batch = this.pending.splice(0, MAX_BATCH);
     try {
       const { fresh, epoch } = await this.nonces.recordBatch(batch, this.wallClock(), MERCHANTS_EPOCH);
-      // A batch of replays only recorded nothing, and read nothing with it.
-      const merchantsEpoch = epoch ?? (await this.readMerchantsEpoch());
-      for (const [i, use] of batch.entries()) use.resolve({ fresh: fresh[i] === true, merchantsEpoch });
+      for (const [i, use] of batch.entries()) {
+        // A fresh nonce's row came back, so the epoch read with it is there too.
+        use.resolve(
+          fresh[i] === true && epoch !== undefined
+            ? { fresh: true, merchantsEpoch: epoch }
+            : { fresh: false },
+        );
+      }
     } catch (err) {
       for (const use of batch) use.reject(err);
     } finally {

@@ -109,7 +109,7 @@ export class RequestAuthenticator {
       nonce,
       body,
     });
-    const verify = async (publicKey: KeyObject) => {
+    const verify = (publicKey: KeyObject): void => {
       if (verifyMessage(message, signature, publicKey)) return;
       const diagnosis = diagnoseSignature(
         {
@@ -128,7 +128,7 @@ export class RequestAuthenticator {
       throw errors.SIGN_ERROR(undefined, { location: 'header', field: 'Authorization', ...detail });
     };
 
-    await verify(key);
+    verify(key);
     const admission = await this.deps.admitNonce(mchid, nonce);
     if (!admission.fresh) {
       throw signError(
@@ -141,7 +141,7 @@ export class RequestAuthenticator {
       this.noteEpoch(admission.merchantsEpoch);
       found = await this.merchant(mchid, serial, admission.merchantsEpoch);
       const current = keyOf(found);
-      if (current !== key) await verify(current);
+      if (current !== key) verify(current);
     }
     return { ...found.merchant, serialNo: serial };
   }
