@@ -1,7 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadPrivateKey } from '@wechatpay-sandbox/sdk/protocol';
+import { signedRequest } from '@wechatpay-sandbox/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT, startProcess } from './start-process.js';
 
@@ -18,13 +20,25 @@ const MAIN = join(ROOT, 'packages/server/dist/cli/main.js');
 const started: ChildProcess[] = [];
 const dirs: string[] = [];
 
-/** Starts `start` through `entry` and resolves with its thread count once it has answered a request. */
+/** Starts `start` through `entry` and resolves with its thread count once it has signed an answer. */
 async function threadsOf(entry: string, env: NodeJS.ProcessEnv): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'wps-launcher-'));
   dirs.push(dir);
   const { url, child } = await startProcess(['--dir', dir], { entry, env });
   started.push(child);
-  expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  // A signed answer: the signature runs on the pool, so the pool has started whatever else did or not.
+  const creds = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8'));
+  const merchant = {
+    mchid: creds.merchant.mchid,
+    serialNo: creds.merchant.serialNo,
+    privateKey: loadPrivateKey(readFileSync(join(dir, creds.merchant.privateKeyFile))),
+    apiV3Key: creds.merchant.apiV3Key,
+  };
+  const answer = await signedRequest(url, merchant, {
+    method: 'GET',
+    path: '/v3/marketing/busifavor/callbacks',
+  });
+  expect(answer.headers['wechatpay-signature']).toBeTruthy();
   const count = readdirSync(`/proc/${child.pid}/task`).length;
   child.kill('SIGTERM');
   await new Promise((done) => child.once('exit', done));
@@ -41,6 +55,7 @@ describe.skipIf(!existsSync('/proc/self/task'))('the wechatpay-sandbox launcher'
     const { UV_THREADPOOL_SIZE: _unset, ...env } = process.env;
     const direct = await threadsOf(MAIN, env);
     const launched = await threadsOf(LAUNCHER, env);
+    // On a four-core machine one thread per core is Node's default, and the two counts are equal.
     expect(launched - direct).toBe(availableParallelism() - 4);
     const explicit = await threadsOf(LAUNCHER, { ...env, UV_THREADPOOL_SIZE: '5' });
     expect(explicit - direct).toBe(1);

@@ -7,7 +7,7 @@ export const ROOT = join(import.meta.dirname, '..', '..', '..');
 /**
  * Runs `wechatpay-sandbox start` as its own process, through `entry` (the built dist/cli/main.js by
  * default), on a free loopback port with `args` added, and resolves with its URL once the banner names it.
- * The log level is warn unless `env` says otherwise.
+ * It logs at warn (its stdout is read for the banner only); its stderr is the test's.
  */
 export async function startProcess(
   args: string[],
@@ -18,8 +18,8 @@ export async function startProcess(
 ): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [entry, 'start', '--port', '0', ...args], {
     cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { WPS_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...env, WPS_LOG_LEVEL: 'warn' },
   });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
