@@ -204,7 +204,7 @@ export async function releaseNoTargetNotifications(
 /**
  * The release of waiting rows whose merchant now has a URL for their family. Driven by the settings: the
  * partial index notification_outbox_no_target (migration 0010) is sought for each (merchant, family) with
- * a URL, so rows that still have none are never read.
+ * a URL, so rows that still have none are not read (SQLite always; PostgreSQL by its statistics).
  */
 export function releaseSettledQuery(db: Kysely<DatabaseSchema>, wallMs: number) {
   return (
