@@ -26,7 +26,7 @@ import { signRate } from './lib/load.mjs';
 // libuv reads the size when the pool starts, and loading this ES module has started it already, so a
 // run without the setting runs itself again with it.
 if (process.env.UV_THREADPOOL_SIZE === undefined) {
-  const again = spawnSync(process.execPath, process.argv.slice(1), {
+  const again = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...process.env, UV_THREADPOOL_SIZE: String(availableParallelism()) },
   });

@@ -588,7 +588,7 @@ const profiled = runs.flatMap((run) => run.results.filter((r) => r.shares).map((
 if (profiled.length > 0) {
   console.log('');
   console.log(
-    "Where each answer's event-loop time goes (the \"event loop\" CPU above, split by the share of the server's CPU profile samples in each category during the peak run; `node --cpu-prof`, a sample every 4 ms, on during the whole run: it costs the server a few percent of the rates above). The RSA column is the verification and the hand-over of each signature to the thread pool, which the samples overstate: a hand-over wakes a signing thread that may take the core from the event loop. The other threads' CPU is the signatures themselves and V8's garbage collector helpers. On PostgreSQL the last column is what the database server's own processes spent per answer, on the same cores.",
+    "Where each answer's event-loop time goes (the \"event loop\" CPU above, split by the share of the server's CPU profile samples in each category during the peak run; `node --cpu-prof`, a sample every 4 ms, on during the whole run: it costs the server a few percent of the rates above; samples in native code V8 cannot name are left out, so their time is spread over the columns). The RSA column is the verification and the hand-over of each signature to the thread pool, which the samples overstate: a hand-over wakes a signing thread that may take the core from the event loop. The other threads' CPU is the signatures themselves and V8's garbage collector helpers. On PostgreSQL the last column is what the database server's own processes spent per answer, on the same cores.",
   );
   console.log('');
   console.log(
@@ -651,7 +651,7 @@ if (peers.length > 0 && runs.length > 0) {
 }
 console.log('');
 console.log(
-  `How to read it: one signature costs ${f0(1e6 / oneCore)} µs of one core here; the server spends the "all" CPU per answer (the event loop parsing, verifying the merchant, querying and answering; the other threads signing and verifying on the thread pool, plus V8's GC helpers), and this load generator about ${f0(runs[0]?.results[0]?.peak.clientCpuPerAnswerUs ?? Number.NaN)} µs more. With every core busy the rate cannot pass ${cores} cores ÷ (server + client CPU per answer): the ceiling column, as a ratio to the bound. A ratio below its ceiling is time the cores sat idle (waiting on the database or on a hand-over between threads); a ceiling below 0.6 is CPU spent outside the signature. On PostgreSQL the database's own processes use the same cores and are not counted, so its ceilings are higher than the truth.`,
+  `How to read it: one signature costs ${f0(1e6 / oneCore)} µs of one core here; the server spends the "all" CPU per answer (the event loop parsing, verifying the merchant, querying and answering; the other threads signing on the thread pool, plus V8's GC helpers), and this load generator about ${f0(runs[0]?.results[0]?.peak.clientCpuPerAnswerUs ?? Number.NaN)} µs more. With every core busy the rate cannot pass ${cores} cores ÷ (server + client CPU per answer): the ceiling column, as a ratio to the bound. A ratio below its ceiling is time the cores sat idle (waiting on the database or on a hand-over between threads); a ceiling below 0.6 is CPU spent outside the signature. On PostgreSQL the database's own processes use the same cores and are not counted, so its ceilings are higher than the truth.`,
 );
 console.log('');
 console.log('| dialect | server RSS idle (MB, target < 150) | server RSS peak under load (MB) |');

@@ -59,7 +59,8 @@ export function readProfile(dir) {
 
 /**
  * Shares (0..1) of the event loop's busy samples per category within [startUs, endUs], or undefined when
- * the profile has no busy sample there.
+ * the profile has no busy sample there. `(program)` samples (native code V8 cannot attribute to a
+ * function) are left out with the idle ones, so their time is spread over the categories.
  */
 export function sharesIn(profile, startUs, endUs) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));

@@ -46,7 +46,7 @@ export async function startSandbox(dir, workers = 1, args = [], { extraNodeArgs 
   });
   for (;;) {
     const banner = readFileSync(logFile, 'utf8');
-    const match = /(http:\/\/127\.0\.0\.1:\d+)/.exec(banner);
+    const match = /(http:\/\/127\.0\.0\.1:\d+)\s/.exec(banner);
     if (match) return { url: match[1], child, logFile };
     if (exited !== undefined) throw new Error(`server exited ${exited}: ${banner}`);
     await sleep(50);
