@@ -1,13 +1,17 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { createPrivateKey } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { signedRequest, type TestMerchant, type TestResponse } from '@wechatpay-sandbox/test-kit';
+import {
+  devMerchantOf,
+  signedRequest,
+  type TestMerchant,
+  type TestResponse,
+} from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageGenerationTrigger, makeCertificate, type TestCertificate } from './notifications/fixtures.js';
 
@@ -129,18 +133,7 @@ async function startCli(sandboxDir: string, extra: string[] = []): Promise<Start
     child.stderr?.on('data', onData);
     child.on('exit', (code) => fail(new Error(`start exited with ${code}:\n${output}`)));
   });
-  const credentials = JSON.parse(readFileSync(join(sandboxDir, 'credentials.json'), 'utf8'));
-  return {
-    child,
-    url,
-    banner: output,
-    merchant: {
-      mchid: credentials.merchant.mchid,
-      serialNo: credentials.merchant.serialNo,
-      privateKey: createPrivateKey(readFileSync(join(sandboxDir, credentials.merchant.privateKeyFile))),
-      apiV3Key: credentials.merchant.apiV3Key,
-    },
-  };
+  return { child, url, banner: output, merchant: devMerchantOf(sandboxDir) };
 }
 
 /** An HTTPS receiver with the lax certificate (trusted only through `laxCa`) answering 200 to anything. */

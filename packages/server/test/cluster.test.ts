@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPrivateKey } from '@wechatpay-sandbox/sdk/protocol';
-import { signedRequest } from '@wechatpay-sandbox/test-kit';
+import { devMerchantOf, signedRequest } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -39,13 +38,7 @@ describe('start --workers 2', () => {
   });
 
   it('serves every request across both workers and refuses a nonce replayed to either', async () => {
-    const creds = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8'));
-    const merchant = {
-      mchid: creds.merchant.mchid,
-      serialNo: creds.merchant.serialNo,
-      privateKey: loadPrivateKey(readFileSync(join(dir, creds.merchant.privateKeyFile))),
-      apiV3Key: creds.merchant.apiV3Key,
-    };
+    const merchant = devMerchantOf(dir);
     const set = await signedRequest(url, merchant, {
       method: 'POST',
       path: '/v3/marketing/busifavor/callbacks',

@@ -1,11 +1,16 @@
 import { type ChildProcess, execFile } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { loadPrivateKey } from '@wechatpay-sandbox/sdk/protocol';
-import { DIALECTS, signedRequest, type TestDatabase, type TestMerchant } from '@wechatpay-sandbox/test-kit';
+import {
+  DIALECTS,
+  devMerchantOf,
+  signedRequest,
+  type TestDatabase,
+  type TestMerchant,
+} from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProcess } from './start-process.js';
 
@@ -35,20 +40,13 @@ for (const dialect of DIALECTS) {
     let a: { url: string; child: ChildProcess };
     let b: { url: string; child: ChildProcess };
     let merchant: TestMerchant;
-    let creds: { merchant: { mchid: string; serialNo: string; apiV3Key: string; privateKeyFile: string } };
 
     beforeAll(async () => {
       database = await dialect.create();
       // The first start initialises the directory and migrates; the second finds both done.
       a = await startInstance(dir, database.url);
       b = await startInstance(dir, database.url);
-      creds = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8'));
-      merchant = {
-        mchid: creds.merchant.mchid,
-        serialNo: creds.merchant.serialNo,
-        privateKey: loadPrivateKey(readFileSync(join(dir, creds.merchant.privateKeyFile))),
-        apiV3Key: creds.merchant.apiV3Key,
-      };
+      merchant = devMerchantOf(dir);
       const set = await signedRequest(a.url, merchant, {
         method: 'POST',
         path: CALLBACKS,
@@ -117,7 +115,7 @@ for (const dialect of DIALECTS) {
         '--serial',
         merchant.serialNo,
         '--api-v3-key',
-        creds.merchant.apiV3Key,
+        merchant.apiV3Key,
       ]);
       const withKey = (privateKey: KeyObject): TestMerchant => ({ ...merchant, privateKey });
       for (const url of [a.url, b.url]) {

@@ -1,9 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPrivateKey } from '@wechatpay-sandbox/sdk/protocol';
-import { signedRequest } from '@wechatpay-sandbox/test-kit';
+import { devMerchantOf, signedRequest } from '@wechatpay-sandbox/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT, startProcess } from './start-process.js';
 
@@ -27,14 +26,7 @@ async function threadsOf(entry: string, env: NodeJS.ProcessEnv): Promise<number>
   const { url, child } = await startProcess(['--dir', dir], { entry, env });
   started.push(child);
   // A signed answer: the signature runs on the pool, so the pool has started whatever else did or not.
-  const creds = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8'));
-  const merchant = {
-    mchid: creds.merchant.mchid,
-    serialNo: creds.merchant.serialNo,
-    privateKey: loadPrivateKey(readFileSync(join(dir, creds.merchant.privateKeyFile))),
-    apiV3Key: creds.merchant.apiV3Key,
-  };
-  const answer = await signedRequest(url, merchant, {
+  const answer = await signedRequest(url, devMerchantOf(dir), {
     method: 'GET',
     path: '/v3/marketing/busifavor/callbacks',
   });

@@ -1,9 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { join } from 'node:path';
 import {
   buildAuthorization,
   buildRequestSigningString,
+  loadPrivateKey,
   signMessage,
   verifyResponseSignature,
 } from '@wechatpay-sandbox/sdk/protocol';
@@ -14,6 +17,17 @@ export interface TestMerchant {
   serialNo: string;
   privateKey: KeyObject;
   apiV3Key: string;
+}
+
+/** The dev merchant of a sandbox directory (`credentials.json` and its key file), as a test client signs. */
+export function devMerchantOf(dir: string): TestMerchant {
+  const { merchant } = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8'));
+  return {
+    mchid: merchant.mchid,
+    serialNo: merchant.serialNo,
+    privateKey: loadPrivateKey(readFileSync(join(dir, merchant.privateKeyFile))),
+    apiV3Key: merchant.apiV3Key,
+  };
 }
 
 /** What to send. `path` is the raw request-target (path + query) exactly as put on the wire. */

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createPrivateKey, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,9 +13,9 @@ import {
 } from '@wechatpay-sandbox/sdk/protocol';
 import {
   DIALECTS,
+  devMerchantOf,
   type SignedRequestInput,
   signedRequest,
-  type TestMerchant,
   type TestResponse,
 } from '@wechatpay-sandbox/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -242,12 +242,7 @@ for (const dialect of DIALECTS) {
       const servers = [server];
       try {
         const credentials = JSON.parse(readFileSync(join(sandboxDir, 'credentials.json'), 'utf8'));
-        const merchant: TestMerchant = {
-          mchid: credentials.merchant.mchid,
-          serialNo: credentials.merchant.serialNo,
-          privateKey: createPrivateKey(readFileSync(join(sandboxDir, credentials.merchant.privateKeyFile))),
-          apiV3Key: credentials.merchant.apiV3Key,
-        };
+        const merchant = devMerchantOf(sandboxDir);
         const platformKeys = new Map<string, KeyObject>([
           [
             credentials.platform.certificate.serialNo,
