@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { MERCHANTS_EPOCH } from './merchant-repo.js';
-import { type Param, precompiled } from './precompiled.js';
+import { type Param, precompiled, statementsByShape } from './precompiled.js';
 import type { DatabaseSchema } from './schema.js';
 
 /** A request nonce to record, and the merchant that used it. */
@@ -76,14 +76,9 @@ type InsertValues = { uses: NonceUse[]; now: number; staleBefore: number; epochN
  * second round trip to PostgreSQL for every batch); any change committed before the request arrived is
  * in that statement's view.
  */
-const insertStatements = new Map<number, ReturnType<typeof buildInsert>>();
+const insertStatements = statementsByShape();
 function insertNonces(n: number) {
-  let statement = insertStatements.get(n);
-  if (statement === undefined) {
-    statement = buildInsert(n);
-    insertStatements.set(n, statement);
-  }
-  return statement;
+  return insertStatements(String(n), () => buildInsert(n));
 }
 
 function buildInsert(n: number) {
@@ -118,7 +113,7 @@ function buildInsert(n: number) {
 
 /**
  * What admitting a request's nonce tells the authenticator: a replay, or a fresh nonce and the merchants
- * epoch (db/merchant-repo.ts merchantsEpoch) read by the statement that recorded it.
+ * epoch (the cache_epochs row MERCHANTS_EPOCH, db/merchant-repo.ts) read by the statement that recorded it.
  */
 export type NonceAdmission = { fresh: false } | { fresh: true; merchantsEpoch: number };
 

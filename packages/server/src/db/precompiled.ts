@@ -54,3 +54,20 @@ export function precompiled<P extends Record<string, unknown>, R, DB>(
     return result.rows;
   };
 }
+
+/**
+ * Precompiled statements kept by shape (how many rows, which dialect capabilities, which next state):
+ * `make` runs on the first use of a key, every later use gets what it made. One per module, so keys need
+ * only be unique within it.
+ */
+export function statementsByShape(): <T>(key: string, make: () => T) => T {
+  const made = new Map<string, unknown>();
+  return <T>(key: string, make: () => T): T => {
+    let statement = made.get(key) as T | undefined;
+    if (statement === undefined) {
+      statement = make();
+      made.set(key, statement);
+    }
+    return statement;
+  };
+}

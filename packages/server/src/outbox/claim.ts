@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { DialectCapabilities } from '../db/connect.js';
-import { type Param, precompiled } from '../db/precompiled.js';
+import { type Param, precompiled, statementsByShape } from '../db/precompiled.js';
 import type { DatabaseSchema } from '../db/schema.js';
 import type { NotificationRow } from './deliver.js';
 import { noTargetRowsTakenBySessions } from './listen-sessions.js';
@@ -164,15 +164,9 @@ function buildClaim(capabilities: DialectCapabilities) {
   });
 }
 
-const claimQueries = new Map<string, ReturnType<typeof buildClaim>>();
+const claimQueries = statementsByShape();
 function claimQuery(capabilities: DialectCapabilities): ReturnType<typeof buildClaim> {
-  const key = `${capabilities.skipLocked}|${capabilities.rowLocks}`;
-  let query = claimQueries.get(key);
-  if (query === undefined) {
-    query = buildClaim(capabilities);
-    claimQueries.set(key, query);
-  }
-  return query;
+  return claimQueries(`${capabilities.skipLocked}|${capabilities.rowLocks}`, () => buildClaim(capabilities));
 }
 
 /**

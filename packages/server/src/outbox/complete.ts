@@ -1,5 +1,5 @@
 import type { Kysely, QueryCreator } from 'kysely';
-import { type Param, precompiled } from '../db/precompiled.js';
+import { type Param, precompiled, statementsByShape } from '../db/precompiled.js';
 import type { DatabaseSchema } from '../db/schema.js';
 import type { NotificationAttemptsTable } from './tables.js';
 
@@ -185,15 +185,7 @@ function buildUpdate(qc: QueryCreator<DatabaseSchema>, shape: UpdateShape, n: nu
 }
 
 /** Statements by shape key, made on first use (at most a few hundred: row counts up to the batch size). */
-const statements = new Map<string, unknown>();
-function statement<T>(key: string, make: () => T): T {
-  let made = statements.get(key) as T | undefined;
-  if (made === undefined) {
-    made = make();
-    statements.set(key, made);
-  }
-  return made;
-}
+const statement = statementsByShape();
 
 function insertQuery(n: number) {
   return statement(`insert|${n}`, () =>
