@@ -10,7 +10,7 @@
 //         skipped when unreachable); --db: measure this one (empty) database only.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -21,6 +21,7 @@ import { migrateToLatest } from '../packages/server/dist/db/migrate.js';
 import { NotificationDispatcher } from '../packages/server/dist/outbox/dispatcher.js';
 import { enqueueNotification } from '../packages/server/dist/outbox/enqueue.js';
 import { signRate } from './lib/load.mjs';
+import { postgresCpuByPid, postgresCpuUsBetween, threadCpuUs } from './lib/proc.mjs';
 
 // The thread pool that signs callbacks: one thread per core, as the `wechatpay-sandbox` launcher sets it.
 // libuv reads the size when the pool starts, and loading this ES module has started it already, so a
@@ -125,51 +126,6 @@ async function startReceiver(tlsFiles) {
     },
     kill: () => child.kill(),
   };
-}
-
-// CPU time of the main (dispatcher) thread in µs, or undefined off Linux: it shows what the event loop
-// spends per delivery, apart from the signatures the thread pool makes.
-function mainThreadCpuUs() {
-  try {
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * (1e6 / 100);
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * CPU time in clock ticks of every `postgres` process on this machine, by pid (the database server's
- * share of the cores the dispatcher and receiver use), or undefined off Linux. Other clients of the
- * server count too.
- */
-function postgresTicks() {
-  try {
-    const ticks = new Map();
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      let stat;
-      try {
-        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      } catch {
-        continue; // gone meanwhile
-      }
-      if (!stat.includes(' (postgres) ')) continue;
-      const fields = stat.split(') ')[1].split(' ');
-      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
-    }
-    return ticks;
-  } catch {
-    return undefined;
-  }
-}
-
-/** µs of CPU the postgres processes used between two readings (a process that ended meanwhile is lost). */
-function postgresCpuUs(before, after) {
-  if (before === undefined || after === undefined) return undefined;
-  let ticks = 0;
-  for (const [pid, t] of after) ticks += t - (before.get(pid) ?? 0);
-  return ticks * (1e6 / 100);
 }
 
 /** A fresh PostgreSQL database on the admin URL's server, or undefined when it is unreachable. */
@@ -293,20 +249,21 @@ async function measure(dbUrl, receiver, events, tlsPem, withSlow) {
     const wait = (ms) => new Promise((r) => setTimeout(r, ms));
     dispatcher.start();
     await wait(1000);
-    const from = { n: counts.delivered, t: performance.now(), main: mainThreadCpuUs() };
+    const from = { n: counts.delivered, t: performance.now(), main: threadCpuUs(process.pid) };
     const cpu0 = process.cpuUsage();
     const receiverCpu0 = await receiver.cpuUs();
     const postgres = dbUrl.startsWith('postgres');
-    const pg0 = postgres ? postgresTicks() : undefined;
+    const pg0 = postgres ? postgresCpuByPid() : undefined;
     const deadline = Date.now() + seconds * 1000;
     // Stop before the backlog runs dry, so the window never includes an idle tail.
     while (counts.delivered < events * 0.95 && Date.now() < deadline) await wait(20);
     const elapsed = (performance.now() - from.t) / 1000;
     const delivered = counts.delivered - from.n;
     const cpu = process.cpuUsage(cpu0);
-    const main = mainThreadCpuUs();
+    // The main (dispatcher) thread: what the event loop spends per delivery, apart from the signatures.
+    const main = threadCpuUs(process.pid);
     const receiverCpu = (await receiver.cpuUs()) - receiverCpu0;
-    const pg1 = postgres ? postgresTicks() : undefined;
+    const pg1 = postgres ? postgresCpuByPid() : undefined;
     await dispatcher.stop();
     return {
       rate: delivered / elapsed,
@@ -314,10 +271,10 @@ async function measure(dbUrl, receiver, events, tlsPem, withSlow) {
       elapsed,
       failed: counts.failed,
       slowAttempts: counts.slowAttempts,
-      mainUs: main === undefined || from.main === undefined ? undefined : (main - from.main) / delivered,
+      mainUs: Number.isNaN(main) || Number.isNaN(from.main) ? undefined : (main - from.main) / delivered,
       processUs: (cpu.user + cpu.system) / delivered,
       receiverUs: receiverCpu / delivered,
-      databaseUs: postgres ? (postgresCpuUs(pg0, pg1) ?? Number.NaN) / delivered : undefined,
+      databaseUs: postgres ? (postgresCpuUsBetween(pg0, pg1) ?? Number.NaN) / delivered : undefined,
     };
   } finally {
     await handle.close();

@@ -16,7 +16,7 @@
 // profiler; BENCH_IN_FLIGHT sets the peak's requests in flight; BENCH_SERVER_NODE_ARGS adds node options.
 import { execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -25,6 +25,7 @@ import { buildAuthorization, buildRequestSigningString } from '@wechatpay-sandbo
 import { signPluginSend } from '@wechatpay-sandbox/sdk/sandbox';
 import pg from 'pg';
 import { buildRequest, closedLoop, openLoop, signAll, signRate } from './lib/load.mjs';
+import { cpuUsByThread, postgresCpuByPid, postgresCpuUsBetween, processCpuUs } from './lib/proc.mjs';
 import { CATEGORIES, readProfile, sharesIn } from './lib/profile.mjs';
 import { startSandbox } from './lib/sandbox.mjs';
 
@@ -38,6 +39,8 @@ const which = arg('db', 'both');
 const only = arg('only', '').split(',').filter(Boolean);
 const wanted = (name) => only.length === 0 || only.includes(name);
 const MERCHANTS = 16;
+/** BENCH_THREADS=1: CPU per answer of each thread, printed to stderr. */
+const byTid = Boolean(process.env.BENCH_THREADS);
 /** Requests in flight at peak (BENCH_IN_FLIGHT to try others; 64 measured no faster on the quiet machine). */
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 32);
 /** Share of the all-core bound the pre-signed requests of a peak run suffice for. */
@@ -63,53 +66,6 @@ function rssMb(pid) {
   } catch {
     return Number.NaN;
   }
-}
-
-/** CPU time (user + system, every thread) a process has used, in µs (Linux), or NaN. */
-function cpuUs(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * (1e6 / 100);
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** CPU µs by thread name (main thread: 'main'; libuv's pool: 'libuv-worker'), Linux only. */
-function threadCpuUs(pid) {
-  const byName = {};
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      const name = tid === String(pid) ? 'main' : process.env.BENCH_THREADS ? `${comm}-${tid}` : comm;
-      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
-      byName[name] = (byName[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) * (1e6 / 100);
-    }
-  } catch {
-    // Not Linux, or a thread ended while being read.
-  }
-  return byName;
-}
-
-/** CPU µs used so far by every PostgreSQL server process on this machine (Linux), or NaN. */
-function postgresCpuUs() {
-  let total = 0;
-  try {
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        if (!stat.includes('(postgres)')) continue;
-        const fields = stat.split(') ')[1].split(' ');
-        total += (Number(fields[11]) + Number(fields[12])) * (1e6 / 100);
-      } catch {
-        // The process ended while being read.
-      }
-    }
-  } catch {
-    return Number.NaN;
-  }
-  return total;
 }
 
 /** Registers `count` merchants besides the dev one with `merchant add`, each with its own key pair. */
@@ -273,25 +229,26 @@ async function measure(name, port, host, makeFor, expect, pid, rss) {
   const sampler = setInterval(() => {
     rss.peak = Math.max(rss.peak, rssMb(pid));
   }, 100);
-  const cpuBefore = cpuUs(pid);
-  const threadsBefore = threadCpuUs(pid);
+  const cpuBefore = processCpuUs(pid);
+  const threadsBefore = cpuUsByThread(pid, { byTid });
   const clientBefore = process.cpuUsage();
-  const databaseBefore = postgresCpuUs();
+  const databaseBefore = postgresCpuByPid();
   const startUs = Number(process.hrtime.bigint() / 1000n);
   const peak = await closedLoop({ port, requests: peakRequests, concurrency: IN_FLIGHT, seconds, expect });
   peak.windowUs = [startUs, Number(process.hrtime.bigint() / 1000n)];
   // The server's CPU per answer hardly moves when other processes share the cores; the rate does.
   const answered = Object.values(peak.statuses).reduce((a, b) => a + b, 0);
-  peak.cpuPerAnswerUs = (cpuUs(pid) - cpuBefore) / answered;
-  peak.postgresCpuPerAnswerUs = (postgresCpuUs() - databaseBefore) / answered;
+  peak.cpuPerAnswerUs = (processCpuUs(pid) - cpuBefore) / answered;
+  peak.postgresCpuPerAnswerUs =
+    (postgresCpuUsBetween(databaseBefore, postgresCpuByPid()) ?? Number.NaN) / answered;
   const client = process.cpuUsage(clientBefore);
   peak.clientCpuPerAnswerUs = (client.user + client.system) / answered;
-  const threadsAfter = threadCpuUs(pid);
+  const threadsAfter = cpuUsByThread(pid, { byTid });
   peak.threads = Object.fromEntries(
     Object.entries(threadsAfter).map(([name, us]) => [name, (us - (threadsBefore[name] ?? 0)) / answered]),
   );
   peak.mainCpuPerAnswerUs = peak.threads.main ?? Number.NaN;
-  if (process.env.BENCH_THREADS) console.error(name, Math.round(peak.rate), peak.threads);
+  if (byTid) console.error(name, Math.round(peak.rate), peak.threads);
   const halfRate = peak.rate / 2;
   const halfRequests = await presign(Math.ceil(halfRate * seconds) + 10, (i) => makeFor('half', i), host);
   const half = await openLoop({
